@@ -3,6 +3,10 @@
 import sys
 
 
+# Scratch directory for files a test writes: /tmp on the unix port, the flash root on a board.
+TMP = "/tmp" if sys.platform == "linux" else ""
+
+
 class Skip(Exception):
     pass
 

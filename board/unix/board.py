@@ -1,0 +1,40 @@
+# The simulator board: the MicroPython unix port playing the ESP32 prototype. Flash is a
+# littlefs v2 filesystem on a file-backed block device, mounted at /flash, so the
+# firmware's files behave as on the board and survive restarts.
+import os
+import vfs
+
+from blockdev import FileBlockDevice
+
+NAME = "unix-sim"
+CARD_READER = True  # the simulator can "swipe"; the prototype has keyed entry only
+
+SIM_DIR = os.getenv("POS_SIM_DIR") or ".sim/terminal"
+FLASH_IMAGE = SIM_DIR + "/flash.img"
+CONFIG_PATH = SIM_DIR + "/config.json"  # what `make provision` writes on a real board
+DATA_DIR = "/flash"
+
+
+def _makedirs(path):
+    cur = "/" if path.startswith("/") else ""
+    for part in path.split("/"):
+        if part:
+            cur += part
+            try:
+                os.mkdir(cur)
+            except OSError:
+                pass
+            cur += "/"
+
+
+def mount_flash(image=None):
+    """Mount the flash image at DATA_DIR, formatting it on first use. Returns the device."""
+    _makedirs(SIM_DIR)
+    bdev = FileBlockDevice(image or FLASH_IMAGE)
+    try:
+        fs = vfs.VfsLfs2(bdev)
+    except OSError:
+        vfs.VfsLfs2.mkfs(bdev)
+        fs = vfs.VfsLfs2(bdev)
+    vfs.mount(fs, DATA_DIR)
+    return bdev

@@ -1,0 +1,116 @@
+# Terminal configuration: documented defaults (they match the host simulator's default
+# terminal), overridden by config.json on flash. Every value is checked; a bad one raises
+# ConfigError naming the key, and the terminal refuses to go online rather than guess.
+import json
+
+FILE = "config.json"
+
+# key: (default, checker name). Defaults are for the simulator; docs/configuration.md.
+DEFAULTS = {
+    "tid": "TERM0001",  # F41, ans8
+    "mid": "898310048990001",  # F42, ans15
+    "merchant_name": "测试商户",  # printed on receipts
+    "host": "127.0.0.1",
+    "port": 5000,
+    "nii": "0003",  # TPDU destination address
+    "tmk": "0123456789ABCDEFFEDCBA9876543210",  # terminal master key, 32 hex digits
+    "operator": "001",  # F63 of requests
+    "connect_timeout_s": 10,
+    "response_timeout_s": 60,  # wire-format.md §5
+    "reversal_retries": 3,
+    "validity_days": 30,  # pre-auth validity window for voids
+    "language": "zh",  # "zh" or "en"
+}
+
+
+class ConfigError(Exception):
+    pass
+
+
+def _ascii(key, value, lo, hi):
+    if not isinstance(value, str) or not (lo <= len(value) <= hi):
+        raise ConfigError("%s: want %d..%d characters" % (key, lo, hi))
+    for ch in value:
+        if not (32 <= ord(ch) < 127):
+            raise ConfigError("%s: only printable ASCII allowed" % key)
+    return value
+
+
+def _digits(key, value, n):
+    if not isinstance(value, str) or len(value) != n or not value.isdigit():
+        raise ConfigError("%s: want exactly %d digits" % (key, n))
+    return value
+
+
+def _int(key, value, lo, hi):
+    if not isinstance(value, int) or isinstance(value, bool) or not (lo <= value <= hi):
+        raise ConfigError("%s: want a whole number %d..%d" % (key, lo, hi))
+    return value
+
+
+def _hexkey(key, value, n):
+    if not isinstance(value, str) or len(value) != n:
+        raise ConfigError("%s: want %d hex digits" % (key, n))
+    try:
+        raw = bytes.fromhex(value)
+    except ValueError:
+        raise ConfigError("%s: not hexadecimal" % key)
+    if raw[: n // 4] == raw[n // 4 :]:
+        raise ConfigError("%s: both halves equal (single-DES key)" % key)
+    return value.upper()
+
+
+def validate(cfg):
+    """Check every known key; return a new dict of clean values. Unknown keys are errors."""
+    out = {}
+    for key in cfg:
+        if key not in DEFAULTS:
+            raise ConfigError("%s: unknown setting" % key)
+    for key, default in DEFAULTS.items():
+        v = cfg.get(key, default)
+        if key == "tid":
+            v = _ascii(key, v, 8, 8)
+        elif key == "mid":
+            v = _ascii(key, v, 15, 15)
+        elif key == "merchant_name":
+            if not isinstance(v, str) or not (1 <= len(v) <= 40):
+                raise ConfigError("merchant_name: want 1..40 characters")
+        elif key == "host":
+            v = _ascii(key, v, 1, 64)
+        elif key == "port":
+            v = _int(key, v, 1, 65535)
+        elif key == "nii":
+            v = _digits(key, v, 4)
+        elif key == "tmk":
+            v = _hexkey(key, v, 32)
+        elif key == "operator":
+            v = _digits(key, v, 3)
+        elif key in ("connect_timeout_s", "response_timeout_s"):
+            v = _int(key, v, 1, 300)
+        elif key == "reversal_retries":
+            v = _int(key, v, 1, 10)
+        elif key == "validity_days":
+            v = _int(key, v, 1, 365)
+        elif key == "language":
+            if v not in ("zh", "en"):
+                raise ConfigError("language: want zh or en")
+        out[key] = v
+    return out
+
+
+def load(path):
+    """Read and validate the configuration file at path; a missing file means defaults."""
+    try:
+        f = open(path)
+    except OSError:
+        return validate({})
+    try:
+        try:
+            raw = json.load(f)
+        except ValueError:
+            raise ConfigError("%s: not valid JSON" % path)
+    finally:
+        f.close()
+    if not isinstance(raw, dict):
+        raise ConfigError("%s: want a JSON object" % path)
+    return validate(raw)

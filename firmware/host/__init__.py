@@ -1,0 +1,1 @@
+# Talking to the acquirer host: channel (TCP + framing), messages, session.

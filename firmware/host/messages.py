@@ -1,0 +1,119 @@
+# The messages of wire-format.md §3 as field dicts, the MAC seal, and response matching.
+# Flows hand in business values (card, amount, originals); this module knows which fields
+# each message carries and in what form. No sockets here, no flash.
+from codec import iso8583
+from crypto import mac
+
+CURRENCY_CNY = "156"
+COND_PREAUTH = "06"  # F25: pre-auth family
+
+# transaction -> (MTI, F3, 60.1)
+PREAUTH = ("0100", "030000", "10")
+PREAUTH_VOID = ("0100", "200000", "11")
+
+# MTIs whose requests and responses carry a MAC (wire-format.md §4).
+MACED = ("0100", "0110", "0200", "0210", "0400", "0410")
+
+
+def f60(txn_type, batch_no, mgmt="000", read_cap=None):
+    """Field 60: 60.1 type, 60.2 batch, 60.3 network code, and for financial requests
+    60.4 read capability + 60.5 (0)."""
+    s = txn_type + batch_no + mgmt
+    if read_cap is not None:
+        s += read_cap + "0"
+    return s
+
+
+def signin(cfg, batch_no, stan):
+    return "0800", {
+        11: stan,
+        41: cfg["tid"],
+        42: cfg["mid"],
+        60: f60("00", batch_no, "003"),
+        63: cfg["operator"],
+    }
+
+
+def echo(cfg, batch_no, stan):
+    return "0820", {11: stan, 41: cfg["tid"], 42: cfg["mid"], 60: f60("00", batch_no, "301")}
+
+
+def _card_fields(fields, card):
+    """F2, F14, F22 and (swiped only) F35 from a card dict {pan, expiry, track2?}."""
+    fields[2] = card["pan"]
+    fields[14] = card["expiry"]
+    if card.get("track2"):
+        fields[22] = "021"
+        fields[35] = card["track2"].replace("=", "D")
+    else:
+        fields[22] = "012"
+
+
+def financial(kind, cfg, batch_no, stan, card, amount_fen, read_cap, extra=None):
+    """A reversible request of kind PREAUTH / PREAUTH_VOID (extra adds e.g. 38, 61)."""
+    mti, proc, txn_type = kind
+    fields = {
+        3: proc,
+        4: "%012d" % amount_fen,
+        11: stan,
+        25: COND_PREAUTH,
+        41: cfg["tid"],
+        42: cfg["mid"],
+        49: CURRENCY_CNY,
+        60: f60(txn_type, batch_no, "000", read_cap),
+    }
+    _card_fields(fields, card)
+    if extra:
+        fields.update(extra)
+    return mti, fields
+
+
+def reversal(req_fields, reason, auth_code=None):
+    """The 0400 for a stored request: the original less 35 (and 52, 53, 64), plus 39 =
+    reason, plus 38 if the original carried it or an auth code came back (§3)."""
+    fields = {}
+    for k, v in req_fields.items():
+        if k not in (35, 52, 53, 64):
+            fields[k] = v
+    fields[39] = reason
+    if auth_code and 38 not in fields:
+        fields[38] = auth_code
+    return "0400", fields
+
+
+def pack(mti, fields, mak=None):
+    """The ISO 8583 body (MTI onwards). With a MAK, field 64 is computed over the body."""
+    if mak is None or mti not in MACED:
+        fields.pop(64, None)
+        return iso8583.pack(mti, fields)
+    fields[64] = b"\x00" * 8
+    body = bytearray(iso8583.pack(mti, fields))
+    m = mac.unionpay_mac(mak, memoryview(body)[:-8])
+    body[-8:] = m
+    fields[64] = m
+    return body
+
+
+def response_mti(mti):
+    return "%04d" % (int(mti) + 10)
+
+
+def matches(req_mti, req, resp_mti, resp):
+    """A response belongs to a request when its MTI is the request's + 10 and its
+    3 (where sent), 11, 41 and 42 equal the request's (wire-format.md §3)."""
+    if resp_mti != response_mti(req_mti):
+        return False
+    for k in (3, 11, 41, 42):
+        if k in req and resp.get(k) != req[k]:
+            return False
+    return True
+
+
+def mac_ok(mak, resp_mti, resp, body):
+    """Verify F64 of a response body (bytes from the MTI on). Missing F64 fails."""
+    if resp_mti not in MACED:
+        return True
+    got = resp.get(64)
+    if mak is None or got is None or len(body) < 8:
+        return False
+    return mac.verify_mac(mak, body[:-8], got)

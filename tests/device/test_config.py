@@ -1,0 +1,59 @@
+# Configuration: defaults, validation of every key, and clear errors for bad files.
+import os
+
+import config
+import mptest
+
+TMP = mptest.TMP + "/pos_test_config.json"
+
+
+def _write(text):
+    with open(TMP, "w") as f:
+        f.write(text)
+
+
+def test_defaults_when_no_file():
+    try:
+        os.remove(TMP)
+    except OSError:
+        pass
+    cfg = config.load(TMP)
+    assert cfg["tid"] == "TERM0001"
+    assert cfg["mid"] == "898310048990001"
+    assert cfg["nii"] == "0003"
+    assert cfg["response_timeout_s"] == 60
+
+
+def test_override_and_normalise():
+    _write('{"tid": "POS00002", "port": 6001, "tmk": "00112233445566778899aabbccddeeff"}')
+    cfg = config.load(TMP)
+    assert cfg["tid"] == "POS00002" and cfg["port"] == 6001
+    assert cfg["tmk"] == "00112233445566778899AABBCCDDEEFF"
+    assert cfg["language"] == "zh"
+
+
+def _err(text):
+    _write(text)
+    return str(mptest.raises(config.ConfigError, config.load, TMP))
+
+
+def test_bad_values_named():
+    assert "tid" in _err('{"tid": "SHORT"}')
+    assert "mid" in _err('{"mid": 898310048990001}')
+    assert "port" in _err('{"port": 70000}')
+    assert "port" in _err('{"port": true}')
+    assert "nii" in _err('{"nii": "03"}')
+    assert "tmk" in _err('{"tmk": "XYZ"}')
+    assert "tmk" in _err('{"tmk": "0123456789ABCDEF0123456789ABCDEF"}')
+    assert "language" in _err('{"language": "fr"}')
+    assert "bogus" in _err('{"bogus": 1}')
+    assert "tid" in _err('{"tid": "TERM\\u00e90001"}')
+
+
+def test_malformed_files():
+    assert "JSON" in _err('{"tid": ')
+    assert "object" in _err("[1, 2]")
+    assert "JSON" in _err("\xff\xfe garbage")
+
+
+mptest.run(globals())
