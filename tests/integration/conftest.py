@@ -1,0 +1,81 @@
+"""Fixtures: the host simulator as a real subprocess, and a terminal's simulator folder."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.mp import ROOT, mp_env, micropython
+
+
+class HostSim:
+    def __init__(self, db, proc, port):
+        self.db = db
+        self.proc = proc
+        self.port = port
+
+    def admin(self, *args) -> str:
+        out = subprocess.run(
+            [sys.executable, "-m", "host_tools.hostsim.admin", "--db", str(self.db), *args],
+            capture_output=True, text=True, cwd=ROOT, timeout=30,
+        )
+        assert out.returncode == 0, out.stderr
+        return out.stdout
+
+
+def start_hostsim(db, *extra) -> HostSim:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "host_tools.hostsim", "--host", "127.0.0.1", "--port", "0",
+         "--db", str(db), *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT,
+    )
+    for line in proc.stdout:
+        if "listening on" in line:
+            port = int(line.rsplit(":", 1)[1])
+            return HostSim(db, proc, port)
+    raise RuntimeError("host simulator did not start")
+
+
+@pytest.fixture
+def hostsim(tmp_path):
+    sim = start_hostsim(tmp_path / "host.db")
+    yield sim
+    sim.proc.terminate()
+    sim.proc.wait(timeout=10)
+
+
+class Terminal:
+    """A terminal's simulator folder: config.json (provisioning) and flash.img."""
+
+    def __init__(self, path, port, **cfg):
+        self.dir = path
+        path.mkdir(parents=True, exist_ok=True)
+        self.config = {"port": port, **cfg}
+        self.write_config()
+
+    def write_config(self):
+        (self.dir / "config.json").write_text(json.dumps(self.config))
+
+    def env(self):
+        env = mp_env()
+        env["POS_SIM_DIR"] = str(self.dir)
+        return env
+
+    def run_main(self, timeout=60):
+        return subprocess.run(
+            [micropython(), str(ROOT / "firmware" / "main.py")],
+            capture_output=True, text=True, env=self.env(), cwd=ROOT, timeout=timeout,
+        )
+
+
+@pytest.fixture
+def terminal(tmp_path, hostsim):
+    return Terminal(tmp_path / "terminal", hostsim.port, response_timeout_s=3,
+                    connect_timeout_s=3)
+
+
+@pytest.fixture(autouse=True)
+def _no_proxy():
+    os.environ.pop("POS_SIM_DIR", None)
