@@ -1,0 +1,166 @@
+"""Bounded fuzzing of the firmware codec on the unix port: random bytes and mutations of
+valid frames go through frame.length/decode + unpack in one micropython process
+(tests/device/codec_oracle.py). Every answer must be OK or ERR, never CRASH or a hang,
+and whatever decodes must pack back to the very same bytes.
+
+FUZZ_CASES (default 5000) and FUZZ_SEED set the size and seed of a campaign.
+"""
+
+import json
+import os
+import random
+
+from host_tools.hostsim.spec import FIELDS
+from tests.mp import DEVICE_TESTS, run_mp
+
+ORACLE = DEVICE_TESTS / "codec_oracle.py"
+CASES = int(os.environ.get("FUZZ_CASES", "5000"))
+SEED = int(os.environ.get("FUZZ_SEED", "8583"))
+NAMES = {"LEN", "TPDU", "header", "MTI", "bitmap"}
+PRINTABLE = "".join(chr(c) for c in range(0x20, 0x7F))
+
+VECTOR = bytes.fromhex(
+    "6000030000603100000100"
+    "01007024048004c08019"
+    "19622202123456789012302000000000000123450000422812012006"
+    "4131423243335445524d30303031383938333130303438393930303031313536"
+    "00131100000100000000160000010000171125" "3335383831304635"
+)
+
+
+def oracle(lines):
+    # One process for the whole batch; the timeout is what catches a hang.
+    proc = run_mp(ORACLE, input="".join(line + "\n" for line in lines), timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = proc.stdout.splitlines()
+    assert len(out) == len(lines), (len(out), len(lines), proc.stderr[-2000:])
+    return out
+
+
+def random_value(rng, fd):
+    n = fd.max_len if fd.var == 0 else rng.randint(0, fd.max_len)
+    if fd.fmt == "n":
+        return "".join(rng.choice("0123456789") for _ in range(n))
+    if fd.fmt == "z":
+        return "".join(rng.choice("0123456789D") for _ in range(n))
+    if fd.fmt == "b":
+        return rng.randbytes(n).hex()
+    return "".join(rng.choice(PRINTABLE) for _ in range(n))
+
+
+def random_request(rng):
+    nos = rng.sample(sorted(FIELDS), rng.randint(0, 12))
+    fields = {str(no): random_value(rng, FIELDS[no]) for no in nos}
+    hdr = {
+        "nii": f"{rng.randint(0, 9999):04d}",
+        "src": f"{rng.randint(0, 9999):04d}",
+        "status": rng.randint(0, 15),
+        "proc_req": rng.randint(0, 15),
+        "sw_version": f"{rng.randint(0, 999999):06d}",
+    }
+    return {"mti": f"{rng.randint(0, 9999):04d}", "fields": fields, "frame": hdr}
+
+
+def mutate(rng, frame):
+    """One random corruption of a frame that carries its LEN prefix."""
+    b = bytearray(frame)
+    op = rng.randrange(9)
+    if op == 0:  # bit flips
+        for _ in range(rng.randint(1, 3)):
+            i = rng.randrange(len(b))
+            b[i] ^= 1 << rng.randrange(8)
+    elif op == 1:  # random byte
+        b[rng.randrange(len(b))] = rng.randrange(256)
+    elif op == 2:  # truncation
+        del b[rng.randrange(len(b)) :]
+    elif op == 3:  # insertion
+        i = rng.randrange(len(b) + 1)
+        b[i:i] = rng.randbytes(rng.randint(1, 8))
+    elif op == 4:  # deletion
+        i = rng.randrange(len(b))
+        del b[i : i + rng.randint(1, 8)]
+    elif op == 5:  # a length-ish byte: BCD-looking, max-ish or not BCD at all
+        if len(b) > 13:
+            b[rng.randrange(13, len(b))] = rng.choice([0x00, 0x01, 0x19, 0x20, 0x37, 0x38,
+                                                       0x99, 0x9A, 0xA0, 0xFF])
+    elif op == 6:  # LEN tampering
+        n = rng.choice([0, 1, len(b) - 3, len(b) - 1, len(b), 2048, 2049, 0xFFFF,
+                        rng.randrange(0x10000)])
+        b[0:2] = n.to_bytes(2, "big")
+    elif op == 7:  # bitmap bits
+        if len(b) > 20:
+            b[rng.randrange(15, 23)] ^= 1 << rng.randrange(8)
+    else:  # tail garbage
+        b += rng.randbytes(rng.randint(1, 4))
+    # keep LEN right half the time so the damage reaches the body
+    if op != 6 and rng.random() < 0.5 and len(b) >= 2:
+        b[0:2] = (len(b) - 2).to_bytes(2, "big")
+    return bytes(b)
+
+
+def check_err(answer, size):
+    _, field, offset, _msg = answer.split(" ", 3)
+    assert field in NAMES or (field.isdigit() and 2 <= int(field) <= 64), answer
+    assert offset == "-" or 0 <= int(offset) <= size, answer
+
+
+def repack_line(answer, with_frame):
+    _, mti, doc = answer.split(" ", 2)
+    fields = json.loads(doc)
+    req = {"mti": mti, "fields": {k: v for k, v in fields.items() if k != "hdr"}}
+    if with_frame:
+        dest, src, _app, _version, status, proc_req, sw = fields["hdr"]
+        req["frame"] = {"nii": dest, "src": src, "status": status, "proc_req": proc_req,
+                        "sw_version": sw}
+    return json.dumps(req)
+
+
+def test_fuzz_codec():
+    rng = random.Random(SEED)
+    seeds_req = [random_request(rng) for _ in range(60)]
+    packed = oracle([json.dumps(r) for r in seeds_req])
+    assert all(a.startswith("OK ") for a in packed), [a for a in packed if a[:3] != "OK "]
+    seeds = [bytes.fromhex(a[3:]) for a in packed]
+    seeds.append(len(VECTOR).to_bytes(2, "big") + VECTOR)
+
+    cases = []  # (kind, bytes as sent)
+    for _ in range(CASES):
+        r = rng.random()
+        if r < 0.05:
+            data = rng.randbytes(rng.randint(0, 64))
+        elif r < 0.07:
+            data = rng.randbytes(rng.choice([2047, 2048, 2049, 2050, 3000]))
+        else:
+            data = mutate(rng, rng.choice(seeds))
+        kind = rng.choice("LLFB")
+        if kind == "F":
+            data = data[2:]
+        elif kind == "B":
+            data = data[13:]
+        cases.append((kind, data))
+    cases += [("L", s) for s in seeds]
+
+    answers = oracle([f"{k} {d.hex()}" for k, d in cases])
+    crashes = [(k, d.hex(), a) for (k, d), a in zip(cases, answers, strict=True)
+               if not a.startswith(("OK ", "ERR "))]
+    assert not crashes, crashes[:5]
+
+    oks = []
+    for (kind, data), answer in zip(cases, answers, strict=True):
+        if answer.startswith("ERR "):
+            check_err(answer, len(data))
+        else:
+            oks.append((kind, data, answer))
+    assert len(oks) >= len(seeds)  # at least the untouched seeds decode
+
+    repacked = oracle([repack_line(a, kind != "B") for kind, _, a in oks])
+    for (kind, data, answer), again in zip(oks, repacked, strict=True):
+        assert again.startswith("OK "), (kind, data.hex(), answer, again)
+        out = bytes.fromhex(again[3:])
+        if kind == "F":
+            out = out[2:]
+        if kind != "B":
+            # frame.decode accepts any header version byte; encode always writes 0x31
+            v = 6 if kind == "F" else 8
+            out = out[:v] + data[v : v + 1] + out[v + 1 :]
+        assert out == data, (kind, data.hex(), answer, out.hex())
