@@ -1,0 +1,209 @@
+"""A small blocking terminal-side client for tests and manual poking at the simulator.
+
+It builds requests with ``spec`` + ``crypto`` exactly as wire-format.md §3 lists them; it is
+not the firmware, just enough of a terminal to drive the host.
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import crypto
+from .ledger import DEFAULT_MID, DEFAULT_TID, DEFAULT_TMK
+from .spec import Header, Tpdu, Value, frame, mac_block, pack, split_frame, unpack
+
+
+class NoAnswer(Exception):
+    """Timeout or connection closed before a whole frame arrived."""
+
+
+@dataclass
+class Response:
+    tpdu: Tpdu
+    header: Header
+    mti: str
+    fields: dict[int, Value]
+    body: bytes
+
+    @property
+    def rc(self) -> str:
+        return str(self.fields.get(39, ""))
+
+    def mac_ok(self, mak: bytes) -> bool:
+        mac = self.fields.get(64)
+        return isinstance(mac, bytes) and crypto.unionpay_mac(mak, mac_block(self.body)) == mac
+
+
+def _recv_exactly(sock: socket.socket, n: int) -> bytes:
+    buf = bytearray()
+    while len(buf) < n:
+        try:
+            chunk = sock.recv(n - len(buf))
+        except TimeoutError:
+            raise NoAnswer("timeout") from None
+        if not chunk:
+            raise NoAnswer(f"closed after {len(buf)} of {n} bytes")
+        buf += chunk
+    return bytes(buf)
+
+
+@dataclass
+class PosClient:
+    host: str
+    port: int
+    tid: str = DEFAULT_TID
+    mid: str = DEFAULT_MID
+    tmk: bytes = bytes.fromhex(DEFAULT_TMK)
+    timeout: float = 5.0
+    batch: int = 0
+    voucher: int = 0
+    pik: bytes | None = None
+    mak: bytes | None = None
+    sock: socket.socket | None = field(default=None, repr=False)
+
+    def connect(self) -> PosClient:
+        self.sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
+        return self
+
+    def close(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
+
+    def __enter__(self) -> PosClient:
+        return self.connect() if self.sock is None else self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------- raw I/O
+
+    def send_raw(self, data: bytes) -> None:
+        assert self.sock is not None
+        self.sock.sendall(data)
+
+    def recv_raw_frame(self) -> bytes:
+        """One LEN-less frame."""
+        assert self.sock is not None
+        (length,) = struct.unpack(">H", _recv_exactly(self.sock, 2))
+        return _recv_exactly(self.sock, length)
+
+    def recv(self) -> Response:
+        tpdu, header, body = split_frame(self.recv_raw_frame())
+        mti, fields = unpack(body)
+        return Response(tpdu, header, mti, fields, body)
+
+    def encode(self, mti: str, fields: dict[int, Value], mac: bool) -> bytes:
+        if mac:
+            assert self.mak is not None, "sign in first"
+            body = pack(mti, {**fields, 64: b"\0" * 8})
+            body = body[:-8] + crypto.unionpay_mac(self.mak, mac_block(body))
+        else:
+            body = pack(mti, fields)
+        return frame(body, Tpdu(), Header(software="000100"))
+
+    def request(self, mti: str, fields: dict[int, Value], mac: bool | None = None) -> Response:
+        if mac is None:
+            mac = mti in ("0100", "0200", "0400")
+        self.send_raw(self.encode(mti, fields, mac))
+        return self.recv()
+
+    # ------------------------------------------------------------ messages
+
+    def next_voucher(self) -> str:
+        self.voucher = self.voucher % 999_999 + 1
+        return f"{self.voucher:06d}"
+
+    def f60(self, txn_type: str, network: str = "000", financial: bool = True) -> str:
+        base = f"{txn_type}{self.batch:06d}{network}"
+        return base + "00" if financial else base
+
+    def sign_in(self) -> Response:
+        resp = self.request("0800", {
+            11: self.next_voucher(), 41: self.tid, 42: self.mid,
+            60: self.f60("00", "003", financial=False), 63: "001",
+        })
+        if resp.rc == "00":
+            f62 = resp.fields[62]
+            assert isinstance(f62, bytes)
+            pik = crypto.tdes_ecb_decrypt(self.tmk, f62[:16])
+            mak = crypto.tdes_ecb_decrypt(self.tmk, f62[20:36])[:8]
+            if crypto.kcv(pik) != f62[16:20] or crypto.kcv(mak) != f62[36:40]:
+                raise ValueError("working key check values do not match")
+            self.pik, self.mak = pik, mak
+            self.batch = int(str(resp.fields[60])[2:8])
+        return resp
+
+    def financial_fields(
+        self, txn_type: str, proc: str, pan: str, amount: int, expiry: str = "2812",
+        voucher: str | None = None, track2: bool = False,
+    ) -> dict[int, Value]:
+        f: dict[int, Value] = {
+            2: pan, 3: proc, 4: f"{amount:012d}", 11: voucher or self.next_voucher(),
+            14: expiry, 22: "021" if track2 else "012", 25: "06", 41: self.tid, 42: self.mid,
+            49: "156", 60: self.f60(txn_type),
+        }
+        if track2:
+            f[35] = f"{pan}D{expiry}2010000000000"
+        return f
+
+    def preauth(self, pan: str, amount: int, **kw: object) -> tuple[dict[int, Value], Response]:
+        req = self.financial_fields("10", "030000", pan, amount, **kw)  # type: ignore[arg-type]
+        return req, self.request("0100", req)
+
+    def void(
+        self, pan: str, amount: int, auth_code: str, orig_batch: int, orig_voucher: str,
+        orig_date: str, **kw: object,
+    ) -> tuple[dict[int, Value], Response]:
+        req = self.financial_fields("11", "200000", pan, amount, **kw)  # type: ignore[arg-type]
+        req[38] = auth_code
+        req[61] = f"{orig_batch:06d}{orig_voucher}{orig_date}"
+        return req, self.request("0100", dict(sorted(req.items())))
+
+    def reversal(
+        self, original: dict[int, Value], reason: str = "98", auth_code: str | None = None
+    ) -> Response:
+        req = {k: v for k, v in original.items() if k not in (35, 52, 53, 64)}
+        req[39] = reason
+        if auth_code:
+            req[38] = auth_code
+        return self.request("0400", dict(sorted(req.items())))
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@contextmanager
+def running_hostsim(db: str | Path, *args: str) -> Iterator[tuple[subprocess.Popen[str], int]]:
+    """Start ``python -m host_tools.hostsim --port 0 --db DB ARGS`` and yield (process, port).
+
+    The server's log goes to DB with the suffix ``.log``.
+    """
+    db = Path(db)
+    db.parent.mkdir(parents=True, exist_ok=True)
+    with open(db.with_suffix(".log"), "a") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "host_tools.hostsim", "--host", "127.0.0.1", "--port", "0",
+             "--db", str(db), *args],
+            stdout=subprocess.PIPE, stderr=err, text=True, cwd=REPO,
+        )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        if not line.startswith("hostsim listening on "):
+            raise RuntimeError(f"hostsim did not start: {line!r}; see {db.with_suffix('.log')}")
+        yield proc, int(line.rsplit(":", 1)[1])
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
