@@ -47,7 +47,7 @@ def main() -> int:
     provision(term_dir, port)
     print(f"host simulator on 127.0.0.1:{port} (log: .sim/host.log, ledger: .sim/host.db)")
     env = dict(os.environ)
-    env["MICROPYPATH"] = f"{ROOT / 'firmware'}:{ROOT / 'board' / 'unix'}"
+    env["MICROPYPATH"] = f"{ROOT / 'firmware'}:{ROOT / 'board' / 'unix'}:.frozen"
     env["POS_SIM_DIR"] = str(term_dir)
     try:
         return subprocess.call([micropython(), str(ROOT / "firmware" / "main.py")],

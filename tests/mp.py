@@ -21,7 +21,9 @@ def micropython() -> str:
 
 def mp_env(extra_path=()) -> dict:
     env = dict(os.environ)
+    # ".frozen" keeps the port's frozen modules (asyncio among them) importable.
     parts = [str(p) for p in extra_path] + [str(FIRMWARE), str(BOARD_UNIX), str(DEVICE_TESTS)]
+    parts.append(".frozen")
     env["MICROPYPATH"] = ":".join(parts)
     return env
 

@@ -55,6 +55,13 @@ class HostSession:
     def _install(self, f62):
         self.pik, self.mak = unwrap_working_keys(self.tmk, f62)
 
+    def _require_signin(self):
+        # Sign in again before the next financial transaction (wire-format.md §3); kept
+        # on flash so that a restart does not forget it.
+        if not self.state.need_signin:
+            self.state.need_signin = True
+            self.state.save()
+
     async def exchange(self, mti, fields, timeout_s=None, mac=True):
         """Send one request and wait for its response. Returns a Result; never raises
         for anything the network or the host does."""
@@ -89,10 +96,10 @@ class HostSession:
                     self.log("host", "discarded unmatched", rmti, "F11", rfields.get(11))
                     continue
                 if hdr.proc_req == 3:
-                    self.state.need_signin = True
+                    self._require_signin()
                 if want_mac and not messages.mac_ok(self.mak, rmti, rfields, buf[off:]):
                     self.log("host", "MAC check failed on", rmti, "F39", rfields.get(39))
-                    self.state.need_signin = True
+                    self._require_signin()
                     return Result(MAC_FAIL, "MAC check failed", rmti, rfields, hdr.proc_req)
                 self.log("host", "answer", rmti, "F39", rfields.get(39))
                 return Result(OK, "", rmti, rfields, hdr.proc_req)

@@ -7,7 +7,8 @@ import sys
 
 import pytest
 
-from tests.mp import ROOT, mp_env, micropython
+from host_tools.hostsim.client import running_hostsim
+from tests.mp import ROOT, micropython, mp_env
 
 
 class HostSim:
@@ -25,25 +26,10 @@ class HostSim:
         return out.stdout
 
 
-def start_hostsim(db, *extra) -> HostSim:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "host_tools.hostsim", "--host", "127.0.0.1", "--port", "0",
-         "--db", str(db), *extra],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT,
-    )
-    for line in proc.stdout:
-        if "listening on" in line:
-            port = int(line.rsplit(":", 1)[1])
-            return HostSim(db, proc, port)
-    raise RuntimeError("host simulator did not start")
-
-
 @pytest.fixture
 def hostsim(tmp_path):
-    sim = start_hostsim(tmp_path / "host.db")
-    yield sim
-    sim.proc.terminate()
-    sim.proc.wait(timeout=10)
+    with running_hostsim(tmp_path / "host.db") as (proc, port):
+        yield HostSim(tmp_path / "host.db", proc, port)
 
 
 class Terminal:

@@ -1,0 +1,1 @@
+"""`make bench`: throughput figures, printed (never asserted)."""
