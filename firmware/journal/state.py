@@ -15,6 +15,7 @@ class TerminalState:
         self.wrapped_keys = st.get("wrapped_keys")  # hex of sign-in F62, or None
         self.need_signin = st.get("need_signin", True)
         self.signed_in_at = st.get("signed_in_at")  # MMDDhhmmss from the 0810
+        self.language = st.get("language")  # chosen in 管理; None: the configured one
 
     def save(self):
         record.write(
@@ -25,6 +26,7 @@ class TerminalState:
                 "wrapped_keys": self.wrapped_keys,
                 "need_signin": self.need_signin,
                 "signed_in_at": self.signed_in_at,
+                "language": self.language,
             },
         )
 

@@ -1,0 +1,120 @@
+# Card number protection. The clear PAN lives only in RAM for the length of a transaction:
+# flash gets the masked form (first 6 + last 4), a keyed hash to recognise the card again,
+# and, for the one pending reversal that must resend F2, the PAN sealed under 3DES.
+#
+# Both keys derive from the TMK (16 bytes, provisioned per terminal), each under its own
+# label so that one key says nothing about the other:
+#   hash key = SHA-256(b"pan-hash" || TMK)                        (32 bytes, HMAC key)
+#   d        = SHA-256(b"pan-seal" || TMK)
+#   seal key = d[0:8] || the first of d[8:16], d[16:24], d[24:32] that differs from d[0:8]
+#              once DES parity bits are ignored (equal halves would make 3DES single DES)
+import hashlib
+import os
+from binascii import crc32
+
+from crypto.des import TDES
+
+
+def mask(pan):
+    """For the screen: first 6, a star for each hidden digit, last 4 (PCI DSS 3.3)."""
+    n = len(pan)
+    if n < 11:  # too short to show 10 digits and still hide any: show the last 4 only
+        return "*" * (n - 4) + pan[-4:] if n > 4 else "*" * n
+    return pan[:6] + "*" * (n - 10) + pan[-4:]
+
+
+def mask_receipt(pan):
+    """For receipts: BIN + '****' + last 4. Works on a masked PAN too (only the ends count)."""
+    if len(pan) < 11:
+        return "****" + pan[-4:]
+    return pan[:6] + "****" + pan[-4:]
+
+
+def _sha256(*parts):
+    h = hashlib.sha256()
+    for p in parts:
+        h.update(p)
+    return h.digest()
+
+
+def hmac_sha256(key, msg):
+    """RFC 2104 HMAC over hashlib.sha256 (MicroPython has no hmac module)."""
+    if len(key) > 64:
+        key = _sha256(key)
+    k = bytearray(64)
+    k[: len(key)] = key
+    for i in range(64):
+        k[i] ^= 0x36
+    inner = _sha256(k, msg)
+    for i in range(64):
+        k[i] ^= 0x36 ^ 0x5C
+    return _sha256(k, inner)
+
+
+def _strip_parity(b):
+    return bytes(x & 0xFE for x in b)
+
+
+# Sealed PAN: IV(8) || 3DES-CBC(len(1) || PAN ASCII || random fill to 20 || CRC-32(4)).
+# CBC under a random IV (built on the TDES block primitive) so the same PAN never seals to
+# the same bytes; the length byte and CRC let unseal() reject garbage and wrong keys.
+_PLAIN = 24
+SEALED_LEN = 8 + _PLAIN
+
+
+class Keys:
+    def __init__(self, tmk16):
+        if len(tmk16) != 16:
+            raise ValueError("TMK must be 16 bytes")
+        self._hkey = _sha256(b"pan-hash", tmk16)
+        d = _sha256(b"pan-seal", tmk16)
+        k1 = d[0:8]
+        k2 = None
+        for i in (8, 16, 24):
+            if _strip_parity(d[i : i + 8]) != _strip_parity(k1):
+                k2 = d[i : i + 8]
+                break
+        if k2 is None:  # all four equal: astronomically unlikely, but stay 3DES
+            k2 = bytes(x ^ 0x02 for x in k1)
+        self._tdes = TDES(k1 + k2)
+
+    def pan_hash(self, pan):
+        """8 bytes identifying the card under this terminal's TMK (HMAC-SHA256, truncated)."""
+        return hmac_sha256(self._hkey, pan.encode())[:8]
+
+    def seal(self, pan):
+        n = len(pan)
+        if not 1 <= n <= 19 or not pan.isdigit():
+            raise ValueError("PAN must be 1-19 digits")
+        p = bytearray(_PLAIN)
+        p[0] = n
+        p[1 : 1 + n] = pan.encode()
+        p[1 + n : 20] = os.urandom(19 - n)
+        c = crc32(memoryview(p)[:20])
+        for i in range(4):
+            p[20 + i] = (c >> (24 - 8 * i)) & 0xFF
+        out = bytearray(os.urandom(8)) + bytearray(_PLAIN)
+        blk = bytearray(8)
+        for o in range(0, _PLAIN, 8):  # CBC: C[i] = E(P[i] xor C[i-1]), C[-1] = IV
+            for j in range(8):
+                blk[j] = p[o + j] ^ out[o + j]
+            self._tdes.encrypt_block(blk, memoryview(out)[o + 8 : o + 16])
+        return bytes(out)
+
+    def unseal(self, blob):
+        """The PAN sealed by seal(); ValueError if blob is not one (damaged, other key)."""
+        if not isinstance(blob, (bytes, bytearray)) or len(blob) != SEALED_LEN:
+            raise ValueError("sealed PAN: wrong length")
+        p = bytearray(_PLAIN)
+        blk = bytearray(8)
+        for o in range(0, _PLAIN, 8):
+            self._tdes.decrypt_block(blob[o + 8 : o + 16], blk)
+            for j in range(8):
+                p[o + j] = blk[j] ^ blob[o + j]
+        c = crc32(memoryview(p)[:20])
+        n = p[0]
+        ok = c == (p[20] << 24 | p[21] << 16 | p[22] << 8 | p[23]) and 1 <= n <= 19
+        pan = bytes(p[1 : 1 + n]).decode() if ok else ""
+        if not ok or not pan.isdigit():
+            raise ValueError("sealed PAN: does not verify (damaged or another TMK)")
+        return pan

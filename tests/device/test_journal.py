@@ -1,0 +1,392 @@
+# The pre-auth journal on real littlefs (4096-byte blocks): add/find/mark, capacity,
+# voucher wrap, restart, damage, batches, index repair, power cuts, no PAN on flash, and
+# the block-read figures quoted in docs/journal.md (printed, not asserted).
+from binascii import unhexlify
+
+import mptest
+from lfs_helper import Flash, image_path
+from journal import preauth
+from journal.pan import Keys
+from journal.preauth import Journal, JournalError, JournalFull, Record
+from journal.reversal import PendingReversal
+
+KEYS = Keys(bytes(range(16)))
+PAN = "6225880123456789"
+TRACK2 = PAN + "=27121011234567890"
+D = "/lfs/j"
+
+
+def _rec(i, voucher=None, auth=None, amount=None, pan=PAN):
+    r = Record(voucher="%06d" % (voucher if voucher is not None else i + 1),
+               date="20250301", time="%06d" % (100000 + i % 50000),
+               amount=amount if amount is not None else 10000 + i,
+               auth_code=auth or "A%05d" % i, rrn="%012d" % (500000000000 + i),
+               host_date="0301", expiry="2712", entry_mode="021", card_org="CUP")
+    r.set_card(KEYS, pan)
+    return r
+
+
+def _same(a, b):
+    for k in ("voucher", "date", "time", "amount", "auth_code", "rrn", "host_date",
+              "pan_masked", "pan_len", "pan_hash", "expiry", "entry_mode", "card_org",
+              "state", "void_voucher", "void_date", "void_time", "void_rrn", "void_auth"):
+        if getattr(a, k) != getattr(b, k):
+            raise AssertionError("%s: %r != %r" % (k, getattr(a, k), getattr(b, k)))
+
+
+def test_add_get_find_mark():
+    fl = Flash("basic")
+    j = Journal(D, KEYS, batch="000007")
+    assert j.count() == 0 and j.last() is None and not j.nearly_full()
+    for i in range(40):
+        r = _rec(i)
+        assert j.add(r) == i and r.slot == i and r.batch == "000007"
+    got = j.get(5)
+    _same(got, _rec(5))
+    assert got.pan_masked == "622588******6789" and got.pan_len == 16 and got.slot == 5
+    assert got.same_card(KEYS, PAN) and not j.same_card(got, "6225880123456788")
+    assert j.find_voucher("000033").slot == 32 and j.find_voucher(41) is None
+    assert [r.slot for r in j.find_auth("A00007")] == [7]
+    assert next(j.find_auth("A00007", host_date="0302"), None) is None
+    assert next(j.find_auth("A00007", amount=10007)).slot == 7
+    assert next(j.find_auth("A00007", amount=1), None) is None
+    v = j.mark_voided(3, "000100", "20250302", "130102", "600000000001", "B12345")
+    assert v.state == preauth.VOIDED
+    g = j.get(3)
+    assert (g.state, g.void_voucher, g.void_date, g.void_time, g.void_rrn, g.void_auth) == (
+        preauth.VOIDED, "000100", "20250302", "130102", "600000000001", "B12345")
+    _same(j.get(4), _rec(4))  # neighbours untouched
+    j.set_state(j.get(6), preauth.COMPLETED)
+    assert j.get(6).state == preauth.COMPLETED
+    j.set_state(3, preauth.OPEN)  # the void was reversed: open again, void fields gone
+    g = j.get(3)
+    assert g.state == preauth.OPEN and g.void_voucher == "" and g.void_rrn == ""
+    j.set_state(9, preauth.REVERSED)
+    assert j.get(9).state == preauth.REVERSED
+    mptest.raises(ValueError, j.set_state, 9, 7)
+    assert [r.voucher for r in j.newest(3)] == ["000040", "000039", "000038"]
+    assert [r.voucher for r in j.newest(2, before_slot=2)] == ["000002", "000001"]
+    assert j.last().voucher == "000040"
+    mptest.raises(IndexError, j.get, 40)
+    fl.remove()
+
+
+def test_auth_matches_several_newest_first():
+    fl = Flash("auth")
+    j = Journal(D, KEYS, batch="000001")
+    for i in range(70):  # 3 index windows; "AB12  " padded like F38
+        j.add(_rec(i, auth="AB12" if i % 20 == 3 else None))
+    assert [r.slot for r in j.find_auth("AB12")] == [63, 43, 23, 3]
+    assert [r.slot for r in j.find_auth("AB12  ")] == [63, 43, 23, 3]
+    fl.remove()
+
+
+def test_rejects_bad_fields():
+    fl = Flash("fields")
+    j = Journal(D, KEYS, batch="000001")
+    r = Record(voucher="000001", date="20250301", time="120000", amount=1, auth_code="X1")
+    assert "set_card" in str(mptest.raises(ValueError, j.add, r))
+    for attr, val in (("voucher", "12345"), ("date", "2025031"), ("amount", 1000000000),
+                      ("auth_code", "1234567"), ("entry_mode", "12"), ("expiry", "27a2")):
+        r = _rec(0)
+        setattr(r, attr, val)
+        mptest.raises(ValueError, j.add, r)
+    r = _rec(0)
+    r.batch = "000002"
+    mptest.raises(ValueError, j.add, r)
+    r = _rec(0, amount=999999999)  # 9,999,999.99 yuan fits
+    j.add(r)
+    assert j.get(0).amount == 999999999 and j.count() == 1
+    fl.remove()
+
+
+def test_voucher_wrap_and_gaps():
+    fl = Flash("wrap")
+    j = Journal(D, KEYS, batch="000003")
+    # increasing, not contiguous (sign-ins and voids take numbers), wrapping 999999 -> 1
+    vouchers = [999970 + 3 * i for i in range(10)] + [1 + 2 * i for i in range(25)]
+    for i, v in enumerate(vouchers):
+        j.add(_rec(i, voucher=v))
+    for i, v in enumerate(vouchers):
+        assert j.find_voucher(v).slot == i, v
+    for v in (999971, 999998, 2, 50, 999969, 500000):
+        assert j.find_voucher(v) is None, v
+    fl.remove()
+
+
+def test_restart_keeps_everything():
+    fl = Flash("restart")
+    j = Journal(D, KEYS, batch="000005")
+    for i in range(45):
+        j.add(_rec(i))
+    j.mark_voided(44, "000200", "20250303", "101010", "700000000000", "")
+    fl.remount()
+    j = Journal(D, KEYS, batch="000005")
+    assert j.count() == 45
+    for i in range(44):
+        _same(j.get(i), _rec(i))
+    g = j.get(44)
+    assert g.state == preauth.VOIDED and g.void_voucher == "000200" and g.void_auth == ""
+    assert j.find_voucher(45).slot == 44 and j.add(_rec(45)) == 45
+    fl.remove()
+
+
+def _poke(path, offset, xor=0x01):
+    f = open(path, "r+b")
+    try:
+        f.seek(offset)
+        b = f.read(1)
+        f.seek(offset)
+        f.write(bytes([b[0] ^ xor]))
+    finally:
+        f.close()
+
+
+def test_damaged_record_reported_others_readable():
+    fl = Flash("damage")
+    seen = []
+    j = Journal(D, KEYS, batch="000001", log=seen.append)
+    for i in range(40):
+        j.add(_rec(i))
+    _poke(D + "/000001/c00", 10 * 128 + 50)  # inside slot 10's record
+    e = mptest.raises(JournalError, j.get, 10)
+    assert "slot 10" in str(e) and "000001" in str(e), e
+    for i in range(40):
+        if i != 10:
+            _same(j.get(i), _rec(i))
+    assert "slot 10" in str(mptest.raises(JournalError, j.find_voucher, 11))
+    assert j.find_voucher(12).slot == 11 and j.find_voucher(40).slot == 39
+    got = [r.slot for r in j.newest(40)]
+    assert 10 not in got and len(got) == 39 and seen and "slot 10" in seen[-1]
+    mptest.raises(JournalError, j.mark_voided, 10, "000300", "20250301", "1", "2")
+    # a damaged index entry: lookups fall back to the record for that slot
+    _poke(D + "/000001/ix", 20 * 16 + 1)
+    n = j.errors
+    assert j.find_voucher(21).slot == 20 and [r.slot for r in j.find_auth("A00020")] == [20]
+    assert j.errors > n
+    fl.remount()
+    j = Journal(D, KEYS, batch="000001")
+    assert j.count() == 40 and j.add(_rec(40)) == 40
+    fl.remove()
+
+
+def test_batches_old_readable_and_voidable():
+    fl = Flash("batches")
+    j = Journal(D, KEYS, batch="000001")
+    for i in range(5):
+        j.add(_rec(i))
+    j.open_batch("000002")
+    assert j.count() == 0
+    for i in range(5, 8):
+        j.add(_rec(i))
+    assert j.batches() == ["000002", "000001"] and j.count() == 3
+    old = j.find_voucher(2)
+    assert old.batch == "000001" and old.slot == 1
+    assert j.find_voucher(2, batch="000002") is None
+    j.mark_voided(old, "000009", "20250304", "090000", "800000000000", "C1")
+    assert j.get(1, batch="000001").state == preauth.VOIDED
+    assert j.get(1).voucher == "000007"  # an int slot means the current batch
+    assert [r.voucher for r in j.newest(5)] == ["000008", "000007", "000006", "000005",
+                                                "000004"]
+    older = list(j.newest(2, before_slot=j.get(2, batch="000001")))
+    assert [(r.batch, r.voucher) for r in older] == [("000001", "000002"),
+                                                      ("000001", "000001")]
+    assert [r.batch for r in j.find_auth("A00001")] == ["000001"]
+    fl.remount()
+    j = Journal(D, KEYS, batch="000002")
+    assert j.find_voucher(2).state == preauth.VOIDED
+    j.drop_batch("000001")
+    assert j.batches() == ["000002"] and j.find_voucher(2) is None
+    mptest.raises(ValueError, j.drop_batch, "000002")
+    fl.remove()
+
+
+def _truncate(path, n):
+    f = open(path, "rb")
+    data = f.read()
+    f.close()
+    f = open(path, "wb")
+    f.write(data[:n])
+    f.close()
+
+
+def test_index_repaired_from_records():
+    fl = Flash("repair")
+    j = Journal(D, KEYS, batch="000001")
+    for i in range(33):
+        j.add(_rec(i))
+    _truncate(D + "/000001/ix", 31 * 16)  # index lags by two (chunk 1 holds the last)
+    j = Journal(D, KEYS, batch="000001")
+    assert j.count() == 33 and j.find_voucher(33).slot == 32
+    assert [r.slot for r in j.find_auth("A00031")] == [31]
+    import os
+    assert os.stat(D + "/000001/ix")[6] == 33 * 16
+    fl.remove()
+
+
+def _sweep(label, base_n, op_name, op, check):
+    fl = Flash("cutbase", blocks=64)
+    j = Journal(D, KEYS, batch="000001")
+    for i in range(base_n):
+        j.add(_rec(i))
+    fl.unmount()
+    applied = {True: 0, False: 0}
+    cut = 0
+    while True:
+        fl.copy_to(image_path("cut"))
+        c = Flash("cut", blocks=64, fresh=False)
+        c.remount(cut=cut)
+        j = Journal(D, KEYS, batch="000001")
+        done = True
+        try:
+            op(j)
+        except OSError:
+            done = False
+        c.remount()
+        j = Journal(D, KEYS, batch="000001")
+        applied[check(j, cut)] += 1
+        c.remove()
+        if done:
+            break
+        cut += 1
+    fl.remove()
+    print("MEASURE power-cut %s (%s): %d cut points, %d left it applied, %d not"
+          % (op_name, label, cut + 1, applied[True], applied[False]))
+    assert applied[True] and applied[False]
+
+
+def _check_add(base_n):
+    def check(j, cut):
+        n = j.count()
+        assert n in (base_n, base_n + 1), (cut, n)
+        for i in range(n):
+            _same(j.get(i), _rec(i))
+        if n > base_n:
+            assert j.find_voucher(base_n + 1).slot == base_n
+        assert j.find_voucher(base_n).slot == base_n - 1
+        assert j.add(_rec(n)) == n  # the journal stays usable after the cut
+        _same(j.get(n), _rec(n))
+        return n > base_n
+    return check
+
+
+def test_power_cut_add():
+    for base_n in (32, 40):  # the add creates chunk c01 / appends to it
+        _sweep("%d records" % base_n, base_n, "add", lambda j, n=base_n: j.add(_rec(n)),
+               _check_add(base_n))
+
+
+def test_power_cut_mark_voided():
+    def op(j):
+        j.mark_voided(5, "000100", "20250302", "130102", "600000000001", "B12345")
+
+    def check(j, cut):
+        assert j.count() == 40
+        for i in range(40):
+            if i != 5:
+                _same(j.get(i), _rec(i))
+        g = j.get(5)
+        if g.state == preauth.OPEN:
+            _same(g, _rec(5))
+            return False
+        assert (g.state, g.void_voucher, g.void_rrn, g.void_auth) == (
+            preauth.VOIDED, "000100", "600000000001", "B12345"), cut
+        return True
+
+    _sweep("slot 5 of 40", 40, "mark_voided", op, check)
+
+
+def test_capacity_1500():
+    fl = Flash("cap", blocks=512)
+    j = Journal(D, KEYS, batch="000001")
+    assert j.capacity == 1500
+    for i in range(1500):
+        j.add(_rec(i))
+        if i == 1348:
+            assert not j.nearly_full()
+        if i == 1349:
+            assert j.nearly_full() and not j.full()
+    assert j.full() and j.count() == 1500
+    e = mptest.raises(JournalFull, j.add, _rec(1500))
+    assert "1500" in str(e)
+    assert j.count() == 1500
+    small = Journal("/lfs/small", KEYS, batch="000001", capacity=3)
+    for i in range(3):
+        small.add(_rec(i))
+    mptest.raises(JournalFull, small.add, _rec(3))
+    fl.remove()
+
+
+def _reads(fl, fn):
+    d = fl.dev
+    r0, b0 = d.reads, d.bytes_read
+    out = fn()
+    return out, d.reads - r0, d.bytes_read - b0
+
+
+def test_measure_boot_and_lookups():
+    for n in (15, 1500):
+        fl = Flash("measure", blocks=512)
+        j = Journal(D, KEYS, batch="000001")
+        for i in range(n):
+            j.add(_rec(i))
+        fl.remount()
+        j, reads, nbytes = _reads(fl, lambda: Journal(D, KEYS, batch="000001"))
+        print("MEASURE boot with %d records: %d block reads (%d bytes)" % (n, reads, nbytes))
+        assert j.count() == n
+        mid = n // 2
+        r, reads, nbytes = _reads(fl, lambda: j.find_voucher(mid + 1))
+        assert r.slot == mid
+        print("MEASURE find_voucher (%d records, middle): %d reads (%d bytes)"
+              % (n, reads, nbytes))
+        r, reads, nbytes = _reads(fl, lambda: next(j.find_auth("A%05d" % (n - 1))))
+        print("MEASURE find_auth first match, newest (%d): %d reads (%d bytes)"
+              % (n, reads, nbytes))
+        r, reads, nbytes = _reads(fl, lambda: list(j.find_auth("A%05d" % 0)))
+        assert len(r) == 1
+        print("MEASURE find_auth all matches, whole index (%d): %d reads (%d bytes)"
+              % (n, reads, nbytes))
+        r, reads, nbytes = _reads(fl, lambda: j._scan_voucher("000001", n, 0))
+        print("MEASURE linear scan of every record, for comparison (%d): %d reads (%d bytes)"
+              % (n, reads, nbytes))
+        r, reads, nbytes = _reads(fl, lambda: j.get(mid))
+        print("MEASURE get(slot) (%d): %d reads (%d bytes)" % (n, reads, nbytes))
+        d = fl.dev
+        p0, e0 = d.inner.programs, d.inner.erases
+        j.mark_voided(mid, "999000", "20250302", "130102", "600000000001", "B12345")
+        print("MEASURE mark_voided (%d): %d programs, %d erases"
+              % (n, d.inner.programs - p0, d.inner.erases - e0))
+        p0, e0 = d.inner.programs, d.inner.erases
+        if n < 1500:
+            j.add(_rec(n))
+            print("MEASURE add (%d): %d programs, %d erases"
+                  % (n, d.inner.programs - p0, d.inner.erases - e0))
+        fl.remove()
+
+
+def _bcd(digits):
+    if len(digits) % 2:
+        digits += "0"
+    return unhexlify(digits)
+
+
+def test_no_pan_or_track_on_flash():
+    fl = Flash("nopan")
+    j = Journal(D, KEYS, batch="000001")
+    for i in range(40):
+        j.add(_rec(i))
+    j.mark_voided(1, "000100", "20250302", "130102", "600000000001", "B12345")
+    rv = PendingReversal("/lfs/reversal", KEYS)
+    rv.store("0100", {2: PAN, 3: "030000", 4: "000000010000", 11: "000041", 14: "2712",
+                      22: "021", 35: TRACK2.replace("=", "D"), 60: "10000001000020"})
+    rv.count_attempt()
+    fl.unmount()
+    fl2 = Flash("nopan", fresh=False)
+    for needle in (PAN.encode(), _bcd(PAN), TRACK2.encode(), TRACK2.replace("=", "D").encode(),
+                   _bcd(TRACK2.replace("=", "D")), PAN[6:12].encode()):
+        assert not fl2.raw_contains(needle), needle
+    assert fl2.raw_contains(b"6225886789")  # the masked form is there (so the scan works)
+    fl2.remove()
+
+
+mptest.run(globals())

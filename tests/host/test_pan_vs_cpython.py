@@ -1,0 +1,69 @@
+"""Cross-check firmware/journal/pan.py against CPython: HMAC-SHA256 against the hmac
+module, the keyed PAN hash and the sealed-PAN format as docs/journal.md documents them
+(the host opens a blob sealed on the device with pycryptodome, and seals one the device
+must open), through tests/device/pan_oracle.py in one `micropython` process."""
+
+import hashlib
+import hmac
+import random
+import zlib
+
+from Crypto.Cipher import DES3
+
+from tests.mp import DEVICE_TESTS, run_mp
+
+ORACLE = DEVICE_TESTS / "pan_oracle.py"
+
+
+def _seal_key(tmk: bytes) -> bytes:
+    d = hashlib.sha256(b"pan-seal" + tmk).digest()
+    strip = lambda b: bytes(x & 0xFE for x in b)  # noqa: E731
+    k2 = next(d[i : i + 8] for i in (8, 16, 24) if strip(d[i : i + 8]) != strip(d[:8]))
+    return d[:8] + k2
+
+
+def _open(tmk: bytes, blob: bytes) -> str:
+    iv, ct = blob[:8], blob[8:]
+    p = DES3.new(_seal_key(tmk), DES3.MODE_CBC, iv=iv).decrypt(ct)
+    assert len(p) == 24 and int.from_bytes(p[20:], "big") == zlib.crc32(p[:20])
+    return p[1 : 1 + p[0]].decode()
+
+
+def _seal(tmk: bytes, pan: str, rng: random.Random) -> bytes:
+    p = bytes([len(pan)]) + pan.encode() + rng.randbytes(19 - len(pan))
+    p += zlib.crc32(p).to_bytes(4, "big")
+    iv = rng.randbytes(8)
+    return iv + DES3.new(_seal_key(tmk), DES3.MODE_CBC, iv=iv).encrypt(p)
+
+
+def _pan(rng: random.Random) -> str:
+    return "".join(rng.choice("0123456789") for _ in range(rng.randint(12, 19)))
+
+
+def test_pan_functions_match_cpython():
+    rng = random.Random(20250301)
+    reqs, checks = [], []
+    for n in list(range(0, 70, 7)) + [rng.randint(0, 300) for _ in range(60)]:
+        key = rng.randbytes(rng.choice((0, 1, 16, 32, 63, 64, 65, 100, 200)))
+        msg = rng.randbytes(n)
+        reqs.append(f"hmac {key.hex() or '-'} {msg.hex() or '-'}")
+        checks.append(("eq", hmac.new(key, msg, hashlib.sha256).hexdigest()))
+    for _ in range(60):
+        tmk, pan = rng.randbytes(16), _pan(rng)
+        hkey = hashlib.sha256(b"pan-hash" + tmk).digest()
+        reqs.append(f"hash {tmk.hex()} {pan}")
+        checks.append(("eq", hmac.new(hkey, pan.encode(), hashlib.sha256).hexdigest()[:16]))
+        reqs.append(f"seal {tmk.hex()} {pan}")
+        checks.append(("opens", (tmk, pan)))
+        reqs.append(f"unseal {tmk.hex()} {_seal(tmk, pan, rng).hex()}")
+        checks.append(("eq", pan))
+    proc = run_mp(ORACLE, input="\n".join(reqs) + "\n", timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    answers = proc.stdout.splitlines()
+    assert len(answers) == len(reqs), proc.stdout[-500:] + proc.stderr
+    for req, (kind, want), got in zip(reqs, checks, answers, strict=True):
+        if kind == "eq":
+            assert got == want, req
+        else:
+            tmk, pan = want
+            assert _open(tmk, bytes.fromhex(got)) == pan, req
