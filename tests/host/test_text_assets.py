@@ -1,0 +1,106 @@
+"""The committed text assets match the firmware sources (no unifont needed for that), the
+GB table agrees with CPython's gb18030 codec, and glyphs match unifont.hex when installed."""
+
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from host_tools import gen_text_assets as gta
+
+UNIFONT_PRESENT = gta.UNIFONT.exists()
+
+
+@pytest.fixture(scope="module")
+def font():
+    return gta.read_font(gta.FONT_PATH.read_bytes())
+
+
+@pytest.fixture(scope="module")
+def gb():
+    return gta.read_gb(gta.GB_PATH.read_bytes())
+
+
+def test_assets_hold_exactly_what_the_sources_use(font, gb):
+    need = set(gta.required_codepoints())
+    have = set(font["cps"])
+    assert not need - have, f"missing glyphs (run `make assets`): {gta._names(need - have)}"
+    assert not have - need, f"unused glyphs shipped (run `make assets`): {gta._names(have - need)}"
+    assert set(gb) == {cp for cp in need if cp >= 0x80}
+    assert gta.check_committed() == []
+
+
+def test_tables_sorted_and_well_formed(font):
+    assert font["height"] == 16
+    assert font["cps"] == sorted(set(font["cps"]))
+    assert font["cps"][:95] == list(range(0x20, 0x7F))  # the firmware's ASCII fast path
+    for cp, (width, bitmap) in font["glyphs"].items():
+        assert width in (8, 16), hex(cp)
+        assert len(bitmap) == 2 * width
+        if cp < 0x7F:
+            assert width == 8
+
+
+def test_gb_table_agrees_with_codec(gb):
+    for cp, code in gb.items():
+        assert chr(cp).encode("gb18030") == code, f"U+{cp:04X}"
+
+
+def test_scanner_reads_string_constants_only(tmp_path):
+    fw = tmp_path / "firmware"
+    fw.mkdir()
+    (fw / "m.py").write_text(
+        '"""模块说明"""\n'
+        "# 注释\n"
+        'X = "确认"\n'
+        "def f(n):\n"
+        '    """函数"""\n'
+        '    return f"金额{n}元" + "\\u53d6"  # 取 via escape\n',
+        encoding="utf-8",
+    )
+    found = gta.scan_sources(fw)
+    assert "".join(sorted(map(chr, found))) == "".join(sorted("确认金额元取"))
+    assert found[ord("确")][0].endswith("m.py:3")
+
+
+def test_check_reports_a_new_character(tmp_path):
+    fw = tmp_path / "firmware"
+    shutil.copytree(gta.FIRMWARE, fw, ignore=shutil.ignore_patterns("*.bin", "__pycache__"))
+    (fw / "extra.py").write_text('S = "\u9f98"\n', encoding="utf-8")  # 龘
+    problems = gta.check_committed(fw, gta.FONT_PATH, gta.GB_PATH)
+    assert any("font16.bin lacks" in p and "\u9f98" in p for p in problems), problems
+    assert any("gb18030.bin lacks" in p for p in problems), problems
+
+
+def test_check_command_passes():
+    proc = subprocess.run(
+        [sys.executable, "-m", "host_tools.gen_text_assets", "--check"],
+        capture_output=True, text=True, cwd=gta.ROOT,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_vlsb_conversion():
+    width, bm = gta.hex_to_vlsb("0000000018242442427E424242420000")  # 'A'
+    assert width == 8
+    # column 1 has rows 7..13 set: bits 7 of band 0, bits 0..5 of band 1
+    assert bm[1] == 0x80 and bm[8 + 1] == 0x3F
+
+
+@pytest.mark.skipif(not UNIFONT_PRESENT, reason="unifont not installed (apt-get install unifont)")
+def test_glyphs_match_unifont(font):
+    sample = [ord(c) for c in "A1?~"] + [cp for cp in font["cps"] if cp >= 0x80][:8]
+    hexes = gta.load_unifont(wanted=set(sample))
+    for cp in sample:
+        width, bitmap = font["glyphs"][cp]
+        assert (width, bitmap) == gta.hex_to_vlsb(hexes[cp]), f"U+{cp:04X}"
+
+
+@pytest.mark.skipif(not UNIFONT_PRESENT, reason="unifont not installed (apt-get install unifont)")
+def test_build_is_deterministic_and_committed():
+    a = gta.generate(warn=lambda *_: None)
+    b = gta.generate(warn=lambda *_: None)
+    assert a["font"] == b["font"] and a["gb"] == b["gb"]
+    assert a["font"] == gta.FONT_PATH.read_bytes(), "run `make assets`"
+    assert a["gb"] == gta.GB_PATH.read_bytes(), "run `make assets`"
