@@ -1,10 +1,13 @@
 # The simulator board: the MicroPython unix port playing the ESP32 prototype. Flash is a
 # littlefs v2 filesystem on a file-backed block device, mounted at /flash, so the
-# firmware's files behave as on the board and survive restarts.
+# firmware's files behave as on the board and survive restarts. init() returns the
+# simulated hardware (sim_hw.py), driven through the control interface on stdin/stdout
+# (docs/control-interface.md).
 import os
 import vfs
 
 from blockdev import FileBlockDevice
+from sim_printer import PrinterError  # noqa: F401  (re-exported: board.PrinterError)
 
 NAME = "unix-sim"
 CARD_READER = True  # the simulator can "swipe"; the prototype has keyed entry only
@@ -38,3 +41,11 @@ def mount_flash(image=None):
         fs = vfs.VfsLfs2(bdev)
     vfs.mount(fs, DATA_DIR)
     return bdev
+
+
+def init():
+    """The simulated Hardware (display, keys, printer, clock, log, tasks, card_reader)."""
+    from sim_hw import Hardware
+
+    _makedirs(SIM_DIR)
+    return Hardware(SIM_DIR, NAME, CARD_READER)

@@ -1,0 +1,153 @@
+# The control interface of the simulator board: JSON lines on stdin, exactly one JSON
+# line answering each on stdout (docs/control-interface.md). It is how tests and
+# `make run` press keys, swipe cards, read the screen and take the paper out.
+# Every answer is written with one write() of a whole line between awaits, so answers
+# never interleave even though wait_screen is served in its own task.
+import asyncio
+import binascii
+import json
+import sys
+
+KEY_NAMES = ("ENTER", "CANCEL", "CLEAR", "UP", "DOWN", "FUNC")
+
+
+def valid_key(k):
+    if not isinstance(k, str):
+        return False
+    if len(k) == 1:
+        return "0" <= k <= "9" or "A" <= k <= "Z"
+    return k in KEY_NAMES
+
+
+class ControlServer:
+    def __init__(self, hw, name, inp=None, out=None):
+        self.hw = hw
+        self.name = name
+        # Bytes, not text: a line of invalid UTF-8 must become an error answer, not a
+        # UnicodeError inside the stream reader.
+        self.inp = inp or getattr(sys.stdin, "buffer", sys.stdin)
+        self.out = out or sys.stdout
+
+    async def serve(self):
+        reader = asyncio.StreamReader(self.inp)
+        while True:
+            try:
+                line = await reader.readline()
+            except Exception as e:  # keep serving whatever one bad read did
+                self.hw.log("control: read failed:", repr(e))
+                await asyncio.sleep_ms(10)
+                continue
+            if not line:
+                # The controller is gone (its end of the pipe closed): a terminal nobody
+                # can reach would only linger as an orphan process.
+                self.hw.log("control: stdin closed; exiting")
+                raise SystemExit(0)
+            self.handle(line)
+
+    def answer(self, req, obj):
+        if isinstance(req, dict) and "id" in req:
+            obj["id"] = req["id"]
+        self.out.write(json.dumps(obj) + "\n")
+        try:
+            self.out.flush()
+        except AttributeError:
+            pass
+
+    def handle(self, line):
+        req = None
+        try:
+            if isinstance(line, bytes):
+                line = line.decode()
+            line = line.strip()
+            if not line:
+                return
+            try:
+                req = json.loads(line)
+            except ValueError:
+                self.answer(None, {"error": "bad json"})
+                return
+            if not isinstance(req, dict):
+                self.answer(None, {"error": "request must be a JSON object"})
+                return
+            op = req.get("op")
+            fn = getattr(self, "op_" + op, None) if isinstance(op, str) else None
+            if fn is None:
+                self.answer(req, {"error": "unknown op: %r" % (op,)})
+                return
+            res = fn(req)
+            if res is not None:
+                self.answer(req, res)
+        except SystemExit:
+            raise
+        except Exception as e:  # a bad request must never stop the terminal
+            self.answer(req, {"error": "%s: %s" % (type(e).__name__, e)})
+
+    # ---- ops: each returns the answer, or None when a task answers later
+
+    def op_ping(self, req):
+        return {"pong": True, "board": self.name, "seq": self.hw.display.seq}
+
+    def op_keys(self, req):
+        keys = req.get("keys")
+        if not isinstance(keys, list):
+            return {"error": "keys: a list of key names expected"}
+        bad = [k for k in keys if not valid_key(k)]
+        if bad:
+            return {"error": "unknown keys: %r" % (bad,)}
+        dropped = 0
+        for k in keys:
+            if not self.hw.keys.put(k):
+                dropped += 1
+        return {"ok": True, "queued": len(self.hw.keys), "dropped": dropped}
+
+    def op_swipe(self, req):
+        t2 = req.get("track2")
+        if not isinstance(t2, str) or not t2:
+            return {"error": "swipe: track2 string expected"}
+        if not self.hw.card_reader:
+            return {"error": "swipe: this board has no card reader"}
+        ok = self.hw.keys.put(("SWIPE", t2))
+        return {"ok": ok}
+
+    def screen(self):
+        d = self.hw.display
+        return {
+            "seq": d.seq,
+            "lines": d.shown_lines,
+            "bitmap": binascii.hexlify(d.shown).decode(),
+        }
+
+    def op_screen(self, req):
+        return self.screen()
+
+    def op_wait_screen(self, req):
+        after = req.get("after", -1)
+        timeout = req.get("timeout_ms", 5000)
+        if not isinstance(after, int) or not isinstance(timeout, int):
+            return {"error": "wait_screen: after and timeout_ms must be integers"}
+        asyncio.create_task(self._wait_screen(req, after, timeout))
+        return None
+
+    async def _wait_screen(self, req, after, timeout):
+        await self.hw.display.wait_after(after, timeout)
+        self.answer(req, self.screen())
+
+    def op_paper(self, req):
+        if "ok" in req:
+            self.hw.printer.paper = bool(req["ok"])
+        return {"ok": self.hw.printer.paper}
+
+    def op_clock(self, req):
+        if "offset_s" in req:
+            off = req["offset_s"]
+            if not isinstance(off, int):
+                return {"error": "clock: offset_s must be an integer"}
+            self.hw.clock.set_offset(off)
+        return {"now": list(self.hw.clock.now()), "offset_s": self.hw.clock.offset}
+
+    def op_printed(self, req):
+        return {"bytes": self.hw.printer.printed()}
+
+    def op_quit(self, req):
+        self.answer(req, {"ok": True})
+        raise SystemExit(0)

@@ -1,0 +1,27 @@
+# The Hardware object of the simulator board (docs/terminal-design.md, "Hardware"):
+# display, keys, printer, clock, log, tasks, card_reader, all simulated in-process and
+# driven from outside through the control interface on stdin/stdout.
+import sys
+
+from sim_clock import Clock
+from sim_control import ControlServer
+from sim_display import Display
+from sim_keys import KeyQueue
+from sim_printer import Printer
+
+
+class Hardware:
+    def __init__(self, sim_dir, name, card_reader):
+        self.display = Display()
+        self.keys = KeyQueue()
+        self.printer = Printer(sim_dir + "/printer.bin")
+        self.clock = Clock(sim_dir + "/clock_offset")
+        self.card_reader = card_reader
+        self.control = ControlServer(self, name)
+
+    def log(self, *args):
+        # stderr only: stdout carries the control interface and nothing else.
+        sys.stderr.write(" ".join(str(a) for a in args) + "\n")
+
+    def tasks(self):
+        return [self.control.serve()]

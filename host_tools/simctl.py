@@ -1,0 +1,557 @@
+"""Drive a simulator terminal (firmware on the MicroPython unix port) from CPython.
+
+`SimTerminal` starts `micropython firmware/main.py` with the simulator board and speaks
+its control interface (docs/control-interface.md): JSON lines on the process's stdin and
+stdout. Used by `make run` (host_tools/run.py, host_tools/tui.py) and by the tests.
+
+    t = SimTerminal(tmp_path / "terminal", config={"port": port})
+    t.start()
+    t.wait_for("请刷卡")
+    t.type("100"); t.press("ENTER")
+    t.swipe("6222021234567890128", "2812")
+    assert "预授权" in t.receipts()[-1].text
+    t.stop()
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import queue
+import re
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+ROOT = Path(__file__).resolve().parent.parent
+WIDTH, HEIGHT = 128, 64
+KEY_NAMES = ("ENTER", "CANCEL", "CLEAR", "UP", "DOWN", "FUNC")
+DEFAULT_CARD = ("6222021234567890128", "2812")  # the host simulator's approving test card
+
+
+def micropython() -> str:
+    return os.environ.get("MICROPYTHON") or str(ROOT / ".venv" / "bin" / "micropython")
+
+
+class TerminalDied(RuntimeError):
+    """The terminal process exited (or closed stdout) while an answer was awaited."""
+
+
+class ControlError(RuntimeError):
+    """The control interface answered {"error": ...}."""
+
+
+# --------------------------------------------------------------------------- screen
+
+
+@dataclass(frozen=True)
+class Screen:
+    seq: int
+    lines: list[str]
+    bitmap: bytes  # 1024 bytes, MONO_VLSB: byte (y // 8) * 128 + x, bit y % 8
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+    def pixel(self, x: int, y: int) -> bool:
+        return bool(self.bitmap[(y >> 3) * WIDTH + x] >> (y & 7) & 1)
+
+    def render(self, mode: str = "auto") -> str:
+        return render_blocks(self.bitmap, mode)
+
+    @classmethod
+    def from_answer(cls, ans: dict[str, Any]) -> Screen:
+        return cls(int(ans["seq"]), list(ans["lines"]), bytes.fromhex(ans["bitmap"]))
+
+
+def _px(bitmap: bytes, x: int, y: int) -> int:
+    return bitmap[(y >> 3) * WIDTH + x] >> (y & 7) & 1
+
+
+_QUAD = " ▘▝▀▖▌▞▛▗▚▐▜▄▙▟█"  # index = TL | TR<<1 | BL<<2 | BR<<3
+_HALF = " ▀▄█"  # index = top | bottom<<1
+# Braille dot bits for (dx, dy) in a 2x4 cell.
+_BRAILLE = ((0x01, 0x08), (0x02, 0x10), (0x04, 0x20), (0x40, 0x80))
+
+
+def render_blocks(bitmap: bytes, mode: str = "auto") -> str:
+    """The 128x64 display as text.
+
+    - "half": ▀▄█, one column per pixel, two pixel rows per line: 128x32, square pixels.
+    - "quad": quadrant blocks, 2x2 pixels per cell: 64x32 (pixels look twice as tall).
+    - "braille": 2x4 pixels per cell: 64x16, square pixels, dotted look.
+    - "auto": "half" when the terminal has 128+ columns, else "braille".
+    """
+    if mode == "auto":
+        mode = "half" if shutil.get_terminal_size((80, 24)).columns >= 130 else "braille"
+    rows: list[str] = []
+    if mode == "half":
+        for y in range(0, HEIGHT, 2):
+            rows.append("".join(
+                _HALF[_px(bitmap, x, y) | _px(bitmap, x, y + 1) << 1] for x in range(WIDTH)))
+    elif mode == "quad":
+        for y in range(0, HEIGHT, 2):
+            rows.append("".join(
+                _QUAD[_px(bitmap, x, y) | _px(bitmap, x + 1, y) << 1
+                      | _px(bitmap, x, y + 1) << 2 | _px(bitmap, x + 1, y + 1) << 3]
+                for x in range(0, WIDTH, 2)))
+    elif mode == "braille":
+        for y in range(0, HEIGHT, 4):
+            row = []
+            for x in range(0, WIDTH, 2):
+                bits = 0
+                for dy in range(4):
+                    for dx in range(2):
+                        if _px(bitmap, x + dx, y + dy):
+                            bits |= _BRAILLE[dy][dx]
+                row.append(chr(0x2800 + bits))
+            rows.append("".join(row))
+    else:
+        raise ValueError(f"unknown render mode {mode!r} (half, quad, braille, auto)")
+    return "\n".join(rows)
+
+
+# ------------------------------------------------------------------------- receipts
+
+
+@dataclass(frozen=True)
+class Receipt:
+    raw: bytes  # the ESC/POS bytes, including the cut that ends it
+    text: str  # printable text, commands stripped, decoded as GB18030
+    complete: bool  # False for the tail after the last cut (still printing, or cut off)
+
+
+ESC, GS, FS, DLE = 0x1B, 0x1D, 0x1C, 0x10
+# Parameter byte counts of the fixed-length commands a 58 mm printer driver sends.
+_ESC_ARGS = {ord("@"): 0, ord("2"): 0, ord("3"): 1, ord("a"): 1, ord("E"): 1, ord("d"): 1,
+             ord("t"): 1, ord("!"): 1, ord("J"): 1, ord("-"): 1, ord("G"): 1, ord("M"): 1,
+             ord("R"): 1, ord("V"): 1, ord("{"): 1, ord("p"): 3, ord("$"): 2, ord("\\"): 2,
+             ord("c"): 2}
+_GS_ARGS = {ord("!"): 1, ord("B"): 1, ord("h"): 1, ord("w"): 1, ord("H"): 1, ord("f"): 1,
+            ord("L"): 2, ord("W"): 2, ord("a"): 1}
+_FS_ARGS = {ord("&"): 0, ord("."): 0, ord("C"): 1, ord("!"): 1, ord("W"): 1, ord("-"): 1}
+
+
+def _cut_len(data: bytes, i: int) -> int:
+    """Length of the GS V cut at data[i] (GS V m, or GS V m n for m = 65, 66, 97..103)."""
+    m = data[i + 2] if i + 2 < len(data) else 0
+    return 4 if m in (65, 66) or 97 <= m <= 103 else 3
+
+
+def _command_len(data: bytes, i: int) -> int:
+    """Length of the command starting at data[i] (an ESC, GS, FS or DLE byte)."""
+    b = data[i]
+    c = data[i + 1] if i + 1 < len(data) else -1
+    if b == ESC:
+        if c == ord("*") and i + 4 < len(data):  # bit image: ESC * m nL nH data
+            m = data[i + 2]
+            width = data[i + 3] | data[i + 4] << 8
+            return 5 + width * (3 if m in (32, 33) else 1)
+        return 2 + _ESC_ARGS.get(c, 0)
+    if b == GS:
+        if c == ord("V"):
+            return _cut_len(data, i)
+        if c == ord("v") and i + 7 < len(data):  # raster: GS v 0 m xL xH yL yH data
+            xb = data[i + 4] | data[i + 5] << 8
+            yd = data[i + 6] | data[i + 7] << 8
+            return 8 + xb * yd
+        if c == ord("(") and i + 4 < len(data):  # GS ( fn pL pH data (QR codes etc.)
+            return 5 + (data[i + 3] | data[i + 4] << 8)
+        if c == ord("k") and i + 2 < len(data):  # barcode
+            m = data[i + 2]
+            if m <= 6:
+                end = data.find(b"\0", i + 3)
+                return (end + 1 - i) if end >= 0 else len(data) - i
+            return 4 + (data[i + 3] if i + 3 < len(data) else 0)
+        return 2 + _GS_ARGS.get(c, 0)
+    if b == FS:
+        return 2 + _FS_ARGS.get(c, 0)
+    return 3  # DLE EOT n / DLE ENQ n: status requests
+
+
+def strip_escpos(data: bytes) -> str:
+    """The printable text of an ESC/POS stream: commands removed, GB18030 decoded."""
+    out = bytearray()
+    i = 0
+    while i < len(data):
+        b = data[i]
+        if b in (ESC, GS, FS, DLE):
+            i += _command_len(data, i)
+            continue
+        if b >= 0x20 or b in (0x0A, 0x09):
+            out.append(b)
+        i += 1
+    return out.decode("gb18030", errors="replace")
+
+
+def split_receipts(data: bytes) -> list[Receipt]:
+    """Split a printer stream at its paper cuts (GS V ...) into receipts."""
+    receipts: list[Receipt] = []
+    start = i = 0
+    while i < len(data):
+        b = data[i]
+        if b == GS and i + 1 < len(data) and data[i + 1] == ord("V"):
+            end = i + _cut_len(data, i)
+            raw = data[start:end]
+            receipts.append(Receipt(raw, strip_escpos(raw), True))
+            start = i = end
+        elif b in (ESC, GS, FS, DLE):
+            i += _command_len(data, i)  # never mistake a parameter byte for a cut
+        else:
+            i += 1
+    tail = data[start:]
+    if strip_escpos(tail).strip():
+        receipts.append(Receipt(tail, strip_escpos(tail), False))
+    return receipts
+
+
+# ------------------------------------------------------------------------ the channel
+
+
+class _Channel:
+    """Request/answer over the process's pipes. A reader thread routes each answer to
+    its request by the "id" the server echoes, so a long-poll (wait_screen) in one
+    thread does not hold up key presses from another."""
+
+    def __init__(self, proc: subprocess.Popen[bytes], log: IO[bytes]) -> None:
+        self.proc = proc
+        self.log = log
+        self.ids = itertools.count(1)
+        self.lock = threading.Lock()
+        self.pending: dict[int, queue.Queue[dict[str, Any] | None]] = {}
+        self.anonymous: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        self.closed = False
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            try:
+                msg = json.loads(line)
+                if not isinstance(msg, dict):
+                    raise ValueError
+            except ValueError:
+                # Something printed to stdout: keep it in the log, it is not an answer.
+                self.log.write(b"[stdout, not a control answer] " + line)
+                self.log.flush()
+                continue
+            rid = msg.get("id")
+            with self.lock:
+                q = self.pending.get(rid) if isinstance(rid, int) else None
+            (q or self.anonymous).put(msg)
+        with self.lock:
+            self.closed = True
+            for q in self.pending.values():
+                q.put(None)
+        self.anonymous.put(None)
+
+    def send_line(self, line: bytes) -> None:
+        assert self.proc.stdin is not None
+        try:
+            with self.lock:
+                if self.closed:
+                    raise TerminalDied("the terminal process has exited")
+                self.proc.stdin.write(line.rstrip(b"\n") + b"\n")
+                self.proc.stdin.flush()
+        except (BrokenPipeError, ValueError) as e:
+            raise TerminalDied("the terminal process has exited") from e
+
+    def request(self, req: dict[str, Any], timeout: float) -> dict[str, Any]:
+        rid = next(self.ids)
+        q: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        with self.lock:
+            self.pending[rid] = q
+        try:
+            self.send_line(json.dumps({**req, "id": rid}, ensure_ascii=False).encode())
+            try:
+                ans = q.get(timeout=timeout)
+            except queue.Empty:
+                raise TimeoutError(f"no answer to {req} within {timeout} s") from None
+        finally:
+            with self.lock:
+                self.pending.pop(rid, None)
+        if ans is None:
+            raise TerminalDied(f"the terminal exited while answering {req}")
+        ans.pop("id", None)
+        return ans
+
+    def raw(self, line: bytes, timeout: float) -> dict[str, Any]:
+        """Send any line (it may be invalid JSON); return the answer that carries no id."""
+        self.send_line(line)
+        try:
+            ans = self.anonymous.get(timeout=timeout)
+        except queue.Empty:
+            raise TimeoutError(f"no answer to {line!r} within {timeout} s") from None
+        if ans is None:
+            raise TerminalDied(f"the terminal exited while answering {line!r}")
+        return ans
+
+
+# ----------------------------------------------------------------------- the terminal
+
+
+_TYPE_KEYS = {"\n": "ENTER", "\b": "CLEAR"}
+
+
+def text_keys(text: str) -> list[str]:
+    """Key names for typing `text`: digits and letters (case-insensitive), \\n = ENTER."""
+    keys = []
+    for ch in text:
+        if ch.isascii() and ch.isalnum():
+            keys.append(ch.upper())
+        elif ch in _TYPE_KEYS:
+            keys.append(_TYPE_KEYS[ch])
+        else:
+            raise ValueError(f"no key types {ch!r}")
+    return keys
+
+
+class SimTerminal:
+    """One simulated terminal: a `micropython` process on the simulator board, whose
+    flash, config, printer output, clock offset and log live in `sim_dir`."""
+
+    def __init__(
+        self, sim_dir: str | Path, *, config: dict[str, Any] | None = None,
+        heapsize: str | int | None = None, main: str | Path | None = None,
+    ) -> None:
+        self.dir = Path(sim_dir)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.heapsize = heapsize
+        self.main = Path(main) if main else ROOT / "firmware" / "main.py"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.chan: _Channel | None = None
+        self._log: IO[bytes] | None = None
+        if config is not None:
+            self.write_config(config)
+
+    # -- files in sim_dir
+
+    @property
+    def config_path(self) -> Path:
+        return self.dir / "config.json"
+
+    @property
+    def printer_path(self) -> Path:
+        return self.dir / "printer.bin"
+
+    @property
+    def log_path(self) -> Path:
+        return self.dir / "terminal.log"
+
+    def write_config(self, config: dict[str, Any]) -> None:
+        self.config_path.write_text(json.dumps(config, ensure_ascii=False, indent=1))
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    # -- process lifecycle
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        # ".frozen" keeps the port's frozen modules (asyncio among them) importable.
+        env["MICROPYPATH"] = ":".join(
+            [str(ROOT / "firmware"), str(ROOT / "board" / "unix"), ".frozen"])
+        env["POS_SIM_DIR"] = str(self.dir)
+        return env
+
+    def command(self) -> list[str]:
+        cmd = [micropython()]
+        if self.heapsize:
+            cmd += ["-X", f"heapsize={self.heapsize}"]
+        return [*cmd, str(self.main)]
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def start(self, timeout: float = 15.0) -> SimTerminal:
+        """Spawn the terminal and wait until its control interface answers a ping."""
+        if self.running:
+            raise RuntimeError("the terminal is already running")
+        self._log = open(self.log_path, "ab")  # stays open as long as the process runs
+        self._log.write(f"---- start {time.strftime('%Y-%m-%d %H:%M:%S')}\n".encode())
+        self._log.flush()
+        self.proc = subprocess.Popen(
+            self.command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log,
+            env=self.env(), cwd=ROOT, start_new_session=True,  # Ctrl-C goes to the TUI only
+        )
+        self.chan = _Channel(self.proc, self._log)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self.request({"op": "ping"}, timeout=0.5)
+                return self
+            except TimeoutError:
+                if time.monotonic() > deadline:
+                    self.kill()
+                    raise TimeoutError(
+                        f"the terminal did not answer a ping within {timeout} s; log:\n"
+                        + self._log_tail()) from None
+            except TerminalDied:
+                code = self.proc.wait()
+                self._close()
+                raise TerminalDied(
+                    f"the terminal exited with code {code} during boot; log:\n"
+                    + self._log_tail()) from None
+
+    def _log_tail(self, n: int = 30) -> str:
+        return "\n".join(self.log_text().splitlines()[-n:])
+
+    def _close(self) -> None:
+        if self.proc is not None:
+            for pipe in (self.proc.stdin, self.proc.stdout):
+                try:
+                    if pipe is not None:
+                        pipe.close()
+                except OSError:
+                    pass
+        if self.chan is not None:
+            self.chan.thread.join(timeout=2)
+        if self._log is not None:
+            self._log.close()
+        self.proc = self.chan = self._log = None
+
+    def stop(self, timeout: float = 5.0) -> int | None:
+        """Quit cleanly (the quit op), else terminate, else kill. Returns the exit code."""
+        if self.proc is None:
+            return None
+        if self.running:
+            try:
+                self.request({"op": "quit"}, timeout=2.0)
+            except (TimeoutError, TerminalDied):
+                pass
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.terminate()
+                try:
+                    self.proc.wait(timeout)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+        code = self.proc.wait()
+        self._close()
+        return code
+
+    def kill(self) -> None:
+        """SIGKILL: a power cut. Whatever reached flash (and printer.bin) stays."""
+        if self.proc is None:
+            return
+        if self.running:
+            self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+        self._close()
+
+    def restart(self, hard: bool = False, timeout: float = 15.0) -> SimTerminal:
+        """Power-cycle: a clean quit, or (hard) a power cut; then boot again."""
+        self.kill() if hard else self.stop()
+        return self.start(timeout)
+
+    def __enter__(self) -> SimTerminal:
+        return self if self.running else self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- control interface
+
+    def request(self, req: dict[str, Any], timeout: float = 5.0) -> dict[str, Any]:
+        """One control request; raises ControlError when the terminal answers an error."""
+        chan = self.chan  # read once: another thread may restart the terminal
+        if chan is None:
+            raise TerminalDied("the terminal is not running")
+        ans = chan.request(req, timeout)
+        if "error" in ans:
+            raise ControlError(ans["error"])
+        return ans
+
+    def send_raw(self, line: str | bytes, timeout: float = 5.0) -> dict[str, Any]:
+        """Send a raw control line (for testing the interface itself); returns the answer."""
+        chan = self.chan
+        if chan is None:
+            raise TerminalDied("the terminal is not running")
+        return chan.raw(line.encode() if isinstance(line, str) else line, timeout)
+
+    def ping(self) -> dict[str, Any]:
+        return self.request({"op": "ping"})
+
+    def press(self, *keys: str) -> None:
+        """Press keys by name: "0".."9", "A".."Z", ENTER, CANCEL, CLEAR, UP, DOWN, FUNC."""
+        ans = self.request({"op": "keys", "keys": list(keys)})
+        if ans.get("dropped"):
+            raise RuntimeError(f"{ans['dropped']} key(s) dropped: the key queue is full")
+
+    def type(self, text: str) -> None:
+        """Type digits and letters (one key each); "\\n" presses ENTER."""
+        self.press(*text_keys(text))
+
+    def swipe(
+        self, pan: str, expiry_yymm: str, service: str = "101", discretionary: str = ""
+    ) -> None:
+        """Swipe a magnetic-stripe card: track 2 is `PAN=YYMM<service><discretionary>`."""
+        self.swipe_track2(f"{pan}={expiry_yymm}{service}{discretionary}")
+
+    def swipe_track2(self, track2: str) -> None:
+        self.request({"op": "swipe", "track2": track2})
+
+    def screen(self) -> Screen:
+        return Screen.from_answer(self.request({"op": "screen"}))
+
+    def wait_screen(self, after: int, timeout: float = 5.0) -> Screen:
+        """The screen once it has changed past `after` (or as it is when timeout passes)."""
+        ms = max(0, int(timeout * 1000))
+        return Screen.from_answer(self.request(
+            {"op": "wait_screen", "after": after, "timeout_ms": ms}, timeout=timeout + 5.0))
+
+    def wait_for(self, pattern: str | re.Pattern[str], timeout: float = 10.0) -> Screen:
+        """Wait until the screen's text (lines joined by \\n) contains `pattern` (a
+        substring, or a compiled regex searched for). Raises AssertionError showing the
+        screen when it does not appear in time."""
+
+        def matches(s: Screen) -> bool:
+            if isinstance(pattern, re.Pattern):
+                return pattern.search(s.text) is not None
+            return pattern in s.text
+
+        deadline = time.monotonic() + timeout
+        s = self.screen()
+        while not matches(s):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(
+                    f"screen did not show {pattern!r} within {timeout} s; it shows "
+                    f"(seq {s.seq}):\n{s.text}\n{s.render('half')}")
+            s = self.wait_screen(s.seq, min(left, 2.0))
+        return s
+
+    def set_paper(self, ok: bool) -> None:
+        self.request({"op": "paper", "ok": ok})
+
+    def paper_ok(self) -> bool:
+        return bool(self.request({"op": "paper"})["ok"])
+
+    def set_clock_offset(self, seconds: int) -> tuple[int, ...]:
+        """Move the terminal's clock; kept in sim_dir/clock_offset across restarts."""
+        return tuple(self.request({"op": "clock", "offset_s": int(seconds)})["now"])
+
+    def clock(self) -> tuple[int, ...]:
+        return tuple(self.request({"op": "clock"})["now"])
+
+    def printed_bytes(self) -> int:
+        """Bytes printed so far (works while the terminal is down, too)."""
+        return self.printer_path.stat().st_size if self.printer_path.exists() else 0
+
+    def printer_data(self) -> bytes:
+        return self.printer_path.read_bytes() if self.printer_path.exists() else b""
+
+    def receipts(self) -> list[Receipt]:
+        """Everything printed, split at paper cuts; a last incomplete one has
+        complete=False."""
+        return split_receipts(self.printer_data())
