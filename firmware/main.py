@@ -1,49 +1,50 @@
-# Entry point: the board boots, the configuration is loaded, the terminal signs in to its
-# host if it must, and shows its state. (The operator application replaces the last step.)
+# Entry point, the same on every board: mount flash, bring up the board's hardware, load
+# the configuration, start the board's tasks, run the terminal application.
 import asyncio
+import sys
 
 import board
 import config
-from host.session import HostSession
-from journal.state import TerminalState
 
 
-def log(*args):
-    print(*args)
+async def _config_error(hw, err):
+    # Without a valid configuration the terminal must not go online: say why and wait.
+    from ui.font import Font
+    from ui.screen import Screen
 
-
-def show_state(cfg, st, sess):
-    print("TID %s  MID %s  %s" % (cfg["tid"], cfg["mid"], cfg["merchant_name"]))
-    print("host %s:%d  NII %s" % (cfg["host"], cfg["port"], cfg["nii"]))
-    print("batch %s  next voucher %06d" % (st.batch_no, st.next_voucher))
-    print("keys %s  sign-in %s" % (
-        "installed" if sess.mak else "none", "needed" if st.need_signin else "done"))
+    scr = Screen(hw, Font())
+    hw.log("CONFIG ERROR:", err)
+    while True:
+        scr.draw("CONFIG ERROR", scr.wrap(str(err))[:3])
+        await hw.keys.get()
 
 
 async def run():
     board.mount_flash()
+    hw = board.init()
+    for coro in hw.tasks():
+        asyncio.create_task(coro)
     try:
         cfg = config.load(board.CONFIG_PATH)
     except config.ConfigError as e:
-        print("CONFIG ERROR:", e)
-        return 2
-    st = TerminalState(board.DATA_DIR + "/state")
-    sess = HostSession(cfg, st, log)
-    show_state(cfg, st, sess)
-    ok, res, msg = await sess.sign_in()
-    print("SIGN-IN", "OK" if ok else "FAILED", msg)
-    if ok:
-        ok, res = await sess.echo()
-        print("ECHO", "OK" if ok else "FAILED", res)
-    show_state(cfg, st, sess)
-    return 0 if ok else 1
+        await _config_error(hw, e)
+        return
+    from app.terminal import App
+
+    app = App(hw, cfg, board.DATA_DIR)
+    await app.run()
 
 
 def main():
-    return asyncio.run(run())
+    try:
+        asyncio.run(run())
+    except KeyboardInterrupt:
+        pass
+    except SystemExit:
+        raise
+    except Exception as e:  # last resort: leave a trace where the board keeps its log
+        sys.print_exception(e, sys.stderr)
+        raise
 
 
-if __name__ == "__main__":
-    import sys
-
-    sys.exit(main())
+main()

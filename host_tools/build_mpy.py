@@ -21,7 +21,7 @@ def sources(board: str) -> list[tuple[Path, Path]]:
     """(source, path on the device) for the firmware and the board's own modules."""
     out = []
     for base in (ROOT / "firmware", ROOT / "board" / board):
-        for src in sorted(base.rglob("*.py")):
+        for src in sorted([*base.rglob("*.py"), *base.rglob("*.bin")]):
             rel = src.relative_to(base)
             if rel.name in ("manifest.py",):
                 continue
@@ -33,10 +33,12 @@ def build(board: str = "esp32", out_dir: Path | None = None, arch: str = "xtensa
     out_dir = out_dir or ROOT / "build" / "mpy" / board
     errors, total = [], 0
     for src, rel in sources(board):
-        # main.py stays source: MicroPython runs /main.py, not main.mpy.
-        dst = out_dir / (rel if rel.name == "main.py" else rel.with_suffix(".mpy"))
+        # main.py stays source (MicroPython runs /main.py, not main.mpy); data files such
+        # as the font are copied as they are.
+        as_is = rel.name == "main.py" or src.suffix == ".bin"
+        dst = out_dir / (rel if as_is else rel.with_suffix(".mpy"))
         dst.parent.mkdir(parents=True, exist_ok=True)
-        if rel.name == "main.py":
+        if as_is:
             dst.write_bytes(src.read_bytes())
             continue
         proc = subprocess.run(

@@ -49,9 +49,9 @@ class Terminal:
         env["POS_SIM_DIR"] = str(self.dir)
         return env
 
-    def run_main(self, timeout=60):
+    def run_session(self, timeout=60):
         return subprocess.run(
-            [micropython(), str(ROOT / "firmware" / "main.py")],
+            [micropython(), str(ROOT / "tests" / "integration" / "mp_session.py")],
             capture_output=True, text=True, env=self.env(), cwd=ROOT, timeout=timeout,
         )
 

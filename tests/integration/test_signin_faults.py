@@ -8,7 +8,7 @@ def _fault(hostsim, kind, mti, *extra):
 
 
 def _boot(terminal):
-    proc = terminal.run_main()
+    proc = terminal.run_session()
     out = proc.stdout + proc.stderr
     assert "Traceback" not in out, out
     return proc.returncode, out

@@ -1,0 +1,217 @@
+# The operator's input screens: menus, amounts, digits, masked passwords, multi-tap text,
+# confirmations, messages and a countdown while waiting. Each returns None on CANCEL or
+# when the operator leaves it idle (screen.IDLE_TIMEOUT_MS): no screen traps anyone.
+import asyncio
+
+from app.strings import t
+from ui.screen import IDLE_TIMEOUT_MS, RIGHT, elapsed, ticks
+
+ENTER = "ENTER"
+CANCEL = "CANCEL"
+CLEAR = "CLEAR"
+UP = "UP"
+DOWN = "DOWN"
+FUNC = "FUNC"
+
+MULTITAP = {"2": "ABC", "3": "DEF", "4": "GHI", "5": "JKL", "6": "MNO", "7": "PQRS",
+            "8": "TUV", "9": "WXYZ"}
+MULTITAP_COMMIT_MS = 1000  # a pause this long commits the letter being tapped
+
+MAX_AMOUNT_FEN = 999999999  # 9,999,999.99 yuan
+
+
+def is_digit(ev):
+    return isinstance(ev, str) and len(ev) == 1 and "0" <= ev <= "9"
+
+
+def is_letter(ev):
+    return isinstance(ev, str) and len(ev) == 1 and "A" <= ev <= "Z"
+
+
+def yuan(fen):
+    """Fen as yuan with thousands separators: 123456789 -> '1,234,567.89'."""
+    s = "%d" % (fen // 100)
+    groups = []
+    while len(s) > 3:
+        groups.insert(0, s[-3:])
+        s = s[:-3]
+    groups.insert(0, s)
+    return "%s.%02d" % (",".join(groups), fen % 100)
+
+
+async def menu(scr, title, items):
+    """Numbered items, three a page; a digit chooses, UP/DOWN turn pages, ENTER picks
+    the first item of the page. Returns the item's index or None."""
+    page = 0
+    pages = (len(items) + 2) // 3
+    while True:
+        first = page * 3
+        lines = ["%d.%s" % (i + 1, items[i]) for i in range(first, min(first + 3, len(items)))]
+        scr.draw(title, lines)
+        ev = await scr.key()
+        if ev is None or ev == CANCEL:
+            return None
+        if ev == DOWN:
+            page = (page + 1) % pages
+        elif ev == UP:
+            page = (page - 1) % pages
+        elif ev == ENTER:
+            return first
+        elif is_digit(ev) and 1 <= int(ev) <= len(items):
+            return int(ev) - 1
+
+
+async def amount(scr, title, prompt=None):
+    """An amount in fen, shown as yuan as it is typed. None if cancelled."""
+    fen = 0
+    while True:
+        scr.draw(title, [prompt or t("amount"), ("RMB " + yuan(fen), RIGHT)])
+        ev = await scr.key()
+        if ev is None or ev == CANCEL:
+            return None
+        if is_digit(ev):
+            nxt = fen * 10 + int(ev)
+            if nxt <= MAX_AMOUNT_FEN:
+                fen = nxt
+        elif ev == CLEAR:
+            fen //= 10
+        elif ev == ENTER and fen > 0:
+            return fen
+
+
+async def digits(scr, title, prompt, min_len, max_len, mask=False, hint="", initial=""):
+    """A string of digits (min_len..max_len), optionally shown as '*'."""
+    buf = initial
+    while True:
+        shown = "*" * len(buf) if mask else buf
+        scr.draw(title, [prompt, (shown or "_", RIGHT), hint])
+        ev = await scr.key()
+        if ev is None or ev == CANCEL:
+            return None
+        if is_digit(ev) and len(buf) < max_len:
+            buf += ev
+        elif ev == CLEAR:
+            buf = buf[:-1]
+        elif ev == ENTER and len(buf) >= min_len:
+            return buf
+
+
+async def text(scr, title, prompt, length):
+    """Letters and digits (an authorization code): FUNC switches 123/ABC; in ABC mode a
+    digit key taps through its letters as on a phone. A PC keyboard may type letters."""
+    buf = ""
+    letters = False
+    tap_key = None
+    tap_i = 0
+    idle_since = ticks()
+    while True:
+        pending = MULTITAP[tap_key][tap_i] if tap_key else ""
+        mode = t("mode_abc") if letters else t("mode_123")
+        scr.draw(title, [prompt, ((buf + pending) or "_", RIGHT), mode])
+        wait = MULTITAP_COMMIT_MS if tap_key else IDLE_TIMEOUT_MS - elapsed(idle_since)
+        ev = await scr.key(max(1, wait))
+        if ev is None:
+            if tap_key:  # the pause commits the tapped letter
+                buf += pending
+                tap_key = None
+                continue
+            return None
+        idle_since = ticks()
+        if ev == CANCEL:
+            return None
+        if ev == CLEAR:
+            if tap_key:
+                tap_key = None
+            else:
+                buf = buf[:-1]
+            continue
+        if tap_key and ev != tap_key:
+            buf += pending
+            tap_key = None
+        if ev == FUNC:
+            letters = not letters
+        elif ev == ENTER:
+            if len(buf) == length:
+                return buf
+        elif is_letter(ev):
+            if len(buf) < length:
+                buf += ev
+        elif is_digit(ev) and len(buf) < length:
+            if letters and ev in MULTITAP:
+                if tap_key == ev:
+                    tap_i = (tap_i + 1) % len(MULTITAP[ev])
+                else:
+                    tap_key, tap_i = ev, 0
+            elif not letters:
+                buf += ev
+
+
+async def confirm(scr, title, lines):
+    """ENTER: True; CANCEL or idle: False. Other keys are ignored."""
+    scr.draw(title, lines)
+    while True:
+        ev = await scr.key()
+        if ev == ENTER:
+            return True
+        if ev is None or ev == CANCEL:
+            return False
+
+
+async def message(scr, title, lines, timeout_ms=IDLE_TIMEOUT_MS):
+    """Show a message until any key (or the timeout). Long lines wrap; more than three
+    lines scroll with UP/DOWN."""
+    flat = []
+    for line in lines:
+        if isinstance(line, tuple) or not line:
+            flat.append(line)  # aligned lines are short by construction
+        else:
+            flat.extend(scr.wrap(line))
+    if len(flat) <= 3:
+        scr.draw(title, flat)
+        await scr.key(timeout_ms)
+    else:
+        await scroll(scr, title, flat)
+
+
+async def scroll(scr, title, lines):
+    """A long text three lines at a time; UP/DOWN scroll, ENTER returns True, others
+    return False."""
+    top = 0
+    while True:
+        scr.draw(title, lines[top : top + 3])
+        ev = await scr.key()
+        if ev == DOWN and top + 3 < len(lines):
+            top += 1
+        elif ev == UP and top > 0:
+            top -= 1
+        elif ev == ENTER:
+            return True
+        elif ev not in (UP, DOWN):
+            return False
+
+
+async def countdown(scr, title, what, seconds, coro):
+    """Run coro while showing what is happening and the seconds left; returns its result.
+    The countdown is the operator's only promise that the terminal has not hung."""
+    done = asyncio.Event()
+    box = [None, None]
+
+    async def runner():
+        try:
+            box[0] = await coro
+        except Exception as e:  # handed back to the caller below
+            box[1] = e
+        done.set()
+
+    asyncio.create_task(runner())
+    start = ticks()
+    while not done.is_set():
+        left = seconds - elapsed(start) // 1000
+        scr.draw(title, [what, t("seconds_left") % max(0, left)])
+        try:
+            await asyncio.wait_for_ms(done.wait(), 1000 - elapsed(start) % 1000)
+        except asyncio.TimeoutError:
+            pass
+    if box[1] is not None:
+        raise box[1]
+    return box[0]

@@ -1,0 +1,84 @@
+# Drawing on the 128x64 display: an inverse title bar and three text lines of 16 px. The
+# same text is kept in display.lines so the simulator's control interface can read the
+# screen as text; what is drawn and what is read can never disagree.
+import asyncio
+import time
+
+LINE_H = 16
+WIDTH = 128
+
+LEFT = 0
+CENTER = 1
+RIGHT = 2
+
+# An operator who walks away leaves any input screen after this long (treated as cancel).
+IDLE_TIMEOUT_MS = 60000
+
+
+class Screen:
+    def __init__(self, hw, font):
+        self.hw = hw
+        self.fb = hw.display
+        self.font = font
+
+    def draw(self, title, lines=(), align=LEFT):
+        """Title bar plus up to three lines. A line is a str, or (str, alignment)."""
+        fb, font = self.fb, self.font
+        fb.fill(0)
+        fb.fill_rect(0, 0, WIDTH, LINE_H, 1)
+        font.draw(fb, title, max(0, (WIDTH - font.width(title)) // 2), 0, 0)
+        shadow = [title]
+        y = LINE_H
+        for line in lines[:3]:
+            if not line:
+                line = ""
+            if isinstance(line, tuple):
+                text, how = line
+            else:
+                text, how = line, align
+            w = font.width(text)
+            if how == RIGHT:
+                x = max(0, WIDTH - w)
+            elif how == CENTER:
+                x = max(0, (WIDTH - w) // 2)
+            else:
+                x = 0
+            font.draw(fb, text, x, y, 1)
+            shadow.append(text)
+            y += LINE_H
+        fb.lines = shadow
+        fb.show()
+
+    def wrap(self, text):
+        """Split text into lines that fit the display width (at character boundaries,
+        preferring spaces), so a long explanation is never cut off."""
+        out = []
+        font = self.font
+        while text:
+            if font.width(text) <= WIDTH:
+                out.append(text)
+                break
+            n = max(1, font.fit(text, WIDTH))
+            sp = text.rfind(" ", 0, n)
+            if sp > 0:
+                n = sp
+            out.append(text[:n])
+            text = text[n:].lstrip(" ")
+        return out
+
+    async def key(self, timeout_ms=IDLE_TIMEOUT_MS):
+        """The next key event, or None when timeout_ms passes without one."""
+        if timeout_ms is None:
+            return await self.hw.keys.get()
+        try:
+            return await asyncio.wait_for_ms(self.hw.keys.get(), timeout_ms)
+        except asyncio.TimeoutError:
+            return None
+
+
+def ticks():
+    return time.ticks_ms()
+
+
+def elapsed(since):
+    return time.ticks_diff(time.ticks_ms(), since)

@@ -1,0 +1,133 @@
+"""An operator at the keypad, for integration tests: key sequences of the real flows,
+driven through the simulator's control interface (host_tools.simctl)."""
+
+import re
+import subprocess
+import sys
+
+from host_tools.simctl import SimTerminal
+from tests.mp import ROOT
+
+APPROVE_PAN = "6222021234567890128"  # host simulator's default approval card
+OTHER_PAN = "6222021234567890110"  # another Luhn-valid card, approved too
+EXPIRY = "2812"
+SUPERVISOR = "123456"  # the documented default supervisor password
+
+MENU = re.compile(r"1\.预授权")
+DONE = re.compile(r"交易成功|交易失败|交易超时|连接主机失败|MAC校验错|保存交易失败")
+
+
+def admin(db, *args) -> str:
+    out = subprocess.run(
+        [sys.executable, "-m", "host_tools.hostsim.admin", "--db", str(db), *args],
+        capture_output=True, text=True, cwd=ROOT, timeout=30,
+    )
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def at_menu(term: SimTerminal, timeout=20.0):
+    return term.wait_for(MENU, timeout)
+
+
+def finish_receipts(term: SimTerminal, cardholder=True):
+    """After an approval: merchant copy prints, then the cardholder-copy question."""
+    term.wait_for("打印持卡人存根", 15)
+    term.press("ENTER" if cardholder else "CANCEL")
+    at_menu(term)
+
+
+def enter_card(term: SimTerminal, pan: str, expiry=EXPIRY, swipe=True):
+    term.wait_for("请刷卡或输卡号")
+    if swipe:
+        term.swipe(pan, expiry)
+    else:
+        term.type(pan)
+        term.press("ENTER")
+        term.wait_for("有效期")
+        term.type(expiry)
+        term.press("ENTER")
+
+
+def preauth(term: SimTerminal, amount_fen: int, pan=APPROVE_PAN, swipe=True):
+    """A pre-auth up to its result screen; returns that screen's text."""
+    at_menu(term)
+    term.press("1")
+    term.wait_for("请输入金额")
+    term.type(str(amount_fen))
+    term.press("ENTER")
+    enter_card(term, pan, swipe=swipe)
+    term.wait_for("确认键继续")
+    term.press("ENTER")
+    return term.wait_for(DONE, 30).text
+
+
+def approved_preauth(term: SimTerminal, amount_fen: int, pan=APPROVE_PAN, swipe=True) -> str:
+    """A pre-auth that must be approved; returns its auth code."""
+    text = preauth(term, amount_fen, pan, swipe)
+    m = re.search(r"授权码:(\w{6})", text)
+    assert "交易成功" in text and m, text
+    term.press("ENTER")
+    finish_receipts(term)
+    return m.group(1)
+
+
+def void_start(term: SimTerminal, password=SUPERVISOR):
+    """Menu 2 and the supervisor password; returns the next screen."""
+    at_menu(term)
+    term.press("2")
+    term.wait_for("请输入主管密码")
+    term.type(password)
+    term.press("ENTER")
+    return term.wait_for(re.compile(r"按凭证号|密码错误|锁定"))
+
+
+def void_by_voucher(term: SimTerminal, voucher: str, pan=APPROVE_PAN) -> str:
+    """A void chosen by voucher number, up to the result (or a local refusal)."""
+    void_start(term)
+    term.press("1")
+    term.wait_for("原凭证号")
+    term.type(voucher)
+    term.press("ENTER")
+    s = term.wait_for(re.compile(r"请刷卡或输卡号|无此交易|已撤销|已完成|已过期"))
+    if "请刷卡" not in s.text:
+        return s.text
+    term.swipe(pan, EXPIRY)
+    s = term.wait_for(re.compile(r"/|卡号不符"))  # the summary shows the date as MM/DD
+    if "卡号不符" in s.text:
+        return s.text
+    term.press("ENTER")
+    return term.wait_for(DONE, 30).text
+
+
+def void_keyed(term: SimTerminal, auth: str, mmdd: str, amount_fen: int,
+               pan=APPROVE_PAN) -> str:
+    void_start(term)
+    term.press("2")
+    term.wait_for("原授权码")
+    term.type(auth)  # letters come from the PC keyboard, digits from the keypad
+    term.press("ENTER")
+    term.wait_for("原交易日期")
+    term.type(mmdd)
+    term.press("ENTER")
+    term.wait_for("原交易金额")
+    term.type(str(amount_fen))
+    term.press("ENTER")
+    s = term.wait_for(re.compile(r"请刷卡或输卡号|已过期|已撤销"))
+    if "请刷卡" not in s.text:
+        return s.text
+    term.swipe(pan, EXPIRY)
+    term.wait_for("/")
+    term.press("ENTER")
+    return term.wait_for(DONE, 30).text
+
+
+def holds(db) -> list[dict]:
+    """The host's holds, parsed from the admin table."""
+    from host_tools.hostsim.ledger import Ledger
+
+    led = Ledger(str(db))
+    try:
+        return [dict(r) for r in led.holds()]
+    finally:
+        led.close()
