@@ -32,7 +32,7 @@ $(STAMP): requirements.txt
 venv: $(STAMP)
 
 run: $(STAMP)
-	$(PY) -m host_tools.run
+	$(PY) -m host_tools.run $(RUN_ARGS)
 
 test: $(STAMP)
 	$(PY) -m ruff check host_tools tests

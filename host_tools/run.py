@@ -1,34 +1,39 @@
-"""`make run`: start the host simulator and a terminal on the unix port.
+"""`make run`: the host simulator and a terminal on the unix port, in one window.
 
-The simulator's ledger lives in .sim/host.db and the terminal's flash in
-.sim/terminal/flash.img, so both survive between runs.
+The simulator's ledger lives in .sim/host.db (log .sim/host.log); the terminal's flash,
+config, printer output and log in .sim/terminal/; every receipt is also saved as
+.sim/receipts/NNNN.txt. All of it survives between runs.
+
+On a terminal (a TTY) this opens the interactive view (host_tools/tui.py). Otherwise (CI,
+a pipe), or with --script, it runs without a keyboard: it plays the script, waits until
+--until TEXT shows (if given) and the screen and printer settle, prints the screen and
+the receipts, and exits; non-zero when the terminal died or --until did not show.
+
+Script tokens (space-separated; quote a token with spaces):
+  ENTER CANCEL CLEAR UP DOWN FUNC    press that key
+  wait:TEXT                          wait until the screen shows TEXT
+  sleep:SECONDS                      pause
+  swipe / swipe:PAN:YYMM             swipe the approving test card / another card
+  paper:out / paper:in               take the paper out / put it back
+  screen                             print the screen now
+  anything else                      typed key by key (digits and letters)
 """
 
+from __future__ import annotations
+
+import argparse
 import json
-import os
-import subprocess
+import shlex
 import sys
+import time
 from pathlib import Path
+
+from .hostsim.client import running_hostsim
+from .simctl import DEFAULT_CARD, KEY_NAMES, ControlError, SimTerminal, TerminalDied
+from .tui import Tui, save_receipts
 
 ROOT = Path(__file__).resolve().parent.parent
 SIM = ROOT / ".sim"
-
-
-def micropython() -> str:
-    return os.environ.get("MICROPYTHON") or str(ROOT / ".venv" / "bin" / "micropython")
-
-
-def start_hostsim(db: Path, log_file: Path) -> tuple[subprocess.Popen, int]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "host_tools.hostsim", "--host", "127.0.0.1", "--port", "0",
-         "--db", str(db), "--log-file", str(log_file)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT,
-    )
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        if "listening on" in line:
-            return proc, int(line.rsplit(":", 1)[1])
-    raise SystemExit("the host simulator did not start; see " + str(log_file))
 
 
 def provision(term_dir: Path, port: int) -> None:
@@ -40,21 +45,112 @@ def provision(term_dir: Path, port: int) -> None:
     cfg_path.write_text(json.dumps(cfg, ensure_ascii=False, indent=1))
 
 
-def main() -> int:
-    SIM.mkdir(exist_ok=True)
-    host, port = start_hostsim(SIM / "host.db", SIM / "host.log")
-    term_dir = SIM / "terminal"
-    provision(term_dir, port)
-    print(f"host simulator on 127.0.0.1:{port} (log: .sim/host.log, ledger: .sim/host.db)")
-    env = dict(os.environ)
-    env["MICROPYPATH"] = f"{ROOT / 'firmware'}:{ROOT / 'board' / 'unix'}:.frozen"
-    env["POS_SIM_DIR"] = str(term_dir)
+def print_screen(term: SimTerminal, mode: str) -> None:
+    s = term.screen()
+    print(f"---- screen (seq {s.seq})")
+    print(s.render(mode))
+    print("\n".join(s.lines))
+
+
+def play(term: SimTerminal, script: str, mode: str) -> None:
+    for tok in shlex.split(script):
+        word, _, arg = tok.partition(":")
+        if tok.upper() in KEY_NAMES:
+            term.press(tok.upper())
+        elif word == "wait" and arg:
+            term.wait_for(arg, timeout=30)
+        elif word == "sleep" and arg:
+            time.sleep(float(arg))
+        elif word == "swipe":
+            pan, _, exp = arg.partition(":")
+            term.swipe(pan, exp) if pan and exp else term.swipe(*DEFAULT_CARD)
+        elif word == "paper" and arg in ("in", "out"):
+            term.set_paper(arg == "in")
+        elif tok == "screen":
+            print_screen(term, mode)
+        else:
+            term.type(tok)
+
+
+def settle(term: SimTerminal, quiet: float, limit: float) -> None:
+    """Wait until neither the screen nor the printer has changed for `quiet` seconds (at
+    most `limit`): a receipt often prints after the screen says 交易成功."""
+    deadline = time.monotonic() + limit
+    seq, printed = term.screen().seq, term.printed_bytes()
+    still_since = time.monotonic()
+    while time.monotonic() < deadline and time.monotonic() - still_since < quiet:
+        s = term.wait_screen(seq, 0.25)
+        if (s.seq, term.printed_bytes()) != (seq, printed):
+            seq, printed = s.seq, term.printed_bytes()
+            still_since = time.monotonic()
+
+
+def batch(term: SimTerminal, args: argparse.Namespace, receipts_dir: Path) -> int:
+    """No keyboard: play the script, wait, print what the terminal shows and printed."""
     try:
-        return subprocess.call([micropython(), str(ROOT / "firmware" / "main.py")],
-                               env=env, cwd=ROOT)
-    finally:
-        host.terminate()
-        host.wait(timeout=10)
+        play(term, args.script or "", args.display)
+        if args.until:
+            term.wait_for(args.until, timeout=args.timeout)
+        settle(term, args.settle, args.timeout)
+        print_screen(term, args.display)
+    except AssertionError as e:
+        print(e)
+        return 1
+    except (TerminalDied, ControlError, TimeoutError) as e:
+        print(f"terminal: {e}\n---- {_rel(term.log_path)} (tail)")
+        print("\n".join(term.log_text().splitlines()[-20:]))
+        return 1
+    receipts = term.receipts()
+    for p in save_receipts(receipts, receipts_dir):
+        print(f"---- receipt {_rel(p)}\n{p.read_text()}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(
+        prog="make run", description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--script", help="keys and actions to play (implies no interactive view)")
+    ap.add_argument("--until", help="without a keyboard: wait for this text, then exit")
+    ap.add_argument("--settle", type=float, default=3.0,
+                    help="without a keyboard: exit once screen and printer are still this long")
+    ap.add_argument("--timeout", type=float, default=60.0)
+    ap.add_argument("--display", default="auto", choices=["auto", "half", "quad", "braille"],
+                    help="how the 128x64 display is drawn")
+    ap.add_argument("--main", type=Path, help="firmware entry point (default firmware/main.py)")
+    ap.add_argument("--heapsize", help="MicroPython heap, e.g. 128k (the ESP32's is ~110k)")
+    ap.add_argument("--sim", type=Path, default=SIM,
+                    help="state folder: host.db, terminal/, receipts/ (default .sim)")
+    args = ap.parse_args(argv)
+
+    sim = args.sim.resolve()
+    sim.mkdir(parents=True, exist_ok=True)
+    term_dir = sim / "terminal"
+    with running_hostsim(sim / "host.db") as (_host, port):
+        provision(term_dir, port)
+        info = f"host 127.0.0.1:{port}"
+        term = SimTerminal(term_dir, main=args.main, heapsize=args.heapsize)
+        try:
+            term.start()
+        except (TerminalDied, TimeoutError) as e:
+            print(e)
+            return 1
+        try:
+            if args.script is None and args.until is None \
+                    and sys.stdin.isatty() and sys.stdout.isatty():
+                Tui(term, sim / "receipts", args.display, info).run()
+                code = 0
+            else:
+                print(f"{info}; logs {_rel(sim / 'host.log')} {_rel(term.log_path)}")
+                code = batch(term, args, sim / "receipts")
+        finally:
+            term.stop()
+    print(f"receipts: {_rel(sim / 'receipts')}/   logs: {_rel(sim / 'host.log')} "
+          f"{_rel(term_dir / 'terminal.log')}")
+    return code
+
+
+def _rel(p: Path) -> str:
+    return str(p.relative_to(ROOT)) if p.is_relative_to(ROOT) else str(p)
 
 
 if __name__ == "__main__":

@@ -482,11 +482,21 @@ class SimTerminal:
     def ping(self) -> dict[str, Any]:
         return self.request({"op": "ping"})
 
-    def press(self, *keys: str) -> None:
-        """Press keys by name: "0".."9", "A".."Z", ENTER, CANCEL, CLEAR, UP, DOWN, FUNC."""
-        ans = self.request({"op": "keys", "keys": list(keys)})
-        if ans.get("dropped"):
-            raise RuntimeError(f"{ans['dropped']} key(s) dropped: the key queue is full")
+    def press(self, *keys: str, timeout: float = 10.0) -> None:
+        """Press keys by name: "0".."9", "A".."Z", ENTER, CANCEL, CLEAR, UP, DOWN, FUNC.
+
+        The terminal's key queue holds 32 events and drops the rest: the keys dropped are
+        always the tail of a request, so they are sent again once the app has caught up."""
+        todo = list(keys)
+        deadline = time.monotonic() + timeout
+        while todo:
+            dropped = self.request({"op": "keys", "keys": todo}).get("dropped", 0)
+            if not dropped:
+                return
+            todo = todo[-dropped:]
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the app took no keys for {timeout} s; {todo} not pressed")
+            time.sleep(0.05)
 
     def type(self, text: str) -> None:
         """Type digits and letters (one key each); "\\n" presses ENTER."""

@@ -1,10 +1,10 @@
 # The operator's input screens: menus, amounts, digits, masked passwords, multi-tap text,
 # confirmations, messages and a countdown while waiting. Each returns None on CANCEL or
-# when the operator leaves it idle (screen.IDLE_TIMEOUT_MS): no screen traps anyone.
+# when the operator leaves it idle (Screen.idle_ms): no screen traps anyone.
 import asyncio
 
 from app.strings import t
-from ui.screen import IDLE_TIMEOUT_MS, RIGHT, elapsed, ticks
+from ui.screen import RIGHT, elapsed, ticks
 
 ENTER = "ENTER"
 CANCEL = "CANCEL"
@@ -108,7 +108,7 @@ async def text(scr, title, prompt, length):
         pending = MULTITAP[tap_key][tap_i] if tap_key else ""
         mode = t("mode_abc") if letters else t("mode_123")
         scr.draw(title, [prompt, ((buf + pending) or "_", RIGHT), mode])
-        wait = MULTITAP_COMMIT_MS if tap_key else IDLE_TIMEOUT_MS - elapsed(idle_since)
+        wait = MULTITAP_COMMIT_MS if tap_key else scr.idle_ms - elapsed(idle_since)
         ev = await scr.key(max(1, wait))
         if ev is None:
             if tap_key:  # the pause commits the tapped letter
@@ -157,7 +157,7 @@ async def confirm(scr, title, lines):
             return False
 
 
-async def message(scr, title, lines, timeout_ms=IDLE_TIMEOUT_MS):
+async def message(scr, title, lines, timeout_ms=0):
     """Show a message until any key (or the timeout). Long lines wrap; more than three
     lines scroll with UP/DOWN."""
     flat = []

@@ -16,10 +16,11 @@ IDLE_TIMEOUT_MS = 60000
 
 
 class Screen:
-    def __init__(self, hw, font):
+    def __init__(self, hw, font, idle_ms=IDLE_TIMEOUT_MS):
         self.hw = hw
         self.fb = hw.display
         self.font = font
+        self.idle_ms = idle_ms
 
     def draw(self, title, lines=(), align=LEFT):
         """Title bar plus up to three lines. A line is a str, or (str, alignment)."""
@@ -60,16 +61,21 @@ class Screen:
                 break
             n = max(1, font.fit(text, WIDTH))
             sp = text.rfind(" ", 0, n)
-            if sp > 0:
+            # Break at a space when what follows then fits on one line ("25" over
+            # "找不到原始交易"), or when the space is in the back half of the line.
+            if sp > 0 and (sp > n // 2 or font.width(text[sp + 1 :]) <= WIDTH):
                 n = sp
             out.append(text[:n])
             text = text[n:].lstrip(" ")
         return out
 
-    async def key(self, timeout_ms=IDLE_TIMEOUT_MS):
-        """The next key event, or None when timeout_ms passes without one."""
+    async def key(self, timeout_ms=0):
+        """The next key event, or None when timeout_ms (default: the idle timeout) passes
+        without one; None as timeout_ms waits for ever."""
         if timeout_ms is None:
             return await self.hw.keys.get()
+        if not timeout_ms:
+            timeout_ms = self.idle_ms
         try:
             return await asyncio.wait_for_ms(self.hw.keys.get(), timeout_ms)
         except asyncio.TimeoutError:

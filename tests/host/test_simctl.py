@@ -171,3 +171,22 @@ def test_text_keys():
     assert text_keys("1a\n") == ["1", "A", "ENTER"]
     with pytest.raises(ValueError):
         text_keys("1.5")
+
+
+def test_long_typing_survives_the_bounded_queue(term):
+    term.type("1234567890" * 4 + "ABCDEFGHIJ")  # 50 keys > 32: the dropped tail is resent
+    s = term.wait_for("keys:0ABCDEFGHIJ")  # the stub shows the last 11 typed
+    assert s.seq == 51  # the boot screen, then one frame per key: none lost
+
+
+def test_tui_keyboard_parsing():
+    from host_tools.tui import parse_keys
+
+    assert parse_keys(b"1a\r\x7f\t*#")[0] == ["1", "A", "ENTER", "CLEAR", "FUNC", "CANCEL",
+                                              "FUNC"]
+    assert parse_keys(b"\x1b[A\x1bOB\x1bOP\x1b[12~\x1bOR\x1b[15~\x1b[21~\x03")[0] == [
+        "UP", "DOWN", "FUNC", "F2", "F3", "F5", "QUIT", "QUIT"]
+    assert parse_keys(b"\x1b", more=True) == ([], b"\x1b")  # maybe the start of a sequence
+    assert parse_keys(b"\x1b", more=False) == (["CANCEL"], b"")  # the Esc key alone
+    assert parse_keys(b"5\x1b[1", more=True) == (["5"], b"\x1b[1")
+    assert parse_keys(b"\x1b[C")[0] == []  # unmapped sequences are ignored
