@@ -7,27 +7,32 @@ import board
 import config
 
 
-async def _config_error(hw, err):
-    # Without a valid configuration the terminal must not go online: say why and wait.
+async def _halt(hw, title, err):
+    # Without valid configuration or flash the terminal must not go online or touch its
+    # records: it says why and waits for service.
     from ui.font import Font
     from ui.screen import Screen
 
     scr = Screen(hw, Font())
-    hw.log("CONFIG ERROR:", err)
+    hw.log(title + ":", err)
     while True:
-        scr.draw("CONFIG ERROR", scr.wrap(str(err))[:3])
+        scr.draw(title, scr.wrap(str(err))[:3])
         await hw.keys.get()
 
 
 async def run():
-    board.mount_flash()
     hw = board.init()
     for coro in hw.tasks():
         asyncio.create_task(coro)
     try:
+        board.mount_flash()
+    except OSError as e:
+        await _halt(hw, "FLASH ERROR", e)
+        return
+    try:
         cfg = config.load(board.CONFIG_PATH)
     except config.ConfigError as e:
-        await _config_error(hw, e)
+        await _halt(hw, "CONFIG ERROR", e)
         return
     from app.terminal import App
 

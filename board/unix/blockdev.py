@@ -12,9 +12,11 @@ class FileBlockDevice:
     def __init__(self, path, block_size=BLOCK_SIZE, block_count=BLOCK_COUNT):
         self.bs = block_size
         self.count = block_count
+        self.created = False  # True when this run made the image (blank: safe to format)
         try:
             os.stat(path)
         except OSError:
+            self.created = True
             blank = b"\xff" * block_size
             with open(path, "wb") as f:
                 for _ in range(block_count):

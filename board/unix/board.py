@@ -30,13 +30,22 @@ def _makedirs(path):
             cur += "/"
 
 
+class FlashError(OSError):
+    pass
+
+
 def mount_flash(image=None):
-    """Mount the flash image at DATA_DIR, formatting it on first use. Returns the device."""
+    """Mount the flash image at DATA_DIR, formatting it only when this run created it.
+    An existing image that does not mount is never formatted (that would erase the
+    journal): FlashError says so, and the image is left as it is for inspection."""
     _makedirs(SIM_DIR)
-    bdev = FileBlockDevice(image or FLASH_IMAGE)
+    path = image or FLASH_IMAGE
+    bdev = FileBlockDevice(path)
     try:
         fs = vfs.VfsLfs2(bdev)
-    except OSError:
+    except OSError as e:
+        if not bdev.created:
+            raise FlashError("flash does not mount, left unformatted: %s (%s)" % (path, e))
         vfs.VfsLfs2.mkfs(bdev)
         fs = vfs.VfsLfs2(bdev)
     vfs.mount(fs, DATA_DIR)

@@ -23,5 +23,9 @@ class Hardware:
         # stderr only: stdout carries the control interface and nothing else.
         sys.stderr.write(" ".join(str(a) for a in args) + "\n")
 
+    def reset(self):
+        # The process ends; whoever started the simulated terminal starts it again.
+        raise SystemExit(3)
+
     def tasks(self):
         return [self.control.serve()]

@@ -173,7 +173,7 @@ R = {
     "rrn": "参考号(REFER NO.):",
     "datetime": "日期/时间(DATE/TIME):",
     "amount": "金额(AMOUNT):",
-    "signature": "持卡人签名(CARDHOLDER SIGNATURE):",
+    "signature": "持卡人签名 CARDHOLDER SIGNATURE",
     "agree": "本人确认以上交易,同意将其记入本卡账户",
     "reprint": "重打印 DUPLICATED",
     "rev_failed": "冲正不成功 REVERSAL FAILED",
