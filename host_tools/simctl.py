@@ -321,11 +321,16 @@ class SimTerminal:
     def __init__(
         self, sim_dir: str | Path, *, config: dict[str, Any] | None = None,
         heapsize: str | int | None = None, main: str | Path | None = None,
+        code_dir: str | Path | None = None,
     ) -> None:
+        """code_dir: run precompiled modules (host_tools.build_mpy --board unix --arch x64,
+        as a device runs them) instead of the sources in firmware/ and board/unix/."""
         self.dir = Path(sim_dir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.heapsize = heapsize
-        self.main = Path(main) if main else ROOT / "firmware" / "main.py"
+        self.code_dir = Path(code_dir) if code_dir else None
+        default_main = (self.code_dir or ROOT / "firmware") / "main.py"
+        self.main = Path(main) if main else default_main
         self.proc: subprocess.Popen[bytes] | None = None
         self.chan: _Channel | None = None
         self._log: IO[bytes] | None = None
@@ -357,8 +362,8 @@ class SimTerminal:
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
         # ".frozen" keeps the port's frozen modules (asyncio among them) importable.
-        env["MICROPYPATH"] = ":".join(
-            [str(ROOT / "firmware"), str(ROOT / "board" / "unix"), ".frozen"])
+        code = [self.code_dir] if self.code_dir else [ROOT / "firmware", ROOT / "board" / "unix"]
+        env["MICROPYPATH"] = ":".join([*map(str, code), ".frozen"])
         env["POS_SIM_DIR"] = str(self.dir)
         return env
 
