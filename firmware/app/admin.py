@@ -56,24 +56,30 @@ async def info(app):
 
 
 async def reversal(app):
-    """Show the stored reversal. A failed (flagged) one can be cleared here once the
-    operator has followed it up with the acquirer; a pending one can be sent now."""
+    """The pending reversal (ENTER sends it now), then each reversal that failed for good
+    (ENTER clears it, once the supervisor has settled it with the acquirer)."""
     title, scr = t("m_reversal"), app.scr
     rev = await app.online.load_reversal(title)
     if rev is False:
         return
-    if rev is None:
+    if rev is not None:
+        if await entry.confirm(scr, title, _summary(rev, t("rev_pending"))):
+            await app.online.flush_reversal(title)
+            if not app.reversal_waiting():
+                await entry.message(scr, title, [t("rev_done")], 3000)
+        return
+    failed = app.reversal.failed()
+    if not failed:
         await entry.message(scr, title, [t("rev_none")], 5000)
         return
-    f = rev.fields
-    lines = [t("l_voucher") + f[11], t("l_amount") + entry.yuan(int(f[4])),
-             "%s %s" % (rev.reason, t("rev_flagged") if rev.flagged else t("rev_pending"))]
-    if not await entry.confirm(scr, title, lines):
-        return
-    if rev.flagged:
-        app.reversal.clear()
+    for rev in failed:
+        if not await entry.confirm(scr, title, _summary(rev, t("rev_flagged"))):
+            return
+        app.reversal.clear_failed(rev)
         await entry.message(scr, title, [t("rev_cleared")], 3000)
-    else:
-        await app.online.flush_reversal(title)
-        if not app.reversal_waiting():
-            await entry.message(scr, title, [t("rev_done")], 3000)
+
+
+def _summary(rev, what):
+    f = rev.fields
+    return [t("l_voucher") + f[11], t("l_amount") + entry.yuan(int(f[4])),
+            "%s %s" % (rev.reason, what)]

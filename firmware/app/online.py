@@ -61,12 +61,14 @@ class Online:
         return False
 
     async def flush_reversal(self, title=None):
-        """Send the pending reversal, if any. True when nothing blocks new transactions."""
+        """Send the pending reversal, if any. True when nothing blocks new transactions
+        (also right after a reversal failed for the last time: it is flagged, its slip
+        printed, and it waits in the failed list for a supervisor)."""
         app = self.app
         rev = await self.load_reversal(title)
         if rev is False:  # damaged and kept: nothing new goes out until it is dealt with
             return False
-        if rev is None or rev.flagged:
+        if rev is None:
             return True
         if self.settled(rev):
             app.hw.log("reversal not needed: F11", rev.fields[11], "is in the journal")

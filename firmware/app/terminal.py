@@ -54,11 +54,21 @@ class App:
             return None
 
     def reversal_waiting(self):
-        """True when a reversal is stored (pending, failed or unreadable)."""
+        """True when a reversal waits to be sent (or cannot be read)."""
         try:
             return self.reversal.load() is not None
         except Exception:
             return True
+
+    def menu_title(self):
+        if self.reversal_waiting():
+            return t("rev_pending")
+        try:
+            if self.reversal.failed():
+                return t("rev_flagged")
+        except Exception:
+            return t("rev_damaged")
+        return t("app")
 
     async def boot(self):
         """Sign in if the terminal must; a pending reversal stays pending until the next
@@ -69,10 +79,7 @@ class App:
     async def run(self):
         await self.boot()
         while True:
-            title = t("app")
-            if self.reversal_waiting():
-                title = t("rev_pending")
-            choice = await entry.menu(self.scr, title, [t(k) for k in MENU])
+            choice = await entry.menu(self.scr, self.menu_title(), [t(k) for k in MENU])
             if choice is None:
                 continue
             try:

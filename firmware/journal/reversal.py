@@ -4,6 +4,11 @@
 #
 # What is kept is the original request less 35, 52, 53, 64 (a 0400 never carries them),
 # with F2 sealed under the TMK-derived key (pan.Keys.seal): no clear PAN on flash.
+#
+# A reversal that failed MAX_ATTEMPTS times is flagged, then moved to a file of its own
+# (<path>.f<batch><F11>) for the operator: the pending slot is free again, so new
+# transactions are not blocked and the failed one is never overwritten. The move is
+# flag-then-copy-then-remove; load() finishes a move that a power cut interrupted.
 import os
 from binascii import hexlify, unhexlify
 
@@ -30,7 +35,8 @@ class ReversalPending(ReversalError):
 class Pending:
     """What load() returns; fields has int keys and the clear F2 again."""
 
-    def __init__(self, d, fields):
+    def __init__(self, d, fields, path=None):
+        self.path = path
         self.mti = d["mti"]
         self.fields = fields
         self.reason = d["reason"]
@@ -69,10 +75,12 @@ class PendingReversal:
         record.write(self.path, d)
 
     def store(self, mti, fields, reason="98", journal_voucher=None, kind="preauth"):
-        """Write the reversal of the request (mti, fields) BEFORE sending it. Replaces a
-        flagged one (its slip has been printed); refuses over a pending or damaged one."""
+        """Write the reversal of the request (mti, fields) BEFORE sending it. Refuses over
+        a pending or damaged one."""
         old = self._raw()
-        if old is not None and not old.get("flagged"):
+        if old is not None and old.get("flagged"):
+            self._move_failed(old)
+        elif old is not None:
             raise ReversalPending("a reversal for voucher %s is still pending"
                                   % old["fields"].get("11"))
         keep = {}
@@ -86,20 +94,53 @@ class PendingReversal:
             "pan": hexlify(self.keys.seal(pan)).decode() if pan else None,
         })
 
-    def load(self):
-        """The stored reversal (Pending) or None. ReversalDamaged if it cannot be read."""
-        d = self._raw()
-        if d is None:
-            return None
+    def _pending(self, d, path):
         try:
             fields = {}
             for k, v in d["fields"].items():
                 fields[int(k)] = _dec(v)
             if d.get("pan"):
                 fields[2] = self.keys.unseal(unhexlify(d["pan"]))
-            return Pending(d, fields)
+            return Pending(d, fields, path)
         except (ValueError, KeyError, TypeError) as e:
-            raise ReversalDamaged("pending reversal unreadable: %s" % e)
+            raise ReversalDamaged("reversal %s unreadable: %s" % (path, e))
+
+    def load(self):
+        """The pending reversal (Pending) or None. ReversalDamaged if it cannot be read."""
+        d = self._raw()
+        if d is None:
+            return None
+        if d.get("flagged"):  # a move to the failed list was cut short: finish it
+            self._move_failed(d)
+            return None
+        return self._pending(d, self.path)
+
+    def _failed_path(self, d):
+        f60 = _dec(d["fields"].get("60", "")) or ""
+        return "%s.f%s%s" % (self.path, f60[2:8], _dec(d["fields"].get("11", "")))
+
+    def _move_failed(self, d):
+        record.write(self._failed_path(d), d)
+        self.clear()
+
+    def failed(self):
+        """The reversals that failed for good, oldest first (Pending objects, .path set).
+        A damaged one raises ReversalDamaged naming its file."""
+        folder, _, base = self.path.rpartition("/")
+        names = sorted(n[0] for n in os.ilistdir(folder or "/") if n[0].startswith(base + ".f"))
+        out = []
+        for n in names:
+            p = (folder or "") + "/" + n
+            try:
+                d = record.read(p)
+            except record.RecordError as e:
+                raise ReversalDamaged("failed reversal damaged: %s" % e)
+            out.append(self._pending(d, p))
+        return out
+
+    def clear_failed(self, pending):
+        """A supervisor has settled a failed reversal with the acquirer."""
+        record.remove(pending.path)
 
     def _change(self):
         d = self._raw()
@@ -123,10 +164,12 @@ class PendingReversal:
         return d["attempts"]
 
     def flag(self):
-        """After MAX_ATTEMPTS failures: kept for the operator, no longer blocking."""
+        """After MAX_ATTEMPTS failures: moved to the failed list (see failed()), so it no
+        longer blocks and a new reversal cannot overwrite it."""
         d = self._change()
         d["flagged"] = True
-        self._put(d)
+        self._put(d)  # a cut from here on is finished by load()
+        self._move_failed(d)
 
     def clear(self):
         record.remove(self.path)

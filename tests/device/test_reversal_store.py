@@ -3,6 +3,7 @@
 import os
 
 import mptest
+from journal import record
 from host import messages
 from journal.pan import Keys
 from journal.reversal import (MAX_ATTEMPTS, PendingReversal, ReversalDamaged, ReversalError,
@@ -68,9 +69,12 @@ def test_reason_attempts_flag_clear():
     p = rv.load()
     assert p.reason == "A0" and p.fields[38] == "AB12  "
     rv.flag()
-    p = PendingReversal(P, KEYS).load()
-    assert p.flagged and not p.blocking and p.attempts == MAX_ATTEMPTS
-    # a flagged one no longer blocks: the next request may store its own reversal
+    # Flagged, it leaves the pending slot for the failed list: nothing blocks, and the
+    # next request's reversal cannot overwrite it.
+    assert PendingReversal(P, KEYS).load() is None
+    (f,) = rv.failed()
+    assert f.flagged and not f.blocking and f.attempts == MAX_ATTEMPTS
+    assert f.fields[2] == PAN and f.fields[38] == "AB12  "
     nxt = dict(REQ)
     nxt[11] = "000043"
     rv.store("0100", nxt)
@@ -78,8 +82,24 @@ def test_reason_attempts_flag_clear():
     mptest.raises(ReversalPending, rv.store, "0100", REQ)  # one pending at a time
     rv.clear()
     assert rv.load() is None
+    assert len(rv.failed()) == 1
+    rv.clear_failed(f)
+    assert rv.failed() == []
     mptest.raises(ReversalError, rv.count_attempt)
     mptest.raises(ReversalError, rv.flag)
+    fl.remove()
+
+
+def test_flag_cut_short_is_finished_at_load():
+    fl, rv = _fresh()
+    rv.store("0100", REQ)
+    d = record.read(P)
+    d["flagged"] = True
+    record.write(P, d)  # power cut after marking, before the move
+    assert rv.load() is None  # the move is finished, nothing lost
+    (f,) = rv.failed()
+    assert f.fields[11] == REQ[11]
+    rv.clear_failed(f)
     fl.remove()
 
 

@@ -131,3 +131,34 @@ def holds(db) -> list[dict]:
         return [dict(r) for r in led.holds()]
     finally:
         led.close()
+
+
+MENU_EN = re.compile(r"1\.Pre-auth")  # the main menu in English
+
+
+def host_messages(db, direction="in") -> list[dict]:
+    """Every message the host logged, oldest first; direction "in" (the terminal's
+    requests), "out" (the host's answers) or None for both."""
+    from host_tools.hostsim.ledger import Ledger
+
+    led = Ledger(str(db))
+    try:
+        return [m for m in led.messages(1_000_000)
+                if direction is None or m["direction"] == direction]
+    finally:
+        led.close()
+
+
+def mtis(db) -> list[str]:
+    """MTIs of the terminal's requests, in the order the host got them."""
+    return [m["mti"] for m in host_messages(db)]
+
+
+def admin_start(term: SimTerminal, password=SUPERVISOR, menu=MENU):
+    """Menu 6 (管理) and the supervisor password; returns the admin menu screen."""
+    term.wait_for(menu, 20)
+    term.press("6")
+    term.wait_for(re.compile(r"请输入主管密码|Supervisor pwd"))
+    term.type(password)
+    term.press("ENTER")
+    return term.wait_for("语言/Language")
