@@ -27,7 +27,7 @@ from pathlib import Path
 
 from PIL import Image, ImageChops, ImageDraw
 
-from host_tools.simctl import _command_len
+from host_tools.simctl import command_len
 
 ROOT = Path(__file__).resolve().parent.parent
 FONT_PATH = ROOT / "firmware" / "ui" / "font16.bin"
@@ -211,7 +211,7 @@ def _tokens(data: bytes) -> Iterator[tuple[str, bytes]]:
     while i < n:
         b = data[i]
         if b in (ESC, GS, FS, DLE):
-            k = max(2, _command_len(data, i))
+            k = max(2, command_len(data, i))
             yield "cmd", data[i : i + k]
             i += k
         elif b == LF:

@@ -145,7 +145,7 @@ def _cut_len(data: bytes, i: int) -> int:
     return 4 if m in (65, 66) or 97 <= m <= 103 else 3
 
 
-def _command_len(data: bytes, i: int) -> int:
+def command_len(data: bytes, i: int) -> int:
     """Length of the command starting at data[i] (an ESC, GS, FS or DLE byte)."""
     b = data[i]
     c = data[i + 1] if i + 1 < len(data) else -1
@@ -183,7 +183,7 @@ def strip_escpos(data: bytes) -> str:
     while i < len(data):
         b = data[i]
         if b in (ESC, GS, FS, DLE):
-            i += _command_len(data, i)
+            i += command_len(data, i)
             continue
         if b >= 0x20 or b in (0x0A, 0x09):
             out.append(b)
@@ -203,7 +203,7 @@ def split_receipts(data: bytes) -> list[Receipt]:
             receipts.append(Receipt(raw, strip_escpos(raw), True))
             start = i = end
         elif b in (ESC, GS, FS, DLE):
-            i += _command_len(data, i)  # never mistake a parameter byte for a cut
+            i += command_len(data, i)  # never mistake a parameter byte for a cut
         else:
             i += 1
     tail = data[start:]
