@@ -23,6 +23,8 @@ help:
 	@echo "make lint    ruff on host tools and tests"
 	@echo "make mpy     compile the firmware for the ESP32 (xtensawin) into build/mpy"
 	@echo "make assets regenerate firmware/ui/font16.bin + gb18030.bin (needs unifont)"
+	@echo "make firmware  ESP32 image with the firmware frozen in (needs ESP-IDF + MICROPY_DIR)"
+	@echo "make provision PORT=/dev/ttyUSB0 [PROVISION=file.json]  config + password onto a board"
 
 $(STAMP): requirements.txt
 	@test -x $(PY) || $(PYTHON3) -m venv $(VENV)
@@ -51,6 +53,18 @@ mpy: $(STAMP)
 # (docs/text-assets.md); needs `apt-get install unifont`.
 assets: $(STAMP)
 	$(PY) -m host_tools.gen_text_assets
+
+# The ESP32 image with the firmware frozen in (docs/hardware.md); says what is missing
+# when ESP-IDF or the MicroPython tree (MICROPY_DIR) is not there.
+.PHONY: firmware provision
+firmware: $(STAMP)
+	$(PY) -m host_tools.firmware_build
+
+# Configuration, supervisor password and fonts onto a board over mpremote; the values
+# come from PROVISION (kept out of git; see provision.example.json) or prompts.
+PROVISION ?= provision.local.json
+provision: $(STAMP)
+	$(PY) -m host_tools.provision --port "$(PORT)" --file "$(PROVISION)"
 
 clean:
 	rm -rf build .sim .pytest_cache

@@ -20,6 +20,8 @@ DEFAULTS = {
     "reversal_retries": 3,
     "validity_days": 30,  # pre-auth validity window for voids
     "language": "zh",  # "zh" or "en"
+    "wifi_ssid": "",  # ESP32 board: network to join at boot ("" = no WiFi); docs/hardware.md
+    "wifi_password": "",  # "" for an open network, else a WPA2 passphrase or 64 hex digits
 }
 
 
@@ -60,6 +62,35 @@ def _hexkey(key, value, n):
     return value.upper()
 
 
+def _ssid(key, value):
+    # An SSID is up to 32 bytes; UTF-8 names (e.g. Chinese) are common, control
+    # characters never are.
+    if not isinstance(value, str) or len(value.encode()) > 32:
+        raise ConfigError("%s: want at most 32 bytes" % key)
+    for ch in value:
+        if ord(ch) < 32 or ord(ch) == 127:
+            raise ConfigError("%s: control characters not allowed" % key)
+    return value
+
+
+def _wifi_password(key, value):
+    # WPA2-PSK: a passphrase of 8..63 printable ASCII characters, or the 256-bit key as
+    # 64 hex digits; "" means an open network.
+    if not isinstance(value, str):
+        raise ConfigError("%s: want text" % key)
+    if value == "":
+        return value
+    if len(value) == 64:
+        try:
+            bytes.fromhex(value)
+            return value
+        except ValueError:
+            pass
+    if not (8 <= len(value) <= 63):
+        raise ConfigError("%s: want 8..63 characters (WPA2) or empty (open)" % key)
+    return _ascii(key, value, 8, 63)
+
+
 def validate(cfg):
     """Check every known key; return a new dict of clean values. Unknown keys are errors."""
     out = {}
@@ -94,7 +125,13 @@ def validate(cfg):
         elif key == "language":
             if v not in ("zh", "en"):
                 raise ConfigError("language: want zh or en")
+        elif key == "wifi_ssid":
+            v = _ssid(key, v)
+        elif key == "wifi_password":
+            v = _wifi_password(key, v)
         out[key] = v
+    if out["wifi_password"] and not out["wifi_ssid"]:
+        raise ConfigError("wifi_password: set without wifi_ssid")
     return out
 
 

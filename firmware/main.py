@@ -34,6 +34,9 @@ async def run():
     except config.ConfigError as e:
         await _halt(hw, "CONFIG ERROR", e)
         return
+    connect = getattr(board, "connect_network", None)  # boards with WiFi (the ESP32)
+    if connect is not None:
+        await connect(cfg, hw)  # on failure the terminal starts offline; the board retries
     from app.terminal import App
 
     app = App(hw, cfg, board.DATA_DIR)

@@ -1,19 +1,182 @@
-# The ESP32 prototype board. MicroPython mounts the board's littlefs at / by itself, so
-# the firmware's data lives under /data and the provisioned configuration at /config.json.
-# (Keypad, display, printer pins and WiFi arrive with the hardware drivers.)
+# The ESP32 prototype board (docs/hardware.md): the pin map, the flash, and init(), which
+# builds the Hardware of docs/terminal-design.md from machine objects. This file is the
+# only one that knows GPIO numbers; the drivers receive their pins and buses from here.
 import os
+import sys
 
 NAME = "esp32-proto"
 CARD_READER = False  # keyed entry only: no magnetic-stripe reader on the prototype
 
-CONFIG_PATH = "/config.json"
-DATA_DIR = "/data"
+CONFIG_PATH = "/config.json"  # written by `make provision`
+DATA_DIR = "/data"  # the journal, state, supervisor record (MicroPython mounts littlefs at /)
+
+# Pin map, ESP32-WROOM-32 GPIO numbers (docs/hardware.md has the wiring table). None of
+# the strapping pins (0, 2, 5, 12, 15), the flash pins (6-11) or UART0 (1, 3, the USB
+# console); the columns need internal pull-ups, so none of the input-only pins 34-39.
+KEYPAD_ROWS = (32, 33, 25, 26)  # outputs, R1..R4: rows "1 2 3 A" .. "* 0 # D"
+KEYPAD_COLS = (27, 14, 13, 4)  # inputs with pull-ups, C1..C4: columns "1 4 7 *" .. "A B C D"
+I2C_ID = 0  # the ESP32's hardware I2C controller 0, routed to the pins below
+I2C_SDA = 21
+I2C_SCL = 22
+I2C_FREQ = 400000
+DISPLAY_ADDR = 0x3C  # SSD1306 128x64 (0x3D on modules with the address jumper moved)
+PRINTER_UART = 2
+PRINTER_TX = 17  # ESP32 TX -> printer RX
+PRINTER_RX = 16  # printer TX -> ESP32 RX (through a divider if the printer talks 5 V)
+PRINTER_BAUD = 9600
+LED = 19  # status LED (active high): on = WiFi up, blinking = connecting, off = offline
+BUZZER = 18  # active buzzer through an NPN transistor (active high)
+
+# The watchdog resets the board when the asyncio loop stops running for this long (a hung
+# task, a blocking call that never returns). 30 s is above the longest legitimate block
+# (a DNS lookup on a bad network, ~15 s) and short enough that a stuck terminal is back
+# in half a minute. Fed every WDT_FEED_MS by a task; once started it cannot be stopped.
+WDT_TIMEOUT_MS = 30000
+WDT_FEED_MS = 5000
+SERVICE_HOLD_MS = 3600000  # service_hold(): an hour at the REPL for a developer
+
+_hw = None  # the Hardware of this boot (for service_hold from the REPL)
+
+
+def _frozen_first():
+    # In an image with the firmware frozen in, the fonts sit on flash under /ui; a folder
+    # on flash shadows a frozen package of the same name (MicroPython packages do not span
+    # sys.path entries), so the frozen modules must be searched before the flash.
+    p = sys.path
+    if ".frozen" in p and "" in p and p.index("") < p.index(".frozen"):
+        p.remove(".frozen")
+        p.insert(p.index(""), ".frozen")
+
+
+_frozen_first()
+
+
+def _isdir(path):
+    try:
+        return os.stat(path)[0] & 0x4000 != 0
+    except OSError:
+        return False
 
 
 def mount_flash(image=None):
-    """The flash is already mounted at boot; make sure the data folder exists."""
-    try:
-        os.mkdir(DATA_DIR)
-    except OSError:
-        pass
+    """MicroPython mounted the littlefs partition at / during boot (and would have stopped
+    with a message if it did not mount); make sure the data folder exists."""
+    os.statvfs("/")  # OSError if there is no filesystem at all
+    if not _isdir(DATA_DIR):
+        os.mkdir(DATA_DIR)  # OSError (shown as FLASH ERROR) if the flash is full or damaged
     return None
+
+
+def log(*args):
+    # The USB REPL console (UART0) is the board's log.
+    print(" ".join(str(a) for a in args))
+
+
+def _open_display(machine):
+    from esp_hw import NullDisplay
+
+    i2c = machine.I2C(I2C_ID, scl=machine.Pin(I2C_SCL), sda=machine.Pin(I2C_SDA),
+                      freq=I2C_FREQ)
+    try:
+        found = i2c.scan()
+    except OSError:
+        found = ()
+    if DISPLAY_ADDR not in found:
+        log("display: no SSD1306 at 0x%02x (SDA %d, SCL %d): running headless, screens "
+            "go to this console" % (DISPLAY_ADDR, I2C_SDA, I2C_SCL))
+        return NullDisplay(log)
+    try:
+        from drivers.ssd1306 import SSD1306_I2C
+
+        return SSD1306_I2C(128, 64, i2c, addr=DISPLAY_ADDR)
+    except (OSError, ImportError) as e:
+        log("display: SSD1306 did not start (%s): running headless" % e)
+        return NullDisplay(log)
+
+
+def _open_printer(machine):
+    from esp_hw import NullPrinter
+
+    try:
+        from drivers.printer import Printer
+
+        uart = machine.UART(PRINTER_UART, baudrate=PRINTER_BAUD, tx=PRINTER_TX, rx=PRINTER_RX)
+        return Printer(uart, log=log)
+    except (OSError, ImportError, ValueError) as e:
+        log("printer: UART%d did not start (%s): printing disabled" % (PRINTER_UART, e))
+        return NullPrinter()
+
+
+from esp_hw import PrinterError  # noqa: F401  (re-exported: board.PrinterError)
+
+
+def init():
+    """The prototype's Hardware. A missing display or printer is logged, never fatal: the
+    terminal then runs headless (screens echoed to the console) or without printing."""
+    global _hw
+    import machine
+
+    from drivers.keypad import Keypad
+    from drivers.keyqueue import KeyQueue
+    from esp_clock import RtcClock
+    from esp_hw import Hardware
+    from esp_wifi import Wifi
+
+    keys = KeyQueue()
+    rows = [machine.Pin(n, machine.Pin.OUT, value=1) for n in KEYPAD_ROWS]
+    cols = [machine.Pin(n, machine.Pin.IN, machine.Pin.PULL_UP) for n in KEYPAD_COLS]
+    keypad = Keypad(rows, cols, keys)
+    led = machine.Pin(LED, machine.Pin.OUT, value=0)
+    buzzer = machine.Pin(BUZZER, machine.Pin.OUT, value=0)
+    # CANCEL (*) held at power-on: service mode, the watchdog is not started, so a
+    # developer can sit at the REPL (mpremote) without the board resetting.
+    service = "CANCEL" in keypad.names(keypad.scan_once())
+    try:
+        import network
+    except ImportError:
+        network = None
+    hw = Hardware(
+        display=_open_display(machine),
+        keys=keys,
+        keypad=keypad,
+        printer=_open_printer(machine),
+        clock=RtcClock(machine.RTC(), DATA_DIR + "/clock", log),
+        wifi=Wifi(network, log, led),
+        log=log,
+        new_watchdog=None if service else lambda: machine.WDT(timeout=WDT_TIMEOUT_MS),
+        reset=machine.reset,
+        card_reader=CARD_READER,
+        buzzer=buzzer,
+    )
+    hw.feed_ms = WDT_FEED_MS
+    if service:
+        log("service mode (* held at power-on): watchdog off")
+        hw.show(["SERVICE MODE", "watchdog off", "", "REPL: USB serial"])
+    _hw = hw
+    return hw
+
+
+async def connect_network(cfg, hw):
+    """Join the configured WiFi at boot, with the attempts and their outcome on screen.
+    Returns True when connected; False leaves the terminal offline (the WiFi monitor task
+    keeps trying in the background). firmware/main.py awaits it after loading cfg."""
+    from esp_wifi import connect_at_boot
+
+    return await connect_at_boot(cfg, hw)
+
+
+def service_hold():
+    """From the REPL (`mpremote exec "import board; board.service_hold()"`): stretch the
+    watchdog the firmware armed to an hour, so file copies are not cut short by a reset.
+    True when stretched; False when no watchdog runs (none is started here) or the port
+    cannot change its timeout."""
+    if _hw is None or _hw.wdt is None:
+        return False
+    import machine
+
+    try:
+        _hw.wdt = machine.WDT(timeout=SERVICE_HOLD_MS)
+    except (OSError, ValueError):
+        return False
+    _hw.wdt_held = True
+    return True

@@ -24,7 +24,12 @@ def asset_path(module_file, name, fallback):
     if module_file[0] != "/":  # made absolute now, so a later chdir cannot break it
         cwd = os.getcwd()
         module_file = cwd + ("" if cwd.endswith("/") else "/") + module_file
-    return module_file[: module_file.rfind("/") + 1] + name
+    path = module_file[: module_file.rfind("/") + 1] + name
+    try:
+        os.stat(path)
+    except OSError:  # a frozen module's __file__ names no real folder
+        return fallback
+    return path
 
 
 try:
