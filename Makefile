@@ -20,11 +20,13 @@ help:
 	@echo "make run     host simulator + terminal on the unix port (interactive)"
 	@echo "make test    every test (unit, device, integration, bounded fuzz)"
 	@echo "make bench   DES/MAC/codec throughput against pyDes and pyiso8583"
+	@echo "make campaign  reliability campaigns, exhaustive (power cuts, host faults, ...)"
 	@echo "make lint    ruff on host tools and tests"
 	@echo "make mpy     compile the firmware for the ESP32 (xtensawin) into build/mpy"
 	@echo "make assets regenerate firmware/ui/font16.bin + gb18030.bin (needs unifont)"
 	@echo "make firmware  ESP32 image with the firmware frozen in (needs ESP-IDF + MICROPY_DIR)"
 	@echo "make provision PORT=/dev/ttyUSB0 [PROVISION=file.json]  config + password onto a board"
+	@echo "make deploy PORT=/dev/ttyUSB0  compiled firmware onto a board (changed files only)"
 
 $(STAMP): requirements.txt
 	@test -x $(PY) || $(PYTHON3) -m venv $(VENV)
@@ -42,6 +44,12 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m host_tools.bench
+
+# Every reliability campaign, exhaustively (host_tools/campaign/; make test runs a bounded
+# sample of each): power cuts after every flash write (docs/reliability-powercut.md),
+# host faults, fuzzing, keypad monkey.
+campaign: $(STAMP)
+	$(PY) -m host_tools.campaign
 
 lint: $(STAMP)
 	$(PY) -m ruff check host_tools tests
@@ -65,6 +73,14 @@ firmware: $(STAMP)
 PROVISION ?= provision.local.json
 provision: $(STAMP)
 	$(PY) -m host_tools.provision --port "$(PORT)" --file "$(PROVISION)"
+
+# Compile the firmware for the board's architecture, copy the files that changed over
+# mpremote, reset the board (docs/virtual-board.md). PORT: a serial port, or the pty of a
+# virtual board (python -m host_tools.virtual_board).
+.PHONY: deploy
+deploy: $(STAMP)
+	@test -n "$(PORT)" || { echo "usage: make deploy PORT=/dev/ttyUSB0 [DEPLOY_ARGS=--force]"; exit 2; }
+	$(PY) -m host_tools.deploy --port "$(PORT)" $(DEPLOY_ARGS)
 
 clean:
 	rm -rf build .sim .pytest_cache

@@ -12,7 +12,7 @@ CPYTHON_ONLY = re.compile(
 
 
 def test_firmware_compiles_for_xtensawin(tmp_path):
-    for board in ("esp32", "unix"):
+    for board in ("esp32", "unix", "virtual"):
         res = build(board, out_dir=tmp_path / board)
         assert not res["errors"], "\n".join(res["errors"])
         assert res["bytes"] > 0
