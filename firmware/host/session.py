@@ -110,6 +110,10 @@ class HostSession:
         """0800/0810. Returns (ok, Result, message). Keys and batch are stored only when
         the host approved and both check values match."""
         st = self.state
+        # Once the 0800 may have left, the host may hold new keys this terminal never got
+        # (a power cut, a lost answer): until the answer's keys are saved, a sign-in is
+        # still due. Saved with the voucher number, no extra flash write.
+        st.need_signin = True
         mti, fields = messages.signin(self.cfg, st.batch_no, st.take_voucher())
         res = await self.exchange(mti, fields, mac=False)
         if res.outcome != OK:

@@ -1,0 +1,716 @@
+"""Power-cut campaign: pull the plug on the terminal after every flash write of a flow.
+
+The simulator board's block device (board/unix/blockdev.py) counts programs and erases
+when POS_FLASH_COUNT is set, and with POS_FLASH_CUT_AFTER=N lets N through, tears the
+next one (a random prefix of it reaches the image) and SIGKILLs the terminal process.
+For each scripted flow (pre-auth, void, the reversals of both, batch full, batch
+rollover, littlefs metadata compaction) this module
+
+1. builds the flow's starting point once (a fresh host and terminal, the flow's set-up)
+   and snapshots the host database and the terminal's folder (flash image, config);
+2. runs the flow uncut with POS_FLASH_COUNT=1 to learn its number of flash operations M;
+3. for each cut point N (all of 0..M-1 with ``exhaustive``, else a deterministic sample)
+   restores the snapshots, runs the flow with the cut at N, inspects the dead terminal's
+   image, boots it again without the cut, reads the host's ledger, drives one more
+   transaction (which sends any pending reversal first), and checks the invariants
+   (``check_after_cut``, ``check_after_recovery``; docs/reliability-powercut.md).
+
+    python -m host_tools.campaign.powercut [--exhaustive] [--flows preauth,void]
+                                           [--json out.json] [--workers 2] [--keep DIR]
+
+``main(exhaustive)`` returns the results dict (flows, cuts tried, survived, violations).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import zlib
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from host_tools.hostsim.client import running_hostsim
+from host_tools.hostsim.ledger import DEFAULT_TID, DEFAULT_TMK, Ledger
+from host_tools.simctl import ControlError, SimTerminal, TerminalDied
+from tests.integration import flows
+
+ROOT = Path(__file__).resolve().parents[2]
+INSPECT = Path(__file__).with_name("mp_inspect.py")
+FILL = ROOT / "tests" / "integration" / "mp_fill_journal.py"
+# Short timeouts: a "no answer" costs one second, not sixty.
+CONFIG = {"response_timeout_s": 1, "connect_timeout_s": 2}
+CAPACITY = 1500  # Journal.capacity
+SYNTHETIC_PAN6 = "999999"  # mp_fill_journal.py's fake cards: never on the host
+CUT_RE = re.compile(r"POWER CUT after (\d+) flash operations: (.*)")
+OP_RE = re.compile(r"^FLASHOP (\d+) ([PE]) (\d+) (\d+) (\d+)$", re.M)
+DONE = flows.DONE
+EXHAUSTIVE_TEARS = 2  # the exhaustive sweep tears each operation twice (two seeded lengths)
+
+
+def micropython() -> str:
+    return os.environ.get("MICROPYTHON") or str(ROOT / ".venv" / "bin" / "micropython")
+
+
+def mp_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POS_FLASH_")}
+    env["MICROPYPATH"] = ":".join(
+        [str(ROOT / "firmware"), str(ROOT / "board" / "unix"), ".frozen"])
+    return env
+
+
+class CutTerminal(SimTerminal):
+    """A SimTerminal whose process gets extra environment (the cut or the op count)."""
+
+    def __init__(self, sim_dir: Path, extra_env: dict[str, str] | None = None, **kw: Any):
+        super().__init__(sim_dir, **kw)
+        self.extra_env = extra_env or {}
+
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in super().env().items() if not k.startswith("POS_FLASH_")}
+        env.update(self.extra_env)
+        return env
+
+
+# ------------------------------------------------------------------------ the flows
+
+
+@dataclass
+class Ctx:
+    """What a flow's set-up and run see: the host database and the terminal."""
+
+    db: Path
+    term: SimTerminal
+
+
+@dataclass(frozen=True)
+class Flow:
+    name: str
+    what: str
+    setup: Callable[[Ctx], None]  # fresh host + terminal (running); the terminal is
+    run: Callable[[Ctx], None]  # stopped afterwards; run drives the flow under the cut
+    recover: str = "preauth"  # how the next transaction after the cut is made
+
+
+def _ledger(db: Path, fn: Callable[[Ledger], Any]) -> Any:
+    led = Ledger(db)
+    try:
+        return fn(led)
+    finally:
+        led.close()
+
+
+def _no_answer_once(db: Path) -> None:
+    _ledger(db, lambda led: led.add_fault("no_answer", mti="0100", count=1))
+
+
+def _setup_signed_in(c: Ctx) -> None:
+    flows.at_menu(c.term)  # the first boot signs in (voucher 000001)
+
+
+def _setup_one_preauth(c: Ctx) -> None:
+    flows.approved_preauth(c.term, 12345)  # voucher 000002, batch 000001
+
+
+def _void(c: Ctx, voucher: str) -> str:
+    text = flows.void_by_voucher(c.term, voucher)
+    c.term.press("ENTER")
+    if "交易成功" in text:
+        flows.finish_receipts(c.term)
+    else:
+        flows.at_menu(c.term)
+    return text
+
+
+def _run_preauth(c: Ctx) -> None:
+    flows.approved_preauth(c.term, 12345)
+
+
+def _run_void(c: Ctx) -> None:
+    text = _void(c, "000002")
+    assert "交易成功" in text, text
+
+
+def _setup_reversal_preauth(c: Ctx) -> None:
+    _setup_signed_in(c)
+    _no_answer_once(c.db)
+
+
+def _run_reversal_preauth(c: Ctx) -> None:
+    text = flows.preauth(c.term, 4242)  # approved by the host, never answered: reversal
+    assert "交易超时" in text, text
+    c.term.press("ENTER")
+    flows.approved_preauth(c.term, 100)  # the reversal goes out first
+
+
+def _setup_reversal_void(c: Ctx) -> None:
+    _setup_one_preauth(c)
+    _no_answer_once(c.db)
+
+
+def _run_reversal_void(c: Ctx) -> None:
+    text = flows.void_by_voucher(c.term, "000002")  # voided by the host, never answered
+    assert "交易超时" in text, text
+    c.term.press("ENTER")
+    flows.approved_preauth(c.term, 100)  # the void's reversal goes out first
+
+
+def _setup_batch_full(c: Ctx) -> None:
+    _setup_signed_in(c)
+    c.term.stop()
+    out = subprocess.run([micropython(), str(FILL), str(CAPACITY - 1)], capture_output=True,
+                         text=True, env={**mp_env(), "POS_SIM_DIR": str(c.term.dir)},
+                         cwd=ROOT, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["count"] == CAPACITY - 1, out.stdout
+    c.term.start()
+
+
+def _run_batch_full(c: Ctx) -> None:
+    t = c.term
+    flows.preauth(t, 12345)  # the 1,500th: approved, recorded, the batch is full
+    t.press("ENTER")
+    t.wait_for("打印持卡人存根", 15)
+    t.press("CANCEL")
+    t.wait_for("批次将满")
+    t.press("ENTER")
+    flows.at_menu(t)
+    t.press("1")  # the next one is refused before anything is sent
+    t.wait_for("批次已满")
+    t.press("ENTER")
+    flows.at_menu(t)
+
+
+def _setup_rollover(c: Ctx) -> None:
+    _setup_one_preauth(c)
+    _ledger(c.db, lambda led: led.advance_batch(DEFAULT_TID))  # settled elsewhere: batch 2
+
+
+def _run_rollover(c: Ctx) -> None:
+    t = c.term
+    flows.at_menu(t)
+    t.press("5")  # sign in: the host answers batch 000002, the journal opens it
+    t.wait_for("签到成功", 15)
+    t.press("ENTER")
+    text = _void(c, "000002")  # the pre-auth of the old batch, voided from the new one
+    assert "交易成功" in text, text
+    flows.approved_preauth(t, 100)  # the first record of the new batch
+
+
+def _setup_compaction(c: Ctx) -> None:
+    _setup_one_preauth(c)
+    for amount in (201, 202, 203):  # the root directory's metadata log fills up
+        flows.approved_preauth(c.term, amount)
+
+
+def _run_compaction(c: Ctx) -> None:
+    for amount in (301, 302):
+        flows.approved_preauth(c.term, amount)
+    text = _void(c, "000003")
+    assert "交易成功" in text, text
+
+
+FLOWS: dict[str, Flow] = {f.name: f for f in (
+    Flow("preauth", "approved pre-auth: journal add, reversal cleared, receipt",
+         _setup_signed_in, _run_preauth),
+    Flow("void", "approved void of a journalled pre-auth: mark_voided, reversal cleared",
+         _setup_one_preauth, _run_void),
+    Flow("preauth_reversal", "pre-auth unanswered (reversal kept), next pre-auth sends it",
+         _setup_reversal_preauth, _run_reversal_preauth),
+    Flow("void_reversal", "void unanswered (reversal kept), next pre-auth sends it",
+         _setup_reversal_void, _run_reversal_void),
+    Flow("batch_full", "the 1,500th pre-auth fills the batch; the next is refused",
+         _setup_batch_full, _run_batch_full, recover="keyed_void"),
+    Flow("rollover", "sign-in moves to a new batch (open_batch), void across batches",
+         _setup_rollover, _run_rollover),
+    Flow("compaction", "two pre-auths and a void on a busy root directory: littlefs "
+         "compacts its metadata pair (erases of blocks 0/1)", _setup_compaction,
+         _run_compaction),
+)}
+
+
+# ------------------------------------------------------------------- snapshots, runs
+
+
+def _copy_host_db(src: Path, dst: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        s = Path(str(src) + suffix)
+        d = Path(str(dst) + suffix)
+        if s.exists():
+            shutil.copyfile(s, d)
+        elif d.exists():
+            d.unlink()
+
+
+def restore(snap: Path, work: Path) -> None:
+    if work.exists():
+        shutil.rmtree(work)
+    (work / "term").mkdir(parents=True)
+    _copy_host_db(snap / "host.db", work / "host.db")
+    for f in (snap / "term").iterdir():
+        if f.name in ("flash.img", "config.json", "clock_offset"):
+            shutil.copyfile(f, work / "term" / f.name)
+
+
+def _terminal(work: Path, port: int, extra_env: dict[str, str] | None = None) -> CutTerminal:
+    return CutTerminal(work / "term", extra_env, config={**CONFIG, "port": port})
+
+
+def prepare(flow: Flow, base: Path) -> Path:
+    """Build the flow's starting point; returns the snapshot folder."""
+    snap = base / flow.name / "snapshot"
+    if snap.exists():
+        shutil.rmtree(snap)
+    (snap / "term").mkdir(parents=True)
+    db = snap / "host.db"
+    with running_hostsim(db) as (_, port):
+        term = _terminal(snap, port)
+        term.start()
+        try:
+            flow.setup(Ctx(db, term))
+            flows.at_menu(term)
+        finally:
+            term.stop()
+    for junk in ("printer.bin", "terminal.log"):
+        (snap / "term" / junk).unlink(missing_ok=True)
+    return snap
+
+
+def inspect_image(image: Path, work: Path, tag: str) -> dict[str, Any]:
+    """mp_inspect.py on a copy of the image (the inspection never touches the original)."""
+    copy = work / f"{tag}.img"
+    shutil.copyfile(image, copy)
+    out = subprocess.run([micropython(), "-X", "heapsize=64M", str(INSPECT), str(copy),
+                          DEFAULT_TMK],
+                         capture_output=True, text=True, env=mp_env(), cwd=ROOT, timeout=60)
+    copy.unlink(missing_ok=True)
+    try:
+        return json.loads(out.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return {"mounted": False,
+                "error": f"inspection failed: {(out.stderr or out.stdout)[-500:]}"}
+
+
+def host_view(db: Path) -> dict[str, Any]:
+    return _ledger(db, lambda led: {
+        "holds": led.holds(), "txns": led.txns(), "reversals": led.reversals(),
+        "messages": led.messages(10**9)})
+
+
+def settled_host_view(db: Path) -> dict[str, Any]:
+    """The host's ledger once it has finished with whatever the dead terminal sent (a
+    request that arrived just before the cut is still being answered)."""
+    view = host_view(db)
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline:
+        time.sleep(0.1)
+        again = host_view(db)
+        if again == view:
+            break
+        view = again
+    return view
+
+
+def _log_since_start(term: SimTerminal) -> str:
+    text = term.log_text()
+    return text[text.rfind("---- start"):]
+
+
+def count_ops(flow: Flow, snap: Path, work: Path) -> dict[str, Any]:
+    """The uncut run with POS_FLASH_COUNT=1: its flash operations, and the invariants
+    checked on the completed flow (a cut after the last operation)."""
+    restore(snap, work)
+    with running_hostsim(work / "host.db") as (_, port):
+        term = _terminal(work, port, {"POS_FLASH_COUNT": "1"})
+        term.start()
+        try:
+            flow.run(Ctx(work / "host.db", term))
+        finally:
+            term.stop()
+        ops = [(int(i), k, int(b), int(o), int(n))
+               for i, k, b, o, n in OP_RE.findall(_log_since_start(term))]
+        after = inspect_image(term.dir / "flash.img", work, "count")
+        violations = check_after_recovery(after, host_view(work / "host.db"))
+    erased = [b for _, k, b, _, _ in ops if k == "E"]
+    return {
+        "ops": len(ops), "programs": len(ops) - len(erased), "erases": len(erased),
+        "erase_ops": [i for i, k, _, _, _ in ops if k == "E"],
+        "root_compactions": sum(1 for b in erased if b in (0, 1)),
+        "erased_blocks": erased, "uncut_violations": violations,
+    }
+
+
+def _recover(flow: Flow, term: SimTerminal) -> str:
+    """The next transaction after the cut: it sends a pending reversal first."""
+    flows.at_menu(term)
+    if flow.recover == "keyed_void":  # the batch is full: a pre-auth would be refused
+        text = flows.void_keyed(term, "ZZ9999", time.strftime("%m%d"), 1)
+        term.press("ENTER")
+        flows.at_menu(term)
+        if not re.search(r"25\s", text):
+            return f"keyed void after the cut was not answered 25: {text!r}"
+        return ""
+    text = flows.preauth(term, 1)
+    if "交易成功" not in text:
+        return f"pre-auth after the cut not approved: {text!r}"
+    term.press("ENTER")
+    flows.finish_receipts(term, cardholder=False)
+    return ""
+
+
+def cut_run(flow: Flow, snap: Path, work: Path, n: int, tear: int = 0) -> dict[str, Any]:
+    """One cut at operation n (tear: which seeded tear length); returns {"n", "tear",
+    "torn", "violations", "note"}."""
+    restore(snap, work)
+    seed = zlib.crc32(f"{flow.name}:{n}:{tear}".encode())
+    res: dict[str, Any] = {"n": n, "tear": tear, "torn": "", "violations": [], "note": ""}
+    db = work / "host.db"
+    with running_hostsim(db) as (_, port):
+        term = _terminal(work, port, {"POS_FLASH_CUT_AFTER": str(n),
+                                      "POS_FLASH_CUT_SEED": str(seed)})
+        error: Exception | None = None
+        try:
+            term.start()
+            flow.run(Ctx(db, term))
+        except (TerminalDied, TimeoutError, AssertionError, ControlError) as e:
+            error = e
+        m = CUT_RE.search(_log_since_start(term))
+        if m is None:
+            term.stop()
+            res["note"] = (f"flow failed without a cut: {error}" if error else
+                           f"the flow ended before operation {n} (fewer operations than "
+                           "counted)")
+            if error:
+                res["violations"].append(res["note"])
+            return res
+        term.kill()  # already dead: reap it
+        res["torn"] = m.group(2)
+        # The flow's host faults were for the flow: the next transaction gets answers.
+        _ledger(db, lambda led: led.clear_faults())
+        after_cut = inspect_image(term.dir / "flash.img", work, "cut")
+        host_at_cut = settled_host_view(db)
+        # Power back: boot without the cut.
+        term = _terminal(work, port)
+        try:
+            term.start()
+            flows.at_menu(term)
+        except (TerminalDied, TimeoutError, AssertionError) as e:
+            res["violations"].append(f"no boot after the cut: {str(e)[:300]}")
+            term.kill()
+            res["violations"] += check_after_cut(after_cut, host_at_cut)
+            return res
+        res["violations"] += check_after_cut(after_cut, host_at_cut)
+        try:
+            why = _recover(flow, term)
+            if why:
+                res["violations"].append(why)
+        except (TerminalDied, TimeoutError, AssertionError, ControlError) as e:
+            res["violations"].append(f"next transaction failed: {str(e)[:300]}")
+        term.stop()
+        after = inspect_image(term.dir / "flash.img", work, "after")
+        res["violations"] += check_after_recovery(after, host_view(db))
+    return res
+
+
+# ------------------------------------------------------------------- the invariants
+
+
+def _records(img: dict[str, Any]) -> tuple[dict[tuple[str, str], dict], list[str]]:
+    """Journal records by (batch, voucher), synthetic fill records left out; and the
+    violations of a record's own consistency."""
+    bad: list[str] = [f"damaged journal record: {e}" for e in img.get("errors", [])]
+    recs: dict[tuple[str, str], dict] = {}
+    for b, batch in img.get("batches", {}).items():
+        for r in batch["records"]:
+            key = (b, r["voucher"])
+            if key in recs:
+                bad.append(f"voucher {r['voucher']} recorded twice in batch {b}: "
+                           f"{recs[key]['state']} and {r['state']}")
+            if r["state"] == "OPEN" and r["void_voucher"]:
+                bad.append(f"record {key} is OPEN with a void (voucher {r['void_voucher']})")
+            if r["state"] == "VOIDED" and not r["void_voucher"]:
+                bad.append(f"record {key} is VOIDED without a void voucher")
+            if r["pan6"] != SYNTHETIC_PAN6:
+                recs[key] = r
+    return recs, bad
+
+
+def _structure(img: dict[str, Any]) -> tuple[list[str], dict, dict | None, int]:
+    if not img.get("mounted"):
+        return [f"flash does not mount: {img.get('error')}"], {}, None, 0
+    recs, bad = _records(img)
+    st = img.get("state") or {}
+    if "damaged" in st:
+        bad.append(f"state record damaged: {st['damaged']}")
+    rev = img.get("reversal")
+    if rev is not None and "damaged" in rev:
+        bad.append(f"pending reversal damaged: {rev['damaged']}")
+        rev = None
+    for f in img.get("failed_reversals", []):
+        bad.append(f"a reversal failed for good: {f}")
+    return bad, recs, rev, int(st.get("next_voucher", 1))
+
+
+def _ours(rows: list[dict]) -> list[dict]:
+    return [r for r in rows if r.get("tid") in (None, DEFAULT_TID)]
+
+
+def _voucher_checks(host: dict[str, Any], next_voucher: int) -> list[str]:
+    bad = []
+    sent = [m for m in _ours(host["messages"]) if m["direction"] == "in" and m["stan"]]
+    if sent:
+        top = max(int(m["stan"]) for m in sent)
+        if next_voucher <= top:
+            bad.append(f"next voucher {next_voucher:06d} on flash, but the host has seen "
+                       f"F11 {top:06d}: a number would be used twice")
+    uses: dict[str, list[str]] = {}
+    for m in sent:
+        if m["mti"] != "0400":  # a reversal carries its original's F11
+            uses.setdefault(m["stan"], []).append(f"{m['mti']}/{m['proc']}")
+    for stan, who in uses.items():
+        if len(who) > 1:
+            bad.append(f"F11 {stan} used by {len(who)} requests: {', '.join(who)}")
+    for m in _ours(host["messages"]):
+        if m["direction"] == "out" and m["rc"] == "94":
+            bad.append(f"host answered 94 (duplicate F11 {m['stan']})")
+    return bad
+
+
+def check_after_cut(img: dict[str, Any], host: dict[str, Any]) -> list[str]:
+    """The image as the cut left it, against the host as the cut left it."""
+    bad, recs, rev, next_voucher = _structure(img)
+    if not img.get("mounted"):
+        return bad
+    holds = {h["id"]: h for h in _ours(host["holds"])}
+
+    def pending(voucher: str, batch: str | None, kind: str) -> bool:
+        return bool(rev and not rev.get("flagged") and rev.get("f11") == voucher
+                    and rev.get("kind") == kind
+                    and (batch is None or (rev.get("f60") or "")[2:8] == batch))
+
+    for t in _ours(host["txns"]):
+        if t["rc"] != "00" or t["reversed"]:
+            continue
+        h = holds.get(t["hold_id"])
+        if h is None:
+            continue
+        hb = f"{h['batch']:06d}"
+        orig = recs.get((hb, h["voucher"]))
+        if t["kind"] == "preauth":
+            if orig is not None:
+                if orig["auth"] != h["auth_code"].strip():
+                    bad.append(f"pre-auth {hb}/{h['voucher']}: journal auth {orig['auth']} "
+                               f"!= host {h['auth_code']}")
+            elif not pending(t["voucher"], f"{t['batch']:06d}", "preauth"):
+                bad.append(f"approved pre-auth {hb}/{h['voucher']} (hold {h['state']}) lost: "
+                           "not in the journal and no reversal pending")
+        elif t["kind"] == "void":
+            recorded = (orig is not None and orig["state"] == "VOIDED"
+                        and orig["void_voucher"] == t["voucher"])
+            if not recorded and not pending(t["voucher"], f"{t['batch']:06d}", "void"):
+                bad.append(f"void F11 {t['voucher']} of {hb}/{h['voucher']} reached the host "
+                           f"(approved) but is neither recorded (journal: "
+                           f"{orig and orig['state']}) nor has its reversal pending")
+    by_key = {(f"{h['batch']:06d}", h["voucher"]): h for h in holds.values()}
+    for key, r in recs.items():
+        h = by_key.get(key)
+        if h is None:
+            bad.append(f"journal record {key} that the host never approved")
+        elif r["state"] == "VOIDED" and h["state"] != "voided":
+            bad.append(f"journal says {key} VOIDED, host hold is {h['state']}")
+    sent = [m for m in _ours(host["messages"]) if m["direction"] == "in" and m["stan"]]
+    if sent and next_voucher <= max(int(m["stan"]) for m in sent):
+        bad.append(f"next voucher {next_voucher:06d} on flash is not past every F11 sent")
+    return bad
+
+
+def check_after_recovery(img: dict[str, Any], host: dict[str, Any]) -> list[str]:
+    """After the next transaction (pending reversals sent): the two sides agree."""
+    bad, recs, rev, next_voucher = _structure(img)
+    if not img.get("mounted"):
+        return bad
+    if rev is not None:
+        bad.append(f"a reversal is still pending after the next transaction: F11 "
+                   f"{rev.get('f11')} ({rev.get('kind')})")
+    voids = {t["hold_id"]: t for t in _ours(host["txns"])
+             if t["kind"] == "void" and t["rc"] == "00" and not t["reversed"]}
+    seen = set()
+    for h in _ours(host["holds"]):
+        key = (f"{h['batch']:06d}", h["voucher"])
+        seen.add(key)
+        r = recs.get(key)
+        state = r["state"] if r else None
+        want = {"open": ("OPEN",), "voided": ("VOIDED",), "reversed": (None, "REVERSED"),
+                "completed": ("COMPLETED",)}.get(h["state"], (state,))
+        if state not in want:
+            bad.append(f"host hold {key} is {h['state']}, the journal says {state}")
+        elif h["state"] == "voided" and h["id"] in voids and \
+                r["void_voucher"] != voids[h["id"]]["voucher"]:
+            bad.append(f"{key}: journal void voucher {r['void_voucher']}, host "
+                       f"{voids[h['id']]['voucher']}")
+    for key in recs:
+        if key not in seen:
+            bad.append(f"journal record {key} that the host never approved")
+    return bad + _voucher_checks(host, next_voucher)
+
+
+# ------------------------------------------------------------------------ campaign
+
+
+def sample(m: int, k: int = 12, focus: tuple[int, ...] = ()) -> list[int]:
+    """A deterministic sample of 0..m-1: the first and last three, about k spread evenly
+    between, and the `focus` points (the campaign passes the erases: each starts a block
+    rewrite, a copy-on-write chunk or a metadata compaction)."""
+    if m <= k + 6:
+        return list(range(m))
+    pick = set(range(3)) | set(range(m - 3, m)) | set(focus)
+    step = (m - 6) / k
+    pick |= {3 + int(i * step + step / 2) for i in range(k)}
+    return sorted(p for p in pick if 0 <= p < m)
+
+
+def run_flow(flow: Flow, base: Path, exhaustive: bool = False,
+             cuts: list[int] | Callable[[int, tuple[int, ...]], list[int]] | None = None,
+             workers: int = 2, per_flow_sample: int = 12, keep: bool = False,
+             tears: int = 1) -> dict[str, Any]:
+    """Set up, count, then cut: at every operation (exhaustive), at `cuts` (a list, or a
+    function of the operation count M and the erase operations), or at sample(M)."""
+    t0 = time.monotonic()
+    snap = prepare(flow, base)
+    count = count_ops(flow, snap, base / flow.name / "count")
+    m = count["ops"]
+    if callable(cuts):
+        todo = cuts(m, tuple(count["erase_ops"]))
+    elif cuts is not None:
+        todo = cuts
+    else:
+        todo = (list(range(m)) if exhaustive
+                else sample(m, per_flow_sample, tuple(count["erase_ops"])))
+
+    def one(job: tuple[int, int]) -> dict[str, Any]:
+        n, tear = job
+        work = base / flow.name / f"cut{n:05d}-{tear}"
+        try:
+            r = cut_run(flow, snap, work, n, tear)
+        except Exception as e:  # the harness itself: report, never hide
+            r = {"n": n, "tear": tear, "torn": "", "note": "",
+                 "violations": [f"campaign error: {e!r}"]}
+        if r["violations"] and keep:
+            r["kept"] = str(work)
+        elif work.exists():
+            shutil.rmtree(work, ignore_errors=True)
+        return r
+
+    with ThreadPoolExecutor(max(1, workers)) as pool:
+        results = list(pool.map(one, [(n, t) for n in todo for t in range(tears)]))
+    violations = [r for r in results if r["violations"]]
+    not_cut = [r["n"] for r in results if r["note"] and not r["violations"]]
+    return {
+        "what": flow.what, **count, "cuts": todo, "tears": tears, "tried": len(results),
+        "survived": len(results) - len(violations), "not_cut": not_cut,
+        "violations": violations, "seconds": round(time.monotonic() - t0, 1),
+    }
+
+
+def campaign(names: list[str] | None = None, exhaustive: bool = False, workers: int = 2,
+             work: Path | None = None, keep: bool = False,
+             per_flow_sample: int = 12, tears: int | None = None) -> dict[str, Any]:
+    t0 = time.monotonic()
+    base = Path(work) if work else Path(tempfile.mkdtemp(prefix="powercut-"))
+    base.mkdir(parents=True, exist_ok=True)
+    out: dict[str, Any] = {"campaign": "powercut", "exhaustive": exhaustive, "flows": {}}
+    try:
+        for name in names or list(FLOWS):
+            out["flows"][name] = run_flow(FLOWS[name], base, exhaustive, workers=workers,
+                                          per_flow_sample=per_flow_sample, keep=keep,
+                                          tears=tears or (EXHAUSTIVE_TEARS if exhaustive else 1))
+    finally:
+        if not keep:
+            shutil.rmtree(base, ignore_errors=True)
+    fl = out["flows"].values()
+    out["tried"] = sum(f["tried"] for f in fl)
+    out["survived"] = sum(f["survived"] for f in fl)
+    out["violations"] = sum(len(f["violations"]) for f in fl) + sum(
+        1 for f in fl if f["uncut_violations"])
+    out["seconds"] = round(time.monotonic() - t0, 1)
+    if keep:
+        out["work"] = str(base)
+    return out
+
+
+def table(res: dict[str, Any]) -> str:
+    rows = [("flow", "ops M", "prog", "erase", "root cmp", "tried", "survived", "viol.",
+             "not cut", "s")]
+    for name, f in res["flows"].items():
+        rows.append((name, f["ops"], f["programs"], f["erases"], f["root_compactions"],
+                     f["tried"], f["survived"], len(f["violations"]) + bool(
+                         f["uncut_violations"]), len(f["not_cut"]), f["seconds"]))
+    rows.append(("total", "", "", "", "", res["tried"], res["survived"], res["violations"],
+                 "", res["seconds"]))
+    widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(str(c).rjust(w) if i else str(c).ljust(w)
+                       for i, (c, w) in enumerate(zip(r, widths, strict=True)))
+             for r in rows]
+    for name, f in res["flows"].items():
+        for v in f["uncut_violations"]:
+            lines.append(f"  {name} uncut: {v}")
+        for r in f["violations"]:
+            lines.append(f"  {name} cut at {r['n']}/{r['tear']} ({r['torn']}):")
+            lines += [f"    - {v}" for v in r["violations"]]
+            if r.get("kept"):
+                lines.append(f"    kept in {r['kept']}")
+    return "\n".join(lines)
+
+
+def main(exhaustive: bool = False, argv: list[str] | None = None) -> dict[str, Any]:
+    """Run the campaign (every flow; a sample of cut points unless exhaustive), print the
+    table and return the results."""
+    p = argparse.ArgumentParser(prog="python -m host_tools.campaign.powercut",
+                                description=__doc__.split("\n\n")[0])
+    p.add_argument("--exhaustive", action="store_true", default=exhaustive,
+                   help="every cut point of every flow (default: a sample)")
+    p.add_argument("--flows", help="comma-separated: " + ", ".join(FLOWS))
+    p.add_argument("--cuts", help="comma-separated cut points (with one flow)")
+    p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
+    p.add_argument("--sample", type=int, default=12, help="sampled cuts per flow")
+    p.add_argument("--tears", type=int, help="seeded tear lengths per cut point "
+                   f"(default: {EXHAUSTIVE_TEARS} exhaustive, 1 sampled)")
+    p.add_argument("--json", help="write the results here")
+    p.add_argument("--keep", help="work folder to keep (runs with violations stay there)")
+    a = p.parse_args([] if argv is None else argv)
+    names = a.flows.split(",") if a.flows else None
+    for n in names or ():
+        if n not in FLOWS:
+            p.error(f"unknown flow {n!r}; one of {', '.join(FLOWS)}")
+    if a.cuts:
+        if not names or len(names) != 1:
+            p.error("--cuts needs exactly one --flows")
+        base = Path(a.keep) if a.keep else Path(tempfile.mkdtemp(prefix="powercut-"))
+        f = run_flow(FLOWS[names[0]], base, cuts=[int(x) for x in a.cuts.split(",")],
+                     workers=a.workers, keep=bool(a.keep), tears=a.tears or 1)
+        res = {"campaign": "powercut", "exhaustive": False, "flows": {names[0]: f},
+               "tried": f["tried"], "survived": f["survived"],
+               "violations": len(f["violations"]) + bool(f["uncut_violations"]),
+               "seconds": f["seconds"]}
+        if not a.keep:
+            shutil.rmtree(base, ignore_errors=True)
+    else:
+        res = campaign(names, a.exhaustive, a.workers, Path(a.keep) if a.keep else None,
+                       bool(a.keep), a.sample, a.tears)
+    print(table(res))
+    if a.json:
+        Path(a.json).write_text(json.dumps(res, indent=1, ensure_ascii=False))
+    return res
+
+
+if __name__ == "__main__":
+    sys.exit(1 if main(argv=sys.argv[1:])["violations"] else 0)
