@@ -39,6 +39,8 @@ class Online:
             return True
         app.hw.log("sign-in failed:", detail)
         reason = entry_reason(res)
+        if res.outcome == OK and res.rc == "00":  # approved, but its keys did not check
+            reason = t("key_check")
         await entry.message(app.scr, title, [t("signin_fail"), reason], 10000)
         return False
 
@@ -87,7 +89,9 @@ class Online:
         if res.outcome == OK and res.rc in REVERSAL_DONE:
             app.reversal.clear()
             return True
-        if attempts >= app.cfg["reversal_retries"]:
+        # Give up only on attempts the host may have seen: while it cannot even be reached
+        # nothing new can go out anyway, and the reversal is kept for when it is back.
+        if attempts >= app.cfg["reversal_retries"] and res.outcome != NOT_SENT:
             app.reversal.flag()
             rev.attempts = attempts
             await receipt.print_reversal_failed(app, rev)

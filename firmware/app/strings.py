@@ -64,6 +64,7 @@ S = {
     "auth_code": ("授权码:", "Auth code:"),
     "signin_ok": ("签到成功", "Signed in"),
     "signin_fail": ("签到失败", "Sign-in failed"),
+    "key_check": ("签到校验错", "Key check failed"),
     "batch": ("批次号:", "Batch:"),
     "no_answer": ("交易超时", "No answer"),
     "no_answer_hint": ("已记录冲正", "Reversal pending"),

@@ -6,7 +6,7 @@ the terminal receives. Two stages:
 - ``mutate_reply`` changes the message before it is encoded and MAC'd (wrong STAN/TID/MTI,
   processing requirement 3), so the MAC of such a reply is still good;
 - ``plan`` turns the encoded frame into what is written to the socket (bad MAC, delay, no
-  answer, close, close mid-frame, garbage, oversize LEN, duplicate).
+  answer, close, close mid-frame, close after the frame, garbage, oversize LEN, duplicate).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ KINDS: dict[str, str] = {
     "no_answer": "never answer; keep the connection open",
     "close": "close the connection instead of answering",
     "close_mid": "send the LEN and half of the frame, then close",
+    "close_after": "send the whole answer, then close the connection at once",
     "bad_mac": "F64 wrong (0810: F62 check values wrong; no effect where there is no MAC)",
     "wrong_stan": "F11 of the answer is the request's + 1 (MAC still good)",
     "wrong_tid": "F41 of the answer is another terminal's (MAC still good)",
@@ -84,6 +85,8 @@ def plan(kind: str | None, frame: bytes, delay: float) -> list[Step]:
         return [Step("close")]
     if kind == "close_mid":
         return [Step("send", frame[: 2 + (len(frame) - 2) // 2]), Step("close")]
+    if kind == "close_after":
+        return [Step("send", frame), Step("close")]
     if kind == "garbage":
         junk = bytearray(os.urandom(40))
         junk[0] = 0xEE  # never a TPDU id

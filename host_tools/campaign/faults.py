@@ -1,0 +1,712 @@
+"""The host fault matrix (docs/reliability-faults.md): every flow of the terminal against
+every way the acquirer host can fail it, on the real firmware (unix port, simulator board)
+against the host simulator.
+
+Rows (flows): ``preauth``, ``void`` (by voucher), ``reversal`` (the 0400 itself faulted),
+``signin`` (0800). Columns (faults): the hostsim fault kinds, each decline code that the
+flow can meet, the host down at connect, the host restarted between request and reversal.
+
+For each cell: set the fault, run the flow at the keypad, check the operator's message,
+the journal and the pending reversal (read from a copy of the flash image) and the host's
+ledger; then recover (faults cleared, host up, one more pre-auth: pending reversals go
+out first, after a sign-in where one is needed) and check that the ledger and the terminal
+agree (``consistency``).
+
+    python -m host_tools.campaign.faults          # the bounded set (what `make test` runs)
+    python -m host_tools.campaign.faults --full   # every cell
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from host_tools.hostsim.ledger import DEFAULT_MID, DEFAULT_TID, DEFAULT_TMK, Ledger
+from host_tools.simctl import SimTerminal, micropython
+
+ROOT = Path(__file__).resolve().parents[2]
+DUMP = Path(__file__).with_name("mp_dump_faults.py")
+
+APPROVE_PAN = "6222021234567890128"
+EXPIRY = "2812"
+SUPERVISOR = "123456"
+OTHER_TID = "TERM0002"  # another terminal of the same merchant (voids an original: 12)
+RESPONSE_TIMEOUT_S = 2
+CONNECT_TIMEOUT_S = 2
+DELAY_S = 3  # the `delay` fault: past the response timeout
+
+# docs/host-simulator.md, test-card table: the declining cards.
+DECLINE_PANS = {
+    "01": "6222020000000000018", "05": "6222020000000000059", "14": "6222020000000000141",
+    "51": "6222020000000000513", "54": "6222020000000000547", "61": "6222020000000000612",
+    "96": "6222020000000000968",
+}
+# firmware/app/strings.py RC (wire-format.md §6)
+RC_TEXT = {
+    "01": "请持卡人与发卡银行联系", "05": "持卡人认证失败", "12": "无效交易", "14": "无效卡号",
+    "25": "找不到原始交易", "51": "余额不足", "54": "过期卡", "61": "超出金额限制",
+    "64": "原始金额错误", "94": "重复交易", "96": "系统故障，请稍后重试",
+}
+
+FLOWS = ("preauth", "void", "reversal", "signin")
+WIRE = ("no_answer", "delay", "close", "close_mid", "close_after", "bad_mac", "wrong_stan",
+        "wrong_tid", "wrong_mti", "duplicate", "garbage", "oversize_len", "proc3")
+SPECIAL = ("host_down", "host_restart", "host_A0")
+PREAUTH_DECLINES = tuple("d" + c for c in DECLINE_PANS)
+VOID_DECLINES = ("d12", "d25", "d64", "d94")
+FAULTS = WIRE + PREAUTH_DECLINES + VOID_DECLINES + SPECIAL
+
+# Wire faults after which no valid answer reached the terminal: reversal reason 98.
+UNANSWERED = ("no_answer", "delay", "close", "close_mid", "wrong_stan", "wrong_tid",
+              "wrong_mti", "garbage", "oversize_len")
+ANSWERED = ("close_after", "duplicate", "proc3")  # a valid answer got through
+
+MENU = re.compile(r"1\.预授权")
+RESULT = re.compile(r"交易成功|交易失败|交易超时|连接主机失败|MAC校验错|保存交易失败|冲正不成功"
+                    r"|签到成功|签到失败")
+
+# The cells `make test` runs (tests/reliability/test_host_faults.py): every wire fault
+# class once per flow where it matters, every special cell, one decline per route.
+QUICK = {
+    "preauth": ("no_answer", "delay", "close_mid", "close_after", "bad_mac", "wrong_stan",
+                "duplicate", "garbage", "oversize_len", "proc3", "d51", "host_down",
+                "host_restart", "host_A0"),
+    "void": ("no_answer", "bad_mac", "wrong_tid", "duplicate", "d12", "d64", "d94"),
+    "reversal": ("close", "bad_mac", "wrong_mti", "close_after", "host_down", "host_restart"),
+    "signin": ("no_answer", "bad_mac", "wrong_stan", "proc3", "host_down"),
+}
+
+
+# ----------------------------------------------------------------------------- cells
+
+
+@dataclass(frozen=True)
+class Expect:
+    """What a cell must end in. screen: regexes the result screen must show (searched
+    with line breaks removed). journal: the state of the cell's journal record ("none",
+    "OPEN", "VOIDED"). reversal: the pending reversal's reason (None: no reversal).
+    attempts: for the reversal row, the failed attempts counted. host: the state of the
+    cell's hold right after the fault (None: no hold). recovery: the MTIs the recovery
+    pre-auth sends. final: the cell's hold state after recovery."""
+
+    screen: tuple[str, ...]
+    journal: str
+    reversal: str | None
+    host: str | None
+    recovery: tuple[str, ...]
+    final: str | None
+    attempts: int = 0
+    need_signin: bool = False
+
+
+@dataclass(frozen=True)
+class Cell:
+    flow: str
+    fault: str
+
+    @property
+    def id(self) -> str:
+        return f"{self.flow}-{self.fault}"
+
+
+def applicable(flow: str, fault: str) -> bool:
+    if fault in PREAUTH_DECLINES:
+        return flow == "preauth"
+    if fault in VOID_DECLINES:
+        return flow == "void"
+    if fault == "host_A0":
+        return flow in ("preauth", "void")
+    return True
+
+
+def matrix(full: bool = True) -> list[Cell]:
+    cells = []
+    for flow in FLOWS:
+        for fault in FAULTS:
+            if applicable(flow, fault) and (full or fault in QUICK[flow]):
+                cells.append(Cell(flow, fault))
+    return cells
+
+
+NO_ANSWER_MSG = ("交易超时", "已记录冲正")
+MAC_MSG = ("MAC校验错", "请重新签到", "已记录冲正")
+NOT_SENT_MSG = ("连接主机失败", "交易未发送")
+APPROVED_MSG = ("交易成功",)
+
+
+def expect(cell: Cell) -> Expect:
+    """The expected outcome of a cell (wire-format.md §3 "Matching", §5)."""
+    f = cell.fault
+    rev_mtis = ("0400", "0100")
+    if cell.flow == "preauth":
+        if f in UNANSWERED or f == "host_restart":
+            return Expect(NO_ANSWER_MSG, "none", "98", "open", rev_mtis, "reversed")
+        if f in ANSWERED:
+            return Expect(APPROVED_MSG, "OPEN", None, "open",
+                          ("0800", "0100") if f == "proc3" else ("0100",), "open",
+                          need_signin=f == "proc3")
+        if f == "bad_mac":
+            return Expect(MAC_MSG, "none", "A0", "open", ("0800",) + rev_mtis, "reversed",
+                          need_signin=True)
+        if f == "host_A0":  # the host cannot verify our MAC: applied nothing, answers A0
+            return Expect(MAC_MSG, "none", "A0", None, ("0800",) + rev_mtis, None,
+                          need_signin=True)
+        if f == "host_down":
+            return Expect(NOT_SENT_MSG, "none", None, None, ("0100",), None)
+        code = f[1:]
+        return Expect(("交易失败", code + RC_TEXT[code]), "none", None, None, ("0100",), None)
+    if cell.flow == "void":
+        if f in UNANSWERED or f == "host_restart":
+            return Expect(NO_ANSWER_MSG, "OPEN", "98", "voided", rev_mtis, "open")
+        if f in ANSWERED:
+            return Expect(APPROVED_MSG, "VOIDED", None, "voided",
+                          ("0800", "0100") if f == "proc3" else ("0100",), "voided",
+                          need_signin=f == "proc3")
+        if f == "bad_mac":
+            return Expect(MAC_MSG, "OPEN", "A0", "voided", ("0800",) + rev_mtis, "open",
+                          need_signin=True)
+        if f == "host_A0":
+            return Expect(MAC_MSG, "OPEN", "A0", "open", ("0800",) + rev_mtis, "open",
+                          need_signin=True)
+        if f == "host_down":
+            return Expect(NOT_SENT_MSG, "OPEN", None, "open", ("0100",), "open")
+        code = f[1:]
+        # 12: voided meanwhile by another terminal of the merchant (keyed route).
+        host = "voided" if code == "12" else "open"
+        return Expect(("交易失败", code + RC_TEXT[code]), "OPEN", None, host, ("0100",), host)
+    if cell.flow == "reversal":
+        # The cell's hold is the pre-auth left unanswered (pending 98) by the set-up.
+        failed = ("冲正不成功", "稍后重试")
+        if f in UNANSWERED or f == "host_restart":
+            return Expect(failed + ("交易超时",), "none", "98", "reversed", rev_mtis,
+                          "reversed", attempts=1)
+        if f == "bad_mac":
+            return Expect(failed + ("MAC校验错",), "none", "98", "reversed",
+                          ("0800",) + rev_mtis, "reversed", attempts=1, need_signin=True)
+        if f == "host_down":
+            return Expect(failed + ("连接主机失败",), "none", "98", "open", rev_mtis,
+                          "reversed", attempts=1)
+        # answered: the reversal is done and the pre-auth at hand goes out and is approved
+        return Expect(APPROVED_MSG, "none", None, "reversed",
+                      ("0800", "0100") if f == "proc3" else ("0100",), "reversed",
+                      need_signin=f == "proc3")
+    # signin: nothing reversible; a sign-in that did not install keys (the host may have
+    # changed them) is repeated before the next financial transaction.
+    if f in ANSWERED:
+        return Expect(("签到成功",), "none", None, None, ("0100",), None)
+    if f == "host_down":
+        why = "连接主机失败"
+    elif f == "bad_mac":  # on an 0810: both check values wrong, the keys are rejected
+        why = "签到校验错"
+    else:
+        why = "交易超时"
+    return Expect(("签到失败", why), "none", None, None, ("0800", "0100"), None,
+                  need_signin=True)
+
+
+# ------------------------------------------------------------------------- the rig
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Host:
+    """The host simulator as a process on a fixed port, so that it can be stopped and
+    started again (same ledger) while the terminal keeps its configuration."""
+
+    def __init__(self, db: Path) -> None:
+        self.db = db
+        self.port = free_port()
+        self.proc: subprocess.Popen[str] | None = None
+
+    def start(self) -> None:
+        with open(self.db.with_suffix(".log"), "a") as err:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "host_tools.hostsim", "--host", "127.0.0.1",
+                 "--port", str(self.port), "--db", str(self.db),
+                 "--terminal", f"{OTHER_TID}:{DEFAULT_MID}:{DEFAULT_TMK}"],
+                stdout=subprocess.PIPE, stderr=err, text=True, cwd=ROOT,
+            )
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line.startswith("hostsim listening on "):
+            self.stop()
+            raise RuntimeError(f"hostsim did not start: {line!r}")
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
+
+    @property
+    def up(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+
+class Rig:
+    """One host simulator and one terminal, reused by the cells of a flow."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.dir = Path(workdir)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.host = Host(self.dir / "host.db")
+        self.host.start()
+        self.ledger = Ledger(self.host.db)
+        self.term = SimTerminal(self.dir / "term", config={
+            "port": self.host.port, "response_timeout_s": RESPONSE_TIMEOUT_S,
+            "connect_timeout_s": CONNECT_TIMEOUT_S})
+        self.term.start()
+        self.amount = 1000
+        self.to_menu()
+
+    def close(self) -> None:
+        self.term.stop()
+        self.host.stop()
+        self.ledger.close()
+
+    def next_amount(self) -> int:
+        self.amount += 10
+        return self.amount
+
+    # -- terminal
+
+    def to_menu(self, timeout: float = 40.0) -> None:
+        """Back to the main menu: acknowledge messages, skip the cardholder copy."""
+        deadline = time.monotonic() + timeout
+        while True:
+            s = self.term.screen()
+            if MENU.search(s.text):
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"not back at the menu; screen:\n{s.text}")
+            if re.search(r"处理中|冲正中|签到中|打印中|剩余", s.text):
+                self.term.wait_screen(s.seq, 1.0)
+                continue
+            self.term.press("CANCEL" if "持卡人存根" in s.text else "ENTER")
+            self.term.wait_screen(s.seq, 1.0)
+
+    def dump(self) -> dict[str, Any]:
+        """The terminal's flash (state, journal, reversals), read from a copy of the image
+        while the terminal idles at the menu."""
+        with tempfile.TemporaryDirectory() as tmp:
+            img = Path(tmp) / "flash.img"
+            shutil.copyfile(self.term.dir / "flash.img", img)
+            env = self.term.env()
+            out = subprocess.run([micropython(), str(DUMP), str(img), DEFAULT_TMK],
+                                 capture_output=True, text=True, env=env, cwd=ROOT, timeout=60)
+        if out.returncode != 0:
+            raise RuntimeError(f"flash dump failed: {out.stdout}{out.stderr}")
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    def result(self, timeout: float = 30.0) -> str:
+        return self.term.wait_for(RESULT, timeout).text
+
+    def start_preauth(self, fen: int, pan: str = APPROVE_PAN) -> None:
+        t = self.term
+        t.press("1")
+        t.wait_for("请输入金额")
+        t.type(str(fen))
+        t.press("ENTER")
+        t.wait_for("请刷卡或输卡号")
+        t.swipe(pan, EXPIRY)
+        t.wait_for("确认键继续")
+        t.press("ENTER")
+
+    def preauth(self, fen: int, pan: str = APPROVE_PAN) -> str:
+        self.start_preauth(fen, pan)
+        return self.result()
+
+    def void_start(self) -> None:
+        t = self.term
+        t.press("2")
+        t.wait_for("请输入主管密码")
+        t.type(SUPERVISOR)
+        t.press("ENTER")
+        t.wait_for("按凭证号")
+
+    def void_by_voucher(self, voucher: str) -> str:
+        t = self.term
+        self.void_start()
+        t.press("1")
+        t.wait_for("原凭证号")
+        t.type(voucher.lstrip("0"))
+        t.press("ENTER")
+        t.wait_for("请刷卡或输卡号")
+        t.swipe(APPROVE_PAN, EXPIRY)
+        t.wait_for("/")
+        t.press("ENTER")
+        return self.result()
+
+    def void_keyed(self, auth: str, mmdd: str, fen: int) -> str:
+        t = self.term
+        self.void_start()
+        t.press("2")
+        t.wait_for("原授权码")
+        t.type(auth)
+        t.press("ENTER")
+        t.wait_for("原交易日期")
+        t.type(mmdd)
+        t.press("ENTER")
+        t.wait_for("原交易金额")
+        t.type(str(fen))
+        t.press("ENTER")
+        t.wait_for("请刷卡或输卡号")
+        t.swipe(APPROVE_PAN, EXPIRY)
+        t.wait_for("/")
+        t.press("ENTER")
+        return self.result()
+
+    def sign_in(self) -> str:
+        self.term.press("5")
+        return self.result()
+
+    # -- host
+
+    def hold(self, fen: int) -> dict[str, Any] | None:
+        hs = [h for h in self.ledger.holds() if h["tid"] == DEFAULT_TID and h["amount"] == fen]
+        assert len(hs) <= 1, hs
+        return hs[0] if hs else None
+
+    def requests(self) -> list[str]:
+        return [m["mti"] for m in self.ledger.messages(1_000_000)
+                if m["direction"] == "in" and m["tid"] == DEFAULT_TID]
+
+    def recover(self) -> tuple[list[str], str]:
+        """Faults cleared, host up, one more pre-auth (approved). Returns the MTIs it sent
+        and its result screen."""
+        self.ledger.clear_faults()
+        if not self.host.up:
+            self.host.start()
+        self.to_menu()
+        before = len(self.requests())
+        fen = self.next_amount()
+        text = self.preauth(fen)
+        self.to_menu()
+        return self.requests()[before:], text
+
+
+# ------------------------------------------------------------------- consistency
+
+
+def consistency(ledger: Ledger, dump: dict[str, Any]) -> list[str]:
+    """Differences between the host's ledger and the terminal's flash after recovery
+    (docs/reliability-faults.md "Consistent"). Empty when they agree."""
+    problems: list[str] = []
+    if dump.get("reversal"):
+        problems.append(f"a reversal is still pending: {dump['reversal']}")
+    if dump.get("failed"):
+        problems.append(f"failed reversals: {dump['failed']}")
+    journal = {(int(r["batch"]), r["voucher"]): r for r in dump["journal"]}
+    by_void = {(int(r["batch"]), r["void_voucher"]): r for r in dump["journal"]
+               if r["void_voucher"]}
+    holds = {h["id"]: h for h in ledger.holds()}
+    txns = [t for t in ledger.txns() if t["tid"] == DEFAULT_TID]
+    voided_elsewhere = {t["hold_id"] for t in ledger.txns()
+                        if t["tid"] != DEFAULT_TID and t["proc"] == "200000"
+                        and t["rc"] == "00" and not t["reversed"]}
+    for t in txns:
+        key = (t["batch"], t["voucher"])
+        if t["rc"] != "00":
+            if t["proc"] == "030000" and key in journal:
+                problems.append(f"declined pre-auth {key} ({t['rc']}) is in the journal")
+            continue
+        hold = holds.get(t["hold_id"])
+        if t["proc"] == "030000":  # approved pre-auth
+            rec = journal.get(key)
+            kept = rec is not None and rec["state"] != "REVERSED"
+            if kept == bool(t["reversed"]):
+                problems.append(f"pre-auth {key}: journal {rec and rec['state']}, host "
+                                f"{'reversed' if t['reversed'] else 'not reversed'}")
+            if rec is not None and hold is not None:
+                if (rec["amount"], rec["auth"]) != (hold["amount"], hold["auth_code"].strip()):
+                    problems.append(f"pre-auth {key}: journal and hold differ: {rec} {hold}")
+                want = {"OPEN": "open", "VOIDED": "voided", "REVERSED": "reversed"}.get(
+                    rec["state"])
+                if rec["state"] == "OPEN" and t["hold_id"] in voided_elsewhere:
+                    want = "voided"  # voided by another terminal: this one cannot know
+                if hold["state"] != want:
+                    problems.append(f"pre-auth {key}: journal {rec['state']}, hold "
+                                    f"{hold['state']}")
+        elif t["proc"] == "200000":  # approved void
+            marked = key in by_void and by_void[key]["state"] == "VOIDED"
+            if marked == bool(t["reversed"]):
+                problems.append(f"void {key}: journal {'voided' if marked else 'not voided'}"
+                                f", host {'reversed' if t['reversed'] else 'not reversed'}")
+    applied = {(t["batch"], t["voucher"]) for t in txns if t["rc"] == "00"
+               and t["proc"] == "030000"}
+    for key in journal:
+        if key not in applied:
+            problems.append(f"journal record {key} has no approved pre-auth at the host")
+    return problems
+
+
+# ---------------------------------------------------------------------- run a cell
+
+
+@dataclass
+class CellResult:
+    cell: Cell
+    ok: bool = True
+    problems: list[str] = field(default_factory=list)
+    screen: str = ""
+    seconds: float = 0.0
+
+    def check(self, cond: bool, what: str) -> None:
+        if not cond:
+            self.ok = False
+            self.problems.append(what)
+
+
+def flat(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def arm(rig: Rig, fault: str, mti: str) -> None:
+    """Set a wire fault for the next message of this MTI (one shot)."""
+    if fault in WIRE:
+        rig.ledger.add_fault(fault, mti=mti, count=1, delay=DELAY_S if fault == "delay" else None)
+    elif fault in ("host_restart",):
+        rig.ledger.add_fault("no_answer", mti=mti, count=1)
+    elif fault == "host_down":
+        rig.host.stop()
+    elif fault == "host_A0":  # the host's keys are not the terminal's (as after a lost 0810)
+        rig.ledger.set_keys(DEFAULT_TID, bytes(range(16)), bytes(range(8, 16)))
+
+
+def after_result(rig: Rig, fault: str) -> None:
+    if fault == "host_restart":  # the request is out and unanswered: restart the host
+        rig.host.stop()
+        rig.host.start()
+
+
+def other_terminal_voids(rig: Rig, fen: int, hold: dict[str, Any]) -> None:
+    """TERM0002 of the same merchant voids the hold by keyed route (61.1/61.2 zeros)."""
+    from host_tools.hostsim.client import PosClient
+
+    with PosClient("127.0.0.1", rig.host.port, tid=OTHER_TID, timeout=10) as c:
+        assert c.sign_in().rc == "00"
+        _, resp = c.void(APPROVE_PAN, fen, hold["auth_code"], 0, "000000", hold["host_date"])
+        assert resp.rc == "00", resp.rc
+
+
+def run_cell(rig: Rig, cell: Cell) -> CellResult:
+    res = CellResult(cell)
+    t0 = time.monotonic()
+    try:
+        _run(rig, cell, res)
+    except Exception as e:  # a cell that cannot finish is a failed cell, with why
+        res.ok = False
+        res.problems.append(f"{type(e).__name__}: {e}")
+        try:
+            rig.ledger.clear_faults()
+            if not rig.host.up:
+                rig.host.start()
+            rig.to_menu()
+        except Exception as e2:
+            res.problems.append(f"rig not recovered: {e2}")
+    if not res.ok:
+        cleanup(rig, res)
+    res.seconds = time.monotonic() - t0
+    return res
+
+
+def cleanup(rig: Rig, res: CellResult) -> None:
+    """After a failed cell: leave no pending reversal behind for the next cell."""
+    for _ in range(3):
+        try:
+            if not rig.dump()["reversal"]:
+                return
+            rig.recover()
+        except Exception as e:
+            res.problems.append(f"clean-up: {type(e).__name__}: {e}")
+            return
+
+
+def _run(rig: Rig, cell: Cell, res: CellResult) -> None:
+    exp = expect(cell)
+    f = cell.fault
+    rig.ledger.clear_faults()
+    rig.to_menu()
+    before = rig.dump()
+    res.check(not before["reversal"], f"a reversal is pending before the cell: {before}")
+    fen = rig.next_amount()
+    voucher = None
+
+    # -- set-up and the faulted exchange
+    if cell.flow == "preauth":
+        pan = DECLINE_PANS[f[1:]] if f in PREAUTH_DECLINES else APPROVE_PAN
+        arm(rig, f, "0100")
+        text = rig.preauth(fen, pan)
+    elif cell.flow == "void":
+        text = rig.preauth(fen)
+        res.check("交易成功" in text, f"set-up pre-auth not approved: {text}")
+        rig.to_menu()
+        hold = rig.hold(fen)
+        assert hold is not None
+        voucher = hold["voucher"]
+        if f == "d12":
+            other_terminal_voids(rig, fen, hold)
+        if f == "d94":  # the host already has this F11 in this batch (e.g. restored flash)
+            st = rig.dump()
+            rig.ledger.add_txn(DEFAULT_TID, int(st["batch"]), f"{st['next_voucher']:06d}",
+                               "0100", "200000", "void", fen, "05")
+        arm(rig, f, "0100")
+        if f == "d25":  # keyed in with an auth code the host never gave
+            text = rig.void_keyed("ZZ9999", hold["host_date"], fen)
+        elif f == "d64":  # keyed in with the wrong original amount
+            text = rig.void_keyed(hold["auth_code"].strip(), hold["host_date"], fen + 1)
+        else:
+            text = rig.void_by_voucher(voucher)
+    elif cell.flow == "reversal":
+        rig.ledger.add_fault("no_answer", mti="0100", count=1)
+        text = rig.preauth(fen)
+        res.check("交易超时" in text, f"set-up pre-auth not left unanswered: {text}")
+        rig.to_menu()
+        arm(rig, f, "0400")
+        text = rig.preauth(rig.next_amount())
+    else:
+        arm(rig, f, "0800")
+        text = rig.sign_in()
+    res.screen = text
+    after_result(rig, f)
+
+    # -- what the operator saw
+    for want in exp.screen:
+        res.check(flat(want) in flat(text), f"screen lacks {want!r}: {text!r}")
+    rig.to_menu()
+    title = rig.term.screen().lines[0]
+    want_title = "有未完成冲正" if exp.reversal else "预授权终端"
+    res.check(title == want_title, f"menu title {title!r}, want {want_title!r}")
+
+    # -- journal, reversal, ledger right after the fault
+    d = rig.dump()
+    new = [r for r in d["journal"] if r["amount"] == fen]
+    if cell.flow == "void" and f not in ("d25", "d64"):
+        rec = new[0] if new else None
+        res.check(rec is not None and rec["state"] == exp.journal,
+                  f"journal record of voucher {voucher}: {rec}, want {exp.journal}")
+    elif cell.flow == "void":
+        res.check(bool(new) and new[0]["state"] == "OPEN", f"journal: {new}")
+    else:
+        got = new[0]["state"] if new else "none"
+        res.check(got == exp.journal, f"journal: {got}, want {exp.journal}")
+    rev = d["reversal"]
+    got_reason = rev["reason"] if isinstance(rev, dict) else rev
+    res.check(got_reason == exp.reversal, f"pending reversal: {rev}, want {exp.reversal}")
+    if isinstance(rev, dict) and exp.reversal:
+        res.check(rev["attempts"] == exp.attempts,
+                  f"reversal attempts {rev['attempts']}, want {exp.attempts}")
+        want_kind = "void" if cell.flow == "void" else "preauth"
+        res.check(rev["kind"] == want_kind, f"reversal kind {rev['kind']}, want {want_kind}")
+    res.check(d["need_signin"] == exp.need_signin,
+              f"need_signin {d['need_signin']}, want {exp.need_signin}")
+    if cell.flow != "signin":
+        h = rig.hold(fen)
+        got_h = h["state"] if h else None
+        res.check(got_h == exp.host, f"host hold: {got_h}, want {exp.host}")
+
+    # -- recovery, then the ledger against the terminal
+    sent, text2 = rig.recover()
+    res.check(tuple(sent) == exp.recovery, f"recovery sent {sent}, want {list(exp.recovery)}")
+    res.check("交易成功" in text2, f"recovery pre-auth: {text2!r}")
+    if cell.flow != "signin":
+        h = rig.hold(fen)
+        got_h = h["state"] if h else None
+        res.check(got_h == exp.final, f"host hold after recovery: {got_h}, want {exp.final}")
+    d = rig.dump()
+    for p in consistency(rig.ledger, d):
+        res.check(False, "inconsistent: " + p)
+
+
+# ------------------------------------------------------------------------- campaign
+
+
+def run_matrix(full: bool = True, workdir: Path | None = None,
+               cells: list[Cell] | None = None, verbose: bool = True) -> dict[str, Any]:
+    """Run the matrix (one rig per flow). Returns {"cells", "passed", "failures",
+    "results", "seconds"}."""
+    cells = cells if cells is not None else matrix(full)
+    t0 = time.monotonic()
+    results: list[CellResult] = []
+    own = workdir is None
+    base = Path(tempfile.mkdtemp(prefix="faults-")) if own else Path(workdir)  # type: ignore[arg-type]
+    try:
+        for flow in FLOWS:
+            todo = [c for c in cells if c.flow == flow]
+            if not todo:
+                continue
+            rig = Rig(base / flow)
+            try:
+                for c in todo:
+                    r = run_cell(rig, c)
+                    results.append(r)
+                    if verbose:
+                        mark = "ok  " if r.ok else "FAIL"
+                        print(f"{mark} {c.id:24s} {r.seconds:5.1f}s "
+                              + ("; ".join(r.problems)), flush=True)
+            finally:
+                rig.close()
+    finally:
+        if own:
+            shutil.rmtree(base, ignore_errors=True)
+    failures = [{"cell": r.cell.id, "problems": r.problems, "screen": r.screen}
+                for r in results if not r.ok]
+    return {"cells": len(results), "passed": sum(r.ok for r in results),
+            "failures": failures, "results": results, "seconds": time.monotonic() - t0}
+
+
+def table(results: list[CellResult]) -> str:
+    """Flows as rows, faults as columns: ok / FAIL / - (not applicable or not run)."""
+    got = {(r.cell.flow, r.cell.fault): r for r in results}
+    faults = [f for f in FAULTS if any(k[1] == f for k in got)]
+    lines = ["flow      " + " ".join(f"{f[:12]:>12s}" for f in faults)]
+    for flow in FLOWS:
+        row = []
+        for f in faults:
+            r = got.get((flow, f))
+            row.append("-" if r is None else ("ok" if r.ok else "FAIL"))
+        lines.append(f"{flow:9s} " + " ".join(f"{x:>12s}" for x in row))
+    return "\n".join(lines)
+
+
+def main(full: bool = False) -> dict[str, Any]:
+    out = run_matrix(full)
+    print()
+    print(table(out["results"]))
+    print(f"\n{out['passed']}/{out['cells']} cells passed in {out['seconds']:.0f} s")
+    for fl in out["failures"]:
+        print(f"FAIL {fl['cell']}: " + "; ".join(fl["problems"]))
+    return out
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--full", action="store_true", help="every cell (default: the bounded set)")
+    ap.add_argument("--only", help="comma-separated cell ids (flow-fault) to run")
+    a = ap.parse_args()
+    if a.only:
+        want = set(a.only.split(","))
+        res = run_matrix(cells=[c for c in matrix(True) if c.id in want])
+        print(table(res["results"]))
+    else:
+        res = main(a.full)
+    sys.exit(0 if not res["failures"] else 1)
