@@ -135,19 +135,27 @@ def validate(cfg):
     return out
 
 
+MAX_BYTES = 4096  # a full configuration is well under 1 KB
+
+
 def load(path):
-    """Read and validate the configuration file at path; a missing file means defaults."""
+    """Read and validate the configuration file at path; a missing file means defaults.
+    Anything wrong with the file is a ConfigError, never another exception: a file too
+    large, not UTF-8, or JSON nested deeply enough to exhaust the heap included."""
     try:
-        f = open(path)
+        f = open(path, "rb")
     except OSError:
         return validate({})
     try:
-        try:
-            raw = json.load(f)
-        except ValueError:
-            raise ConfigError("%s: not valid JSON" % path)
+        data = f.read(MAX_BYTES + 1)
     finally:
         f.close()
+    if len(data) > MAX_BYTES:
+        raise ConfigError("%s: larger than %d bytes" % (path, MAX_BYTES))
+    try:
+        raw = json.loads(data.decode())
+    except (ValueError, MemoryError, RuntimeError):  # UnicodeError is a ValueError
+        raise ConfigError("%s: not valid JSON" % path)
     if not isinstance(raw, dict):
         raise ConfigError("%s: want a JSON object" % path)
     return validate(raw)

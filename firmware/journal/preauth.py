@@ -123,6 +123,13 @@ def _unpack(buf, batch, slot):
             memoryview(buf)[:_BODY]):
         raise JournalError("journal batch %s slot %d: record damaged (bad checksum)"
                            % (batch, slot))
+    try:
+        return _fields(buf, slot)
+    except (ValueError, IndexError):  # a CRC-valid record that is not one (UnicodeError too)
+        raise JournalError("journal batch %s slot %d: record unreadable" % (batch, slot))
+
+
+def _fields(buf, slot):
     t = struct.unpack_from(_FMT, buf, 0)
     r = Record()
     r.state, r.pan_len, r.amount = t[1], t[2], t[3]
@@ -218,10 +225,14 @@ class Journal:
         ixs = _size(self._ixpath(batch))
         nix = max(ixs, 0) // IX_SIZE
         k = nix // PER_CHUNK
+        while k and _size(self._chunk(batch, k * PER_CHUNK)) < 0:
+            k -= 1  # the index runs past the last chunk (damaged): the chunks decide
         while True:  # the chunks are the truth: the index may lag by a record (or more)
             m = max(_size(self._chunk(batch, k * PER_CHUNK)), 0) // REC_SIZE
-            if m < PER_CHUNK:
+            if m < PER_CHUNK and _size(self._chunk(batch, (k + 1) * PER_CHUNK)) <= 0:
                 break
+            # a short (damaged) chunk with a later one after it still counts 32 slots:
+            # its missing records are JournalErrors, the later chunks stay visible
             k += 1
         n = k * PER_CHUNK + m
         if n < nix:
@@ -310,8 +321,12 @@ class Journal:
                               % (slot, self.batch))
         _pack(rec, self._buf)
         self._counts.pop(self.batch, None)  # on any failure below, recount from flash
-        f = open(self._chunk(self.batch, slot), "ab")
+        path, off = self._chunk(self.batch, slot), (slot % PER_CHUNK) * REC_SIZE
+        # "ab" unless a damaged tail (a partial record) makes the end of the file not the
+        # slot's place: then write over that tail, at the slot's offset
+        f = open(path, "r+b" if _size(path) > off else "ab")
         try:
+            f.seek(off)
             f.write(self._buf)
         finally:
             f.close()  # the record exists from here on, or not at all
@@ -463,9 +478,14 @@ class Journal:
             v0 = self._entry(f, b, 0)[0]
             key = (v - v0) % 1000000
             lo, hi = 0, n - 1
+            if not v0:  # a blank entry (left for a damaged record): order unknown
+                raise JournalError("journal batch %s slot 0: index entry blank" % b)
             while lo <= hi:
                 mid = (lo + hi) // 2
-                k = (self._entry(f, b, mid)[0] - v0) % 1000000
+                vm = self._entry(f, b, mid)[0]
+                if not vm:  # vouchers are 1..999999: 0 is a blank entry
+                    raise JournalError("journal batch %s slot %d: index entry blank" % (b, mid))
+                k = (vm - v0) % 1000000
                 if k == key:
                     return mid
                 if k < key:

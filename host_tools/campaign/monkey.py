@@ -1,0 +1,359 @@
+"""Keypad monkey: thousands of random key events and card swipes into the real terminal
+(firmware/main.py on the simulator board, SimTerminal) against the host simulator.
+
+Before the monkey starts, the supervisor password is changed (管理 → 修改主管密码, with the
+default 123456) to a random 12-digit one the monkey never types, and a failed reversal is
+planted on flash (only a supervisor can clear it). Then, in batches of random events
+(digits, ENTER, CANCEL, CLEAR, UP, DOWN, FUNC, letters, swipes of valid and invalid
+track 2), the terminal must after every batch answer a ping and get back to the main menu
+with a few CANCELs. At the end:
+
+- no administrative action happened without the password: the host saw no void (0100
+  with F3 200000) and holds no voided hold; on flash the password record (salt + hash),
+  the language and the failed reversal are what they were; no screen the monkey saw was
+  past a supervisor check (the 管理 menu, the void's 按凭证号 menu);
+- the screens seen and every receipt printed show card numbers masked (atrest.check_texts),
+  and the flash image holds no PAN, password or clear key (atrest.check_image).
+
+Pre-auths by the monkey are allowed (any operator may take one). Coverage: the distinct
+screen titles and prompts seen. ``main(full=False)`` ~800 events (make test),
+``main(full=True)`` 10,000; returns a dict of figures, ``findings`` empty when clean.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+from host_tools.campaign import atrest
+from host_tools.hostsim.cards import TEST_CARDS
+from host_tools.hostsim.client import running_hostsim
+from host_tools.simctl import ControlError, SimTerminal, TerminalDied
+from tests.mp import ROOT, micropython, mp_env
+
+MENU = re.compile(r"1\.预授权|1\.Pre-auth")
+ADMIN_SCREENS = ("语言/Language", "按凭证号", "手工输入原交易", "请输入新密码", "请再输入一次",
+                 "By voucher no.", "New password")
+DEFAULT_PASSWORD = "123456"
+KEYS = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "ENTER", "CANCEL", "CLEAR", "UP",
+        "DOWN", "FUNC"]
+WEIGHTS = [5, 6, 5, 5, 4, 4, 4, 4, 4, 4, 12, 3, 4, 3, 3, 2]
+LETTERS = [chr(c) for c in range(ord("A"), ord("Z") + 1)]
+
+# Plants a failed reversal on the terminal's flash (POS_SIM_DIR), then prints what the
+# monkey must not change: password record, language, failed reversals.
+SNAPSHOT = r"""
+import json, os, sys
+import board, config
+from journal import record
+board.mount_flash()
+cfg = config.load(board.CONFIG_PATH)
+if sys.argv[-1] == "plant":
+    from journal.pan import Keys
+    from journal.reversal import PendingReversal
+    rv = PendingReversal(board.DATA_DIR + "/reversal", Keys(bytes.fromhex(cfg["tmk"])))
+    if rv.load() is None:
+        rv.store("0100", {2: "6222020000000000000", 3: "030000", 4: "000000000777",
+                          11: "999990", 25: "06", 41: cfg["tid"], 42: cfg["mid"],
+                          49: "156", 60: "1000000100020"}, kind="preauth")
+        rv.flag()
+sup = record.read(board.DATA_DIR + "/supervisor") or {}
+st = record.read(board.DATA_DIR + "/state") or {}
+failed = sorted(n[0] for n in os.ilistdir(board.DATA_DIR) if n[0].startswith("reversal.f"))
+print(json.dumps({"salt": sup.get("salt"), "hash": sup.get("hash"),
+                  "language": st.get("language"), "failed": failed}))
+"""
+
+
+def flash_snapshot(sim_dir: Path, plant: bool = False) -> dict:
+    """Run SNAPSHOT on the (stopped) terminal's flash."""
+    script = sim_dir / "snapshot.py"
+    script.write_text(SNAPSHOT)
+    env = mp_env()
+    env["POS_SIM_DIR"] = str(sim_dir)
+    proc = subprocess.run([micropython(), str(script), "plant" if plant else "read"],
+                          capture_output=True, text=True, env=env, cwd=ROOT, timeout=60)
+    if proc.returncode != 0:
+        raise RuntimeError(f"flash snapshot failed: {proc.stderr[-1500:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def to_menu(term: SimTerminal, patience: float = 25.0) -> bool:
+    """CANCEL until the main menu shows; waits out a host exchange (its countdown cannot
+    be cancelled) and a print. False if the menu did not come back within patience."""
+    deadline = time.monotonic() + patience
+    while time.monotonic() < deadline:
+        s = term.screen()
+        if MENU.search(s.text):
+            return True
+        term.press("CANCEL")
+        s = term.wait_screen(s.seq, 0.6)
+        if MENU.search(s.text):
+            return True
+    return bool(MENU.search(term.screen().text))
+
+
+def change_password(term: SimTerminal, new: str, old: str = DEFAULT_PASSWORD) -> None:
+    """管理 → 修改主管密码, as a supervisor would."""
+    term.wait_for(MENU, 30)
+    term.press("6")
+    term.wait_for(re.compile(r"请输入主管密码|Supervisor pwd"))
+    term.type(old)
+    term.press("ENTER")
+    term.wait_for("语言/Language")
+    term.press("2")
+    term.wait_for("请输入新密码")
+    term.type(new)
+    term.press("ENTER")
+    term.wait_for("请再输入一次")
+    term.type(new)
+    term.press("ENTER")
+    term.wait_for("密码已修改")
+    if not to_menu(term):
+        raise RuntimeError("no menu after the password change")
+
+
+def luhn_pan(rng: random.Random, prefix: str = "622202") -> str:
+    body = prefix + "".join(rng.choice("0123456789") for _ in range(rng.randint(7, 12)))
+    for d in "0123456789":
+        if atrest.luhn_ok(body + d):
+            return body + d
+    raise AssertionError
+
+
+def random_track2(rng: random.Random) -> tuple[str, str | None]:
+    """(track 2, its PAN if it is a valid one)."""
+    r = rng.random()
+    if r < 0.55:
+        pan = rng.choice(list(TEST_CARDS)[:3]) if r < 0.3 else rng.choice(list(TEST_CARDS))
+        if r > 0.45:
+            pan = luhn_pan(rng)
+        exp = rng.choice(["2812", "2812", "3001", "2001", "2813"])
+        return f"{pan}={exp}101{rng.randint(0, 99999):05d}", pan
+    bad = rng.choice([
+        "=", "6222021234567890128", "6222021234567890128=", "6222021234567890128=28",
+        "6222021234567890129=2812101", "6222021234567890128=2899101", "1234=2812",
+        "6222021234567890128=2812101" + "9" * 20, "ABCDEFG=1234", "6222021234567890128D2812",
+        "62220212345678901281234=2812101", "%B6222021234567890128^TEST^2812?",
+        "".join(rng.choice("0123456789=D") for _ in range(rng.randint(1, 40)))])
+    return bad, None
+
+
+def _digits(rng: random.Random, lo: int, hi: int) -> list[str]:
+    return [rng.choice("0123456789") for _ in range(rng.randint(lo, hi))]
+
+
+def phrase(rng: random.Random, password: str) -> list[tuple[str, object]]:
+    """A plausible start of a flow (the monkey alone rarely gets far before the batch
+    ends): a pre-auth, a keyed card, the query, a reprint, a void or 管理 attempt with a
+    wrong password, a sign-in. Random events follow it as usual."""
+    k = rng.randrange(8)
+    if k <= 2:  # pre-auth: amount, card, confirm
+        out: list[tuple[str, object]] = [("keys", ["1", *_digits(rng, 1, 7), "ENTER"])]
+        if k == 2:  # keyed card
+            pan = luhn_pan(rng) if rng.random() < 0.5 else rng.choice(list(TEST_CARDS))
+            out.append(("keys", [*pan, "ENTER", *rng.choice(["2812", "3001", "2013"]),
+                                 "ENTER", "ENTER"]))
+        else:
+            out.append(("swipe", random_track2(rng)))
+            out.append(("keys", ["ENTER"]))
+        return out
+    if k == 3:
+        return [("keys", ["3", *rng.choices(["UP", "DOWN", "ENTER"], k=rng.randint(1, 6))])]
+    if k == 4:
+        return [("keys", ["4", rng.choice(["1", "2", "ENTER"]), *_digits(rng, 0, 3), "ENTER"])]
+    if k == 5:
+        return [("keys", ["5"])]
+    guess = "".join(_digits(rng, 4, 12))
+    while guess == password:
+        guess = "".join(_digits(rng, 4, 12))
+    return [("keys", [rng.choice(["2", "6"]), *guess, "ENTER"])]
+
+
+def random_batch(rng: random.Random, n: int, password: str = "") -> list[tuple[str, object]]:
+    """[("keys", [..]) | ("swipe", track2)] of about n events."""
+    out: list[tuple[str, object]] = []
+    keys: list[str] = []
+    if rng.random() < 0.5:
+        out += phrase(rng, password)
+        n -= sum(len(w) if k == "keys" else 1 for k, w in out)  # type: ignore[arg-type]
+    for _ in range(max(0, n)):
+        r = rng.random()
+        if r < 0.05:
+            if keys:
+                out.append(("keys", keys))
+                keys = []
+            out.append(("swipe", random_track2(rng)))
+        elif r < 0.10:
+            keys.append(rng.choice(LETTERS))
+        else:
+            keys.append(rng.choices(KEYS, WEIGHTS)[0])
+        if len(keys) >= rng.randint(1, 12):
+            out.append(("keys", keys))
+            keys = []
+    if keys:
+        out.append(("keys", keys))
+    return out
+
+
+def _kind(text: str) -> str:
+    """A screen's kind for coverage: the title plus its first line, digits blanked."""
+    lines = text.splitlines()
+    body = re.sub(r"[0-9*]+", "#", lines[1]) if len(lines) > 1 else ""
+    return (lines[0] if lines else "") + " | " + body[:20]
+
+
+def host_voids(db: Path) -> tuple[int, int]:
+    con = sqlite3.connect(str(db), timeout=10)
+    try:
+        sent = con.execute("SELECT COUNT(*) FROM messages WHERE direction = 'in' AND "
+                           "mti = '0100' AND proc = '200000'").fetchone()[0]
+        voided = con.execute("SELECT COUNT(*) FROM holds WHERE state = 'voided'").fetchone()[0]
+    finally:
+        con.close()
+    return sent, voided
+
+
+def run(folder: Path, events: int, seed: int, batch: tuple[int, int] = (20, 80)) -> dict:
+    rng = random.Random(seed)
+    password = "".join(rng.choice("0123456789") for _ in range(12))
+    figures: Counter[str] = Counter()
+    findings: list[str] = []
+    titles: Counter[str] = Counter()
+    kinds: set[str] = set()
+    texts: list[str] = []
+    swiped: set[str] = set()
+    t0 = time.monotonic()
+    db = folder / "host.db"
+    sim_dir = folder / "terminal"
+    with running_hostsim(db) as (_proc, port):
+        term = SimTerminal(sim_dir, config={"port": port, "response_timeout_s": 3,
+                                            "connect_timeout_s": 3})
+        term.start()
+        try:
+            change_password(term, password)
+            term.stop()
+            before = flash_snapshot(sim_dir, plant=True)
+            term.start()
+            term.wait_for(MENU, 30)
+            setup_s = time.monotonic() - t0
+            t1 = time.monotonic()
+            done = 0
+            seen_seq = -1
+            while done < events:
+                n = min(events - done, rng.randint(*batch))
+                for kind, what in random_batch(rng, n, password):
+                    try:
+                        if kind == "keys":
+                            assert isinstance(what, list)
+                            term.press(*what, timeout=30)
+                            figures["keys"] += len(what)
+                        else:
+                            track2, pan = what  # type: ignore[misc]
+                            term.swipe_track2(track2)
+                            figures["swipes_valid" if pan else "swipes_invalid"] += 1
+                            if pan:
+                                swiped.add(pan)
+                        s = term.screen()
+                    except (TerminalDied, TimeoutError, ControlError) as e:
+                        findings.append(f"monkey: terminal stopped taking input: {e!r}")
+                        raise
+                    if s.seq != seen_seq:
+                        seen_seq = s.seq
+                        texts.append(s.text)
+                        titles[s.lines[0] if s.lines else ""] += 1
+                        kinds.add(_kind(s.text))
+                        for mark in ADMIN_SCREENS:
+                            if mark in s.text:
+                                findings.append(f"monkey reached a supervisor screen: {s.text!r}")
+                done = figures["keys"] + figures["swipes_valid"] + figures["swipes_invalid"]
+                figures["batches"] += 1
+                term.ping()
+                if not to_menu(term):
+                    s = term.screen()
+                    findings.append(f"monkey: no way back to the menu from {s.text!r}")
+                    term.restart(hard=True)
+                    term.wait_for(MENU, 30)
+                    figures["restarts"] += 1
+                else:
+                    figures["back_to_menu"] += 1
+            monkey_s = time.monotonic() - t1
+            texts.append(term.screen().text)
+        finally:
+            term.stop()
+        after = flash_snapshot(sim_dir)
+        receipts = [r.text for r in term.receipts()]
+        log = term.log_text()
+    for key, what in (("salt", "password record"), ("hash", "password hash"),
+                      ("language", "language"), ("failed", "failed reversals")):
+        if before[key] != after[key]:
+            findings.append(f"monkey changed the {what}: {before[key]!r} -> {after[key]!r}")
+    sent, voided = host_voids(db)
+    if sent or voided:
+        findings.append(f"monkey voided without the password: {sent} void requests, "
+                        f"{voided} voided holds")
+    if "flow error" in log:
+        findings += [f"monkey: {line[:200]}" for line in log.splitlines()
+                     if "flow error" in line][:5]
+    pans = atrest.ledger_pans(db) | swiped
+    findings += ["monkey screens/receipts: " + f for f in
+                 atrest.check_texts(texts + receipts, pans, allow=("898310048990001",))]
+    image = (sim_dir / "flash.img").read_bytes()
+    secrets: list[str | bytes] = [password, *atrest.flash_secrets(db)]
+    findings += ["monkey flash: " + f for f in atrest.check_image(image, pans, secrets)]
+    con = sqlite3.connect(str(db))
+    try:
+        holds = Counter(r[0] for r in con.execute("SELECT state FROM holds"))
+        requests = Counter(f"{r[0]}/{r[1]}" for r in con.execute(
+            "SELECT mti, proc FROM messages WHERE direction = 'in'"))
+    finally:
+        con.close()
+    return {
+        "events": figures["keys"] + figures["swipes_valid"] + figures["swipes_invalid"],
+        **dict(figures), "seconds": round(time.monotonic() - t0, 1),
+        "setup_seconds": round(setup_s, 1), "monkey_seconds": round(monkey_s, 1),
+        "screens_seen": len(texts), "titles": dict(titles.most_common()),
+        "screen_kinds": len(kinds), "kinds": sorted(kinds),
+        "receipts": len(receipts), "host_holds": dict(holds), "host_requests": dict(requests),
+        "pans_checked": len(pans), "findings": findings,
+    }
+
+
+def main(full: bool = False, seed: int = 2024, events: int | None = None,
+         keep: Path | None = None) -> dict:
+    n = events or (10_000 if full else 800)
+    base = ROOT / ".sim"
+    base.mkdir(exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="monkey-", dir=base))
+    try:
+        res = run(folder, n, seed)
+    finally:
+        if keep is None:
+            shutil.rmtree(folder, ignore_errors=True)
+        else:
+            shutil.move(str(folder), str(keep))
+    res["full"] = full
+    return res
+
+
+if __name__ == "__main__":
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--full", action="store_true")
+    ap.add_argument("--seed", type=int, default=2024)
+    ap.add_argument("--events", type=int)
+    a = ap.parse_args()
+    r = main(a.full, a.seed, a.events)
+    json.dump(r, sys.stdout, indent=1, ensure_ascii=False)
+    print()
+    sys.exit(1 if r["findings"] else 0)

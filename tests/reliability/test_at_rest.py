@@ -1,0 +1,119 @@
+"""Data at rest and on paper (host_tools/campaign/atrest.py, docs/security-at-rest.md).
+
+The checks themselves first (they must find what they are meant to find), then a full
+scenario on the real terminal: a swiped pre-auth, its void, a keyed-card pre-auth, a
+password change in 管理 and a pre-auth left with its reversal pending (the host's answer
+lost); then the raw flash image holds no PAN (ASCII or BCD at either nibble offset), no
+supervisor password, no clear TMK / PIK / MAK, and receipts and screens show card
+numbers masked (first 6 + last 4)."""
+
+import re
+
+import pytest
+
+from host_tools.campaign import atrest
+from host_tools.campaign.monkey import change_password
+from host_tools.hostsim.client import running_hostsim
+from host_tools.simctl import SimTerminal
+from tests.integration import flows
+
+PAN = "6222021234567890128"
+
+
+def test_check_image_finds_pans_in_every_form():
+    base = bytes(range(256)) * 8
+    assert atrest.check_image(base, [PAN], [b"\x01\x23\x45\x67\x89\xab\xcd\xef"]) == []
+    ascii_ = base + PAN.encode() + base
+    bcd_even = base + bytes.fromhex(PAN + "F") + base
+    bcd_odd = base + bytes.fromhex("0" + PAN) + base
+    for image in (ascii_, bcd_even, bcd_odd):
+        assert atrest.check_image(image, [PAN], []), image[2048:2060].hex()
+
+
+def test_check_image_finds_secrets():
+    key = bytes.fromhex("0123456789ABCDEFFEDCBA9876543210")
+    for image in (b"\xff" * 100 + key, b"x" * 9 + key.hex().encode(),
+                  b"y" * 5 + key.hex().upper().encode()):
+        assert atrest.check_image(image, [], [key])
+    assert atrest.check_image(b"pw=739104882615;", [], ["739104882615"])
+    assert atrest.check_image(b"\x00" + bytes.fromhex("739104882615") + b"\x00", [],
+                              ["739104882615"])
+    assert atrest.check_image(b"\xff" * 64, [PAN], [key, "739104882615"]) == []
+
+
+def test_check_texts():
+    ok = ["卡号(CARD NO.):   622202****0128", "卡号:622202*********0128", "金额:123.45"]
+    assert atrest.check_texts(ok, [PAN]) == []
+    bad = ["卡号: " + PAN, "622202 1234 5678 90128", "6222021*****0128", "622202****90128",
+           "card 6222020000000000000"]
+    for text in bad:
+        assert atrest.check_texts([text], [PAN]), text
+    # the keyed card-number entry echoes what is typed: exempt
+    assert atrest.check_texts(["预授权\n请输入卡号:\n" + PAN], [PAN]) == []
+
+
+@pytest.fixture
+def scenario(tmp_path):
+    with running_hostsim(tmp_path / "host.db") as (_proc, port):
+        yield tmp_path / "host.db", port
+
+
+def test_full_scenario_leaves_nothing_readable(tmp_path, scenario):
+    db, port = scenario
+    lost = "6222020000000000000"  # second approval card: its answer will be lost
+    password = "739104882615"
+    term = SimTerminal(tmp_path / "terminal", config={
+        "port": port, "response_timeout_s": 2, "connect_timeout_s": 2})
+    screens: list[str] = []
+
+    def seen():
+        screens.append(term.screen().text)
+
+    with term:
+        flows.at_menu(term, 30)
+        auth = flows.approved_preauth(term, 12345)  # swiped
+        assert auth
+        text = flows.void_by_voucher(term, "2")
+        screens.append(text)
+        assert "交易成功" in text, text
+        term.press("ENTER")
+        flows.finish_receipts(term)
+        # keyed card
+        flows.at_menu(term)
+        term.press("1")
+        term.wait_for("请输入金额")
+        term.type("2500")
+        term.press("ENTER")
+        flows.enter_card(term, flows.OTHER_PAN, swipe=False)
+        screens.append(term.wait_for("确认键继续").text)
+        term.press("ENTER")
+        text = term.wait_for(flows.DONE, 30).text
+        screens.append(text)
+        assert "交易成功" in text, text
+        term.press("ENTER")
+        flows.finish_receipts(term)
+        # 管理: a new supervisor password
+        flows.at_menu(term)
+        change_password(term, password)
+        seen()
+        # a pre-auth whose answer never comes: its reversal stays pending on flash
+        flows.admin(db, "fault", "add", "no_answer", "--pan", lost, "--count", "1")
+        text = flows.preauth(term, 777, pan=lost)
+        screens.append(text)
+        assert "交易超时" in text, text
+        term.press("ENTER")
+        s = term.wait_for(re.compile(r"有未完成冲正|1\.预授权"), 20)
+        screens.append(s.text)
+        assert "有未完成冲正" in s.text, s.text  # the reversal is pending
+    image = (tmp_path / "terminal" / "flash.img").read_bytes()
+    pans = {flows.APPROVE_PAN, flows.OTHER_PAN, lost} | atrest.ledger_pans(db)
+    secrets = [password, *atrest.flash_secrets(db)]
+    assert len(secrets) == 4  # password, TMK, PIK, MAK
+    findings = atrest.check_image(image, pans, secrets)
+    receipts = [r.text for r in term.receipts()]
+    assert len(receipts) >= 4
+    findings += atrest.check_texts(receipts + screens, pans, allow=("898310048990001",))
+    assert not findings, "\n".join(findings)
+    # the masked form is there (so the search is looking at the right bytes)
+    assert b"6222020128" in image or b"6222027890" in image or b"622202" in image
+    assert any("622202****0128" in r for r in receipts)
