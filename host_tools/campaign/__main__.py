@@ -117,6 +117,11 @@ def render(res: dict[str, Any]) -> str:
         lines.append(f"| keypad monkey | {m['events']:,} key events, {m['screen_kinds']} "
                      f"kinds of screen | {len(m['findings'])} crashes or unauthorized "
                      f"actions | {m['wall_seconds']:.0f} s |")
+    lines += ["", "Data at rest is checked inside the campaigns: the flash image after every power "
+              "cut (torn and recovered) and after each fault-matrix flow, the monkey's image, "
+              "screens and receipts, for full PANs (ASCII, BCD at either nibble offset), the "
+              "supervisor password and the clear TMK/PIK/MAK; any finding counts as a "
+              "violation or a failed cell above."]
     if "powercut" in res:
         lines += ["", "### Power cuts by flow", "", "| flow | flash operations | cuts | "
                   "survived | violations |", "|---|---|---|---|---|"]

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from host_tools.campaign import atrest
 from host_tools.hostsim.ledger import DEFAULT_MID, DEFAULT_TID, DEFAULT_TMK, Ledger
 from host_tools.simctl import SimTerminal, micropython
 
@@ -665,6 +666,11 @@ def run_matrix(full: bool = True, workdir: Path | None = None,
                               + ("; ".join(r.problems)), flush=True)
             finally:
                 rig.close()
+            if results:  # data at rest and on paper after the whole flow
+                found = at_rest_findings(rig)
+                if found:
+                    results[-1].problems.extend(found)
+                    results[-1].ok = False
     finally:
         if own:
             shutil.rmtree(base, ignore_errors=True)
@@ -672,6 +678,17 @@ def run_matrix(full: bool = True, workdir: Path | None = None,
                 for r in results if not r.ok]
     return {"cells": len(results), "passed": sum(r.ok for r in results),
             "failures": failures, "results": results, "seconds": time.monotonic() - t0}
+
+
+def at_rest_findings(rig: Rig) -> list[str]:
+    """No PAN, password or clear key in the terminal's flash; receipts masked."""
+    db = rig.host.db
+    pans = atrest.ledger_pans(db)
+    image = (rig.term.dir / "flash.img").read_bytes()
+    found = atrest.check_image(image, pans, atrest.flash_secrets(db))
+    found += atrest.check_texts([r.text for r in rig.term.receipts()], pans,
+                                allow=("898310048990001",))
+    return ["at rest: " + f for f in found]
 
 
 def table(results: list[CellResult]) -> str:

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from host_tools.campaign import atrest
 from host_tools.hostsim.client import running_hostsim
 from host_tools.hostsim.ledger import DEFAULT_TID, DEFAULT_TMK, Ledger
 from host_tools.simctl import ControlError, SimTerminal, TerminalDied
@@ -397,6 +398,7 @@ def cut_run(flow: Flow, snap: Path, work: Path, n: int, tear: int = 0) -> dict[s
         # The flow's host faults were for the flow: the next transaction gets answers.
         _ledger(db, lambda led: led.clear_faults())
         after_cut = inspect_image(term.dir / "flash.img", work, "cut")
+        image_at_cut = (term.dir / "flash.img").read_bytes()
         host_at_cut = settled_host_view(db)
         # Power back: boot without the cut.
         term = _terminal(work, port)
@@ -418,6 +420,12 @@ def cut_run(flow: Flow, snap: Path, work: Path, n: int, tear: int = 0) -> dict[s
         term.stop()
         after = inspect_image(term.dir / "flash.img", work, "after")
         res["violations"] += check_after_recovery(after, host_view(db))
+        # Data at rest: neither the torn nor the recovered image holds a PAN or a clear key.
+        pans, secrets = atrest.ledger_pans(db), atrest.flash_secrets(db)
+        res["violations"] += ["at rest: " + f for f in
+                              atrest.check_image(image_at_cut, pans, secrets)
+                              + atrest.check_image((term.dir / "flash.img").read_bytes(),
+                                                   pans, secrets)]
     return res
 
 
