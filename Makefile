@@ -19,7 +19,7 @@ all: test
 help:
 	@echo "make run     host simulator + terminal on the unix port (interactive)"
 	@echo "make test    every test (unit, device, integration, bounded fuzz)"
-	@echo "make bench   DES/MAC/codec throughput against pyDes and pyiso8583"
+	@echo "make bench   figures into docs/performance.md: flash, heap, scaling, CPU, size, DES/codec"
 	@echo "make campaign  reliability campaigns, exhaustive (power cuts, host faults, ...)"
 	@echo "make lint    ruff on host tools and tests"
 	@echo "make mpy     compile the firmware for the ESP32 (xtensawin) into build/mpy"
