@@ -2,6 +2,7 @@
 # terminal), overridden by config.json on flash. Every value is checked; a bad one raises
 # ConfigError naming the key, and the terminal refuses to go online rather than guess.
 import json
+import os
 
 FILE = "config.json"
 
@@ -143,11 +144,13 @@ def load(path):
     Anything wrong with the file is a ConfigError, never another exception: a file too
     large, not UTF-8, or JSON nested deeply enough to exhaust the heap included."""
     try:
+        size = os.stat(path)[6]
         f = open(path, "rb")
     except OSError:
         return validate({})
     try:
-        data = f.read(MAX_BYTES + 1)
+        # no more than the file holds: read(n) allocates all n bytes at once (see record.py)
+        data = f.read(min(size, MAX_BYTES) + 1)
     finally:
         f.close()
     if len(data) > MAX_BYTES:

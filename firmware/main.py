@@ -4,7 +4,6 @@ import asyncio
 import sys
 
 import board
-import config
 
 
 async def _halt(hw, title, err):
@@ -29,11 +28,15 @@ async def run():
     except OSError as e:
         await _halt(hw, "FLASH ERROR", e)
         return
+    import config
+
     try:
         cfg = config.load(board.CONFIG_PATH)
     except config.ConfigError as e:
         await _halt(hw, "CONFIG ERROR", e)
         return
+    # The checks are done: config.py's code (~5 KB of heap on the unix port) goes.
+    del sys.modules["config"], config
     connect = getattr(board, "connect_network", None)  # boards with WiFi (the ESP32)
     if connect is not None:
         await connect(cfg, hw)  # on failure the terminal starts offline; the board retries

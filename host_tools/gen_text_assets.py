@@ -2,9 +2,11 @@
 
 Scans the string constants of firmware/**/*.py (not comments, not docstrings), adds
 printable ASCII, and writes firmware/ui/font16.bin (GNU Unifont glyphs, 16 px high) and
-firmware/ui/gb18030.bin (code point -> GB18030 bytes for the printer). The formats are in
-docs/text-assets.md. `--check` compares the committed files with what the sources need
-and exits non-zero, naming the characters, when they differ.
+firmware/ui/gb18030.bin (code point -> GB18030 bytes for the printer). The operator's words
+live in host_tools/strings_table.py (scanned too) and become firmware/ui/strings.bin, which
+the firmware reads one string at a time. The formats are in docs/text-assets.md. `--check`
+compares the committed files with what the sources need and exits non-zero, naming the
+characters, when they differ.
 
     python -m host_tools.gen_text_assets            # regenerate (needs `apt-get install unifont`)
     python -m host_tools.gen_text_assets --check    # committed assets up to date?
@@ -21,6 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 FIRMWARE = ROOT / "firmware"
 FONT_PATH = FIRMWARE / "ui" / "font16.bin"
 GB_PATH = FIRMWARE / "ui" / "gb18030.bin"
+STRINGS_PATH = FIRMWARE / "ui" / "strings.bin"
+STRINGS_TABLE = ROOT / "host_tools" / "strings_table.py"  # the source of strings.bin
 UNIFONT = Path("/usr/share/unifont/unifont.hex")
 
 ASCII = range(0x20, 0x7F)
@@ -32,6 +36,11 @@ FONT_HEADER = struct.Struct("<4sHBB")  # magic, N, height, reserved (0)
 # gb18030.bin: header, N code points (u16), N codes (4 bytes each, a 2-byte code 0-padded).
 GB_MAGIC = b"GBT\x01"
 GB_HEADER = struct.Struct("<4sHH")  # magic, N, reserved (0)
+# strings.bin: header, N key hashes (u32, ascending), N entries of 3 x (u16 offset, u16
+# length) for the key, the Chinese and the English text, then the UTF-8 data.
+STR_MAGIC = b"STR\x01"
+STR_HEADER = struct.Struct("<4sHH")  # magic, N, longest string in bytes
+STR_ENTRY = struct.Struct("<HHHHHH")
 
 
 class AssetError(Exception):
@@ -78,10 +87,11 @@ def scan_file(path: Path) -> dict[int, list[str]]:
     return found
 
 
-def scan_sources(firmware: Path = FIRMWARE) -> dict[int, list[str]]:
-    """Every non-ASCII code point the firmware's string constants use -> where used."""
+def scan_sources(firmware: Path = FIRMWARE, table: Path | None = None) -> dict[int, list[str]]:
+    """Every non-ASCII code point the firmware's string constants (and those of the
+    strings table, what strings.bin holds, if given) use -> where used."""
     found: dict[int, list[str]] = {}
-    for path in sorted(firmware.rglob("*.py")):
+    for path in [*sorted(firmware.rglob("*.py")), *([table] if table else [])]:
         for cp, where in scan_file(path).items():
             found.setdefault(cp, []).extend(where)
     for cp, where in found.items():
@@ -93,9 +103,86 @@ def scan_sources(firmware: Path = FIRMWARE) -> dict[int, list[str]]:
     return found
 
 
-def required_codepoints(firmware: Path = FIRMWARE) -> list[int]:
-    """Sorted code points the assets must hold: printable ASCII + what the sources use."""
-    return sorted(set(ASCII) | set(scan_sources(firmware)))
+def required_codepoints(firmware: Path = FIRMWARE, table: Path | None = STRINGS_TABLE
+                        ) -> list[int]:
+    """Sorted code points the assets must hold: printable ASCII + what the sources and the
+    strings table use."""
+    return sorted(set(ASCII) | set(scan_sources(firmware, table)))
+
+
+# --- strings.bin -------------------------------------------------------------------------
+
+
+def key_hash(key: str) -> int:
+    """The firmware's app.strings._hash: djb2 (xor) kept to 20 bits, so that on the ESP32
+    (31-bit small ints) no step allocates."""
+    h = 5381
+    for ch in key:
+        h = ((h * 33) ^ ord(ch)) & 0xFFFFF
+    return h
+
+
+def load_table(path: Path = STRINGS_TABLE) -> dict[str, tuple[str, str]]:
+    """key -> (Chinese, English) for every string the firmware looks up with t()."""
+    ns: dict = {}
+    exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), ns)
+    out = {k: tuple(v) for k, v in ns["S"].items()}
+    out.update({"rc_" + k: tuple(v) for k, v in ns["RC"].items()})
+    out.update({"r_" + k: (v, v) for k, v in ns["R"].items()})
+    for k, v in out.items():
+        if len(v) != 2 or not all(isinstance(x, str) for x in v):
+            raise AssetError(f"strings table: {k!r} must be a (Chinese, English) pair")
+    return out
+
+
+def build_strings(table: dict[str, tuple[str, str]]) -> bytes:
+    """strings.bin from key -> (zh, en); fails on a hash collision between two keys."""
+    by_hash: dict[int, str] = {}
+    for k in table:
+        other = by_hash.setdefault(key_hash(k), k)
+        if other != k:
+            raise AssetError(f"strings: keys {other!r} and {k!r} have the same hash; rename one")
+    data = bytearray()
+    where: dict[bytes, tuple[int, int]] = {}  # identical texts are stored once
+
+    def put(text: str) -> tuple[int, int]:
+        b = text.encode("utf-8")
+        if b not in where:
+            where[b] = (len(data), len(b))
+            data.extend(b)
+        return where[b]
+
+    hashes, entries, longest = bytearray(), bytearray(), 0
+    for h in sorted(by_hash):
+        k = by_hash[h]
+        parts = [put(k), put(table[k][0]), put(table[k][1])]
+        longest = max(longest, *(n for _, n in parts))
+        hashes += struct.pack("<I", h)
+        entries += STR_ENTRY.pack(*(x for p in parts for x in p))
+    if len(data) > 0xFFFF:
+        raise AssetError("strings.bin: over 64 KB of text")
+    return STR_HEADER.pack(STR_MAGIC, len(by_hash), longest) + hashes + entries + data
+
+
+def read_strings(data: bytes) -> dict[str, tuple[str, str]]:
+    """strings.bin back to key -> (zh, en), checking its hashes and order."""
+    magic, n, longest = STR_HEADER.unpack_from(data, 0)
+    if magic != STR_MAGIC:
+        raise AssetError(f"strings.bin: bad magic {magic!r}")
+    pos = STR_HEADER.size
+    hashes = struct.unpack_from(f"<{n}I", data, pos)
+    pos += 4 * n
+    base = pos + STR_ENTRY.size * n
+    out = {}
+    for i in range(n):
+        e = STR_ENTRY.unpack_from(data, pos + STR_ENTRY.size * i)
+        k, zh, en = (data[base + e[j] : base + e[j] + e[j + 1]].decode() for j in (0, 2, 4))
+        if key_hash(k) != hashes[i] or max(e[1], e[3], e[5]) > longest:
+            raise AssetError(f"strings.bin: entry {i} ({k!r}) inconsistent")
+        out[k] = (zh, en)
+    if list(hashes) != sorted(hashes):
+        raise AssetError("strings.bin: hashes not in ascending order")
+    return out
 
 
 # --- glyphs ------------------------------------------------------------------------------
@@ -229,15 +316,16 @@ def _names(cps) -> str:
 
 
 def check_committed(
-    firmware: Path = FIRMWARE, font_path: Path = FONT_PATH, gb_path: Path = GB_PATH
+    firmware: Path = FIRMWARE, font_path: Path = FONT_PATH, gb_path: Path = GB_PATH,
+    strings_path: Path = STRINGS_PATH, table: Path = STRINGS_TABLE,
 ) -> list[str]:
     """Problems with the committed assets against what the sources need (no unifont used).
 
     Empty list = the font holds exactly ASCII + the sources' characters, and the GB table
     exactly the non-ASCII ones, with codes Python's gb18030 codec agrees with.
     """
-    need = set(required_codepoints(firmware))
-    where = scan_sources(firmware)
+    need = set(required_codepoints(firmware, table))
+    where = scan_sources(firmware, table)
     problems = []
     try:
         font = read_font(font_path.read_bytes())
@@ -264,6 +352,11 @@ def check_committed(
         if chr(cp).encode("gb18030") != code:
             want = chr(cp).encode("gb18030").hex()
             problems.append(f"gb18030.bin: U+{cp:04X} -> {code.hex()}, codec says {want}")
+    try:  # strings.bin needs no unifont: compared byte for byte with a fresh build
+        if strings_path.read_bytes() != build_strings(load_table(table)):
+            problems.append(f"{strings_path.name} differs from {table.name}")
+    except (OSError, AssetError) as e:
+        problems.append(f"cannot check strings.bin: {e}")
     return problems
 
 
@@ -276,7 +369,8 @@ def generate(firmware: Path = FIRMWARE, unifont: Path = UNIFONT, warn=print) -> 
     if not unifont.exists():
         raise AssetError(f"{unifont} not found: apt-get install unifont")
     glyphs = load_unifont(unifont, set(cps))
-    return {"font": build_font(cps, glyphs), "gb": build_gb(cps, warn=warn), "cps": cps}
+    return {"font": build_font(cps, glyphs), "gb": build_gb(cps, warn=warn), "cps": cps,
+            "strings": build_strings(load_table())}
 
 
 def main(argv=None) -> int:
@@ -291,7 +385,8 @@ def main(argv=None) -> int:
             if UNIFONT.exists() or args.unifont != UNIFONT:
                 # With unifont at hand, also compare byte for byte.
                 out = generate(unifont=args.unifont, warn=lambda *_: None)
-                for key, path in (("font", FONT_PATH), ("gb", GB_PATH)):
+                for key, path in (("font", FONT_PATH), ("gb", GB_PATH),
+                                  ("strings", STRINGS_PATH)):
                     old = path.read_bytes() if path.exists() else b""
                     if out[key] != old and not problems:
                         problems.append(f"{path.relative_to(ROOT)} differs from a fresh build")
@@ -308,9 +403,10 @@ def main(argv=None) -> int:
         return 2
     FONT_PATH.write_bytes(out["font"])
     GB_PATH.write_bytes(out["gb"])
+    STRINGS_PATH.write_bytes(out["strings"])
     wide = sum(1 for cp in out["cps"] if cp >= 0x80)
     print(f"font16.bin: {len(out['cps'])} glyphs ({wide} non-ASCII), {len(out['font'])} bytes; "
-          f"gb18030.bin: {len(out['gb'])} bytes")
+          f"gb18030.bin: {len(out['gb'])} bytes; strings.bin: {len(out['strings'])} bytes")
     return 0
 
 

@@ -12,6 +12,7 @@ are checked with the firmware's own rules (firmware/config.py). On the device:
                         the format firmware/app/supervisor.py reads (journal/record.py)
     /ui/font16.bin,     the text assets, which a frozen firmware image reads from flash
     /ui/gb18030.bin
+    /ui/strings.bin
 
 Files are copied with mpremote (to *.new, then renamed over the old ones, so a cut
 connection leaves the previous configuration in place); any mpremote port works, the
@@ -34,7 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 FIRMWARE = ROOT / "firmware"
 DEFAULT_FILE = ROOT / "provision.local.json"
-ASSETS = ("font16.bin", "gb18030.bin")
+ASSETS = ("font16.bin", "gb18030.bin", "strings.bin")
 
 # As firmware/app/supervisor.py (ROUNDS, _hash) and app/admin.py (4..12 digits, the
 # rule for a password changed on the terminal). tests/host/test_provision.py checks both

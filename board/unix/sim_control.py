@@ -5,6 +5,7 @@
 # never interleave even though wait_screen is served in its own task.
 import asyncio
 import binascii
+import gc
 import json
 import sys
 
@@ -44,10 +45,26 @@ class ControlServer:
                 raise SystemExit(0)
             self.handle(line)
 
-    def answer(self, req, obj):
+    def answer(self, req, obj, bitmap=None):
+        """One answer line. bitmap (bytes-like) goes in as "bitmap": hex, written 64 bytes
+        at a time: the 2 KB hex string of a screen, and a line of it, were the largest
+        allocations the board made, and on a small heap the first to fail for want of
+        2 KB in one piece. Several writes, but still one line between awaits: writes are
+        synchronous, no other task runs in between."""
         if isinstance(req, dict) and "id" in req:
             obj["id"] = req["id"]
-        self.out.write(json.dumps(obj) + "\n")
+        out = self.out
+        if bitmap is None:
+            json.dump(obj, out)
+        else:
+            head = json.dumps(obj)
+            out.write(head[:-1])  # without its closing brace
+            out.write(', "bitmap": "' if len(head) > 2 else '"bitmap": "')
+            mv = memoryview(bitmap)
+            for i in range(0, len(mv), 64):
+                out.write(binascii.hexlify(mv[i : i + 64]).decode())
+            out.write('"}')
+        out.write("\n")
         try:
             self.out.flush()
         except AttributeError:
@@ -109,16 +126,13 @@ class ControlServer:
         ok = self.hw.keys.put(("SWIPE", t2))
         return {"ok": ok}
 
-    def screen(self):
+    def screen(self, req):
+        """Answer req with the screen (see answer() for the bitmap)."""
         d = self.hw.display
-        return {
-            "seq": d.seq,
-            "lines": d.shown_lines,
-            "bitmap": binascii.hexlify(d.shown).decode(),
-        }
+        self.answer(req, {"seq": d.seq, "lines": d.shown_lines}, d.shown)
 
     def op_screen(self, req):
-        return self.screen()
+        self.screen(req)
 
     def op_wait_screen(self, req):
         after = req.get("after", -1)
@@ -130,7 +144,7 @@ class ControlServer:
 
     async def _wait_screen(self, req, after, timeout):
         await self.hw.display.wait_after(after, timeout)
-        self.answer(req, self.screen())
+        self.screen(req)
 
     def op_paper(self, req):
         if "ok" in req:
@@ -147,6 +161,11 @@ class ControlServer:
 
     def op_printed(self, req):
         return {"bytes": self.hw.printer.printed()}
+
+    def op_mem(self, req):
+        """The heap after a collection: bytes in use and free (host_tools/bench/heap.py)."""
+        gc.collect()
+        return {"alloc": gc.mem_alloc(), "free": gc.mem_free()}
 
     def op_quit(self, req):
         self.answer(req, {"ok": True})

@@ -18,12 +18,14 @@ class Display(framebuf.FrameBuffer):
         self.height = HEIGHT
         self.lines = []  # set by the UI before show(): the text on screen, for tests
         self.seq = 0  # bumps on every show(); control waiters long-poll on it
-        self.shown = bytes(len(self.buf))
+        # The snapshot is copied into one buffer: a new 1 KB bytes per show() would churn
+        # the heap (host_tools/bench/heap.py runs this board in a small one).
+        self.shown = bytearray(len(self.buf))
         self.shown_lines = []
         self._changed = asyncio.Event()
 
     def show(self):
-        self.shown = bytes(self.buf)
+        self.shown[:] = self.buf
         self.shown_lines = [str(s) for s in self.lines]
         self.seq += 1
         # Wake every waiter, then hand later waiters a fresh event.

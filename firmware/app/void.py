@@ -5,10 +5,8 @@
 # journal marked voided only on 00, a failure explained).
 import time
 
-from app import receipt
 from app.card import read_card
 from app.strings import t
-from host import messages
 from journal import pan
 from journal.preauth import OPEN, VOIDED
 from ui import entry
@@ -108,6 +106,18 @@ async def _original_keyed(app, title):
     return {"auth": auth, "host_date": mmdd, "amount": fen, "date": date}
 
 
+def _request(app, card, orig):
+    # imported here, not at the top: see app/preauth.py (the host stack is dropped later)
+    from host import messages
+
+    st = app.state
+    f61 = (orig.get("batch", "000000") + orig.get("voucher", "000000") + orig["host_date"])
+    return messages.financial(
+        messages.PREAUTH_VOID, app.cfg, st.batch_no, st.take_voucher(), card, orig["amount"],
+        app.read_cap, {38: orig["auth"], 61: f61},
+    )
+
+
 async def run(app):
     title = t("m_void")
     scr = app.scr
@@ -142,12 +152,7 @@ async def run(app):
         return
     if not await app.online.ready(title):
         return
-    st = app.state
-    f61 = (orig.get("batch", "000000") + orig.get("voucher", "000000") + orig["host_date"])
-    mti, fields = messages.financial(
-        messages.PREAUTH_VOID, app.cfg, st.batch_no, st.take_voucher(), card, orig["amount"],
-        app.read_cap, {38: orig["auth"], 61: f61},
-    )
+    mti, fields = _request(app, card, orig)
     link = (rec.batch, rec.voucher) if rec is not None else None
     res = await app.online.send(title, "void", mti, fields, link)
     if not await app.online.explain(title, res):
@@ -168,6 +173,10 @@ async def run(app):
             await entry.message(scr, title, [t("store_fail"), t("will_reverse")])
             return
     app.reversal.clear()
+    del res  # a session Result: its class would keep host.session (and all it imports)
+    app.unload()  # the host stack goes before the receipts come in (peak heap)
+    from app import receipt
+
     slip = receipt.void_slip(app, rec, orig, card, fields, void)
     app.remember_receipt("void", slip)
     await entry.message(scr, t("approved"), [t("m_void"), ("RMB " + entry.yuan(orig["amount"]),

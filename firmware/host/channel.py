@@ -23,12 +23,14 @@ class ChannelError(Exception):
 
 
 class Channel:
-    def __init__(self, host, port, connect_timeout_s):
+    def __init__(self, host, port, connect_timeout_s, buf=None):
         self.host = host
         self.port = port
         self.connect_timeout_ms = connect_timeout_s * 1000
-        # One receive buffer for the life of the terminal: no per-frame allocation.
-        self._buf = bytearray(frame.MAX_FRAME)
+        # One receive buffer (MAX_FRAME bytes), no per-frame allocation. The app hands in
+        # one it allocated at boot, so that a channel made per flow does not need 2 KB in
+        # one piece of a heap the flows have fragmented.
+        self._buf = buf if buf is not None else bytearray(frame.MAX_FRAME)
         self._mv = memoryview(self._buf)
         self._len = bytearray(2)
         self._lenmv = memoryview(self._len)

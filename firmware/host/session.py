@@ -36,11 +36,12 @@ class Result:
 
 
 class HostSession:
-    def __init__(self, cfg, state, log=None):
+    def __init__(self, cfg, state, log=None, buf=None):
         self.cfg = cfg
         self.state = state
         self.log = log or (lambda *a: None)
-        self.channel = Channel(cfg["host"], cfg["port"], cfg["connect_timeout_s"])
+        # buf: the channel's receive buffer (see Channel), or None for a new one
+        self.channel = Channel(cfg["host"], cfg["port"], cfg["connect_timeout_s"], buf)
         self.tmk = bytes.fromhex(cfg["tmk"])
         self.mak = None
         self.pik = None

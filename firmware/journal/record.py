@@ -26,11 +26,17 @@ def write(path, obj):
 def read(path, default=None):
     """The record at path, or default when there is none. Raises RecordError if damaged."""
     try:
+        size = os.stat(path)[6]
         f = open(path)
     except OSError:
         return default
+    if size > 4096:
+        f.close()
+        raise RecordError("%s: record too large" % path)
     try:
-        data = f.read(4096 + 1)
+        # read(size), not read(4097): MicroPython allocates the whole size asked for, and
+        # 4 KB in one piece is what a small heap runs out of first (records are < 1 KB)
+        data = f.read(size + 1)
     finally:
         f.close()
     if len(data) > 4096:

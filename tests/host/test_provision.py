@@ -50,7 +50,8 @@ def test_dry_run_tree_is_read_by_the_firmware(tmp_path, capsys):
     for s in SECRETS:
         assert s not in printed.out + printed.err
     assert "check value" in printed.out
-    for rel in ("config.json", "data/supervisor", "ui/font16.bin", "ui/gb18030.bin"):
+    for rel in ("config.json", "data/supervisor", "ui/font16.bin", "ui/gb18030.bin",
+                "ui/strings.bin"):
         assert (out / rel).is_file(), rel
     code = f"""
 import config
@@ -151,7 +152,7 @@ def test_device_session_via_mpremote(tmp_path, monkeypatch, capsys):
     assert "service_hold" in args[6] and "os.mkdir(d)" in args[6]
     targets = [args[i + 2] for i, a in enumerate(args) if a == "cp"]
     assert targets == [":/config.json.new", ":/data/supervisor.new",
-                       ":/ui/font16.bin.new", ":/ui/gb18030.bin.new"]
+                       ":/ui/font16.bin.new", ":/ui/gb18030.bin.new", ":/ui/strings.bin.new"]
     assert "os.rename('/config.json.new', '/config.json')" in args[-3]
     assert args[-1] == "reset"
     joined = "\n".join(args) + printed.out + printed.err

@@ -104,3 +104,61 @@ def test_build_is_deterministic_and_committed():
     assert a["font"] == b["font"] and a["gb"] == b["gb"]
     assert a["font"] == gta.FONT_PATH.read_bytes(), "run `make assets`"
     assert a["gb"] == gta.GB_PATH.read_bytes(), "run `make assets`"
+
+
+# --- strings.bin (host_tools/strings_table.py; read by firmware/app/strings.py) -----------
+
+
+def test_strings_bin_holds_the_table():
+    table = gta.load_table()
+    assert gta.read_strings(gta.STRINGS_PATH.read_bytes()) == table, "run `make assets`"
+    assert gta.build_strings(table) == gta.STRINGS_PATH.read_bytes(), "run `make assets`"
+
+
+def test_every_key_the_firmware_asks_for_is_in_the_table():
+    import ast
+
+    table = gta.load_table()
+    missing = []
+    for path in sorted(gta.FIRMWARE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                    and node.func.id == "t" and node.args
+                    and isinstance(node.args[0], ast.Constant)):
+                key = node.args[0].value
+                if key not in table:
+                    missing.append(f"{path.relative_to(gta.ROOT)}:{node.lineno} {key!r}")
+    assert not missing, missing
+
+
+def test_strings_bin_rejects_a_hash_collision():
+    a = "k0"
+    b = next(f"k{i}" for i in range(1, 10**7) if gta.key_hash(f"k{i}") == gta.key_hash(a))
+    with pytest.raises(gta.AssetError, match="same hash"):
+        gta.build_strings({a: ("x", "x"), b: ("y", "y")})
+
+
+def test_firmware_reads_the_table_as_built():
+    from tests.mp import run_mp_code
+
+    table = gta.load_table()
+    keys = sorted(table)
+    code = (
+        "from app import strings\n"
+        "from app.strings import t, _hash\n"
+        f"keys = {keys!r}\n"
+        "for lang in ('zh', 'en'):\n"
+        "    strings.set_language(lang)\n"
+        "    for k in keys:\n"
+        "        print(_hash(k), t(k))\n"
+        "for k in ('nope', 'rc_Q7', 'app ', ''):\n"
+        "    try:\n"
+        "        t(k)\n"
+        "        print('found', k)\n"
+        "    except KeyError:\n"
+        "        pass\n"
+    )
+    out = run_mp_code(code)
+    assert out.returncode == 0, out.stderr
+    want = [f"{gta.key_hash(k)} {table[k][lang]}" for lang in (0, 1) for k in keys]
+    assert out.stdout.splitlines() == want

@@ -1,7 +1,7 @@
 # Fill the current batch of a stopped simulator terminal's journal with synthetic
 # pre-auths, for the batch-nearly-full / batch-full tests (MicroPython, unix port):
 #
-#   POS_SIM_DIR=<sim_dir> micropython tests/integration/mp_fill_journal.py TOTAL
+#   POS_SIM_DIR=<sim_dir> micropython tests/integration/mp_fill_journal.py TOTAL [BATCH]
 #
 # Mounts <sim_dir>/flash.img as the firmware does (board.mount_flash), opens the journal
 # of the terminal's current batch (journal/state) under the configured TMK, and appends
@@ -10,6 +10,10 @@
 # ends are kept, so Luhn does not matter) and voucher numbers taken from the terminal's
 # counter, so the real pre-auths that follow keep rising voucher order. Prints one JSON
 # line: {"count": N, "added": K, "batch": "...", "next_voucher": V, "ms": T}.
+#
+# BATCH (optional) is for a terminal that has never signed in (batch 000000): the state
+# is set to BATCH first, the batch its first sign-in will get (the host simulator's first
+# is 000001), so that the journal it boots with is already full (host_tools/bench/heap.py).
 import json
 import sys
 import time
@@ -27,6 +31,8 @@ def main():
     board.mount_flash()
     cfg = config.load(board.CONFIG_PATH)
     st = TerminalState(board.DATA_DIR + "/state")
+    if len(sys.argv) > 2 and st.batch_no == "000000":
+        st.batch_no = sys.argv[2]  # still need_signin: the boot signs in to this batch
     keys = Keys(bytes.fromhex(cfg["tmk"]))
     j = Journal(board.DATA_DIR + "/journal", keys, st.batch_no)
     y, mo, d, h, mi, s = time.localtime()[:6]
