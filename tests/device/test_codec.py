@@ -3,33 +3,13 @@
 from binascii import unhexlify
 
 import mptest
+import vector7
 from codec import frame
 from codec.fields import TABLE
 from codec.iso8583 import CodecError, pack, unpack
 
-# wire-format.md §7, without its LEN prefix.
-VECTOR = unhexlify(
-    "6000030000" "603100000100" "0100" "7024048004c08019"
-    "19" "62220212345678901230" "200000" "000000012345" "000042" "2812" "0120" "06"
-    "413142324333" "5445524d30303031" "383938333130303438393930303031" "313536"
-    "0013" "11000001000000" "0016" "0000010000171125" "3335383831304635"
-)
-VOID = {
-    2: "6222021234567890123",
-    3: "200000",
-    4: "000000012345",
-    11: "000042",
-    14: "2812",
-    22: "012",
-    25: "06",
-    38: "A1B2C3",
-    41: "TERM0001",
-    42: "898310048990001",
-    49: "156",
-    60: "1100000100000",  # 60.1 11, 60.2 000001, 60.3 000, 60.4 0, 60.5 0
-    61: "0000010000171125",  # 61.1 000001, 61.2 000017, 61.3 1125
-    64: b"358810F5",
-}
+VECTOR = unhexlify(vector7.FRAME_HEX)  # wire-format.md §7, without its LEN prefix
+VOID = vector7.FIELDS
 BODY = VECTOR[11:]
 # Offsets of the fields in BODY (MTI at 0, bitmap at 2).
 OFF = {2: 10, 3: 21, 4: 24, 11: 30, 14: 33, 22: 35, 25: 37, 38: 38, 41: 44, 42: 52,

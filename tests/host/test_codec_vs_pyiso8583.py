@@ -9,34 +9,14 @@ import iso8583
 import pytest
 
 from host_tools.hostsim.spec import SPEC
+from tests.device import vector7
 from tests.mp import DEVICE_TESTS, run_mp
 
 ORACLE = DEVICE_TESTS / "codec_oracle.py"
 BINARY = {62, 64}  # b fields: bytes in the firmware, hex strings in pyiso8583
 
-VECTOR = bytes.fromhex(
-    "6000030000603100000100"
-    "01007024048004c08019"
-    "19622202123456789012302000000000000123450000422812012006"
-    "4131423243335445524d30303031383938333130303438393930303031313536"
-    "00131100000100000000160000010000171125" "3335383831304635"
-)
-VOID = {
-    2: "6222021234567890123",
-    3: "200000",
-    4: "000000012345",
-    11: "000042",
-    14: "2812",
-    22: "012",
-    25: "06",
-    38: "A1B2C3",
-    41: "TERM0001",
-    42: "898310048990001",
-    49: "156",
-    60: "1100000100000",
-    61: "0000010000171125",
-    64: "3335383831304635",
-}
+VECTOR = bytes.fromhex(vector7.FRAME_HEX)
+VOID = {k: v.hex() if isinstance(v, bytes) else v for k, v in vector7.FIELDS.items()}
 
 
 def oracle(lines):
