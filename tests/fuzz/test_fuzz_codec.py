@@ -10,6 +10,7 @@ import json
 import os
 import random
 
+from host_tools.campaign.fuzz import mutate  # the campaign's operators, one copy
 from host_tools.hostsim.spec import FIELDS
 from tests.mp import DEVICE_TESTS, run_mp
 
@@ -59,43 +60,6 @@ def random_request(rng):
         "sw_version": f"{rng.randint(0, 999999):06d}",
     }
     return {"mti": f"{rng.randint(0, 9999):04d}", "fields": fields, "frame": hdr}
-
-
-def mutate(rng, frame):
-    """One random corruption of a frame that carries its LEN prefix."""
-    b = bytearray(frame)
-    op = rng.randrange(9)
-    if op == 0:  # bit flips
-        for _ in range(rng.randint(1, 3)):
-            i = rng.randrange(len(b))
-            b[i] ^= 1 << rng.randrange(8)
-    elif op == 1:  # random byte
-        b[rng.randrange(len(b))] = rng.randrange(256)
-    elif op == 2:  # truncation
-        del b[rng.randrange(len(b)) :]
-    elif op == 3:  # insertion
-        i = rng.randrange(len(b) + 1)
-        b[i:i] = rng.randbytes(rng.randint(1, 8))
-    elif op == 4:  # deletion
-        i = rng.randrange(len(b))
-        del b[i : i + rng.randint(1, 8)]
-    elif op == 5:  # a length-ish byte: BCD-looking, max-ish or not BCD at all
-        if len(b) > 13:
-            b[rng.randrange(13, len(b))] = rng.choice([0x00, 0x01, 0x19, 0x20, 0x37, 0x38,
-                                                       0x99, 0x9A, 0xA0, 0xFF])
-    elif op == 6:  # LEN tampering
-        n = rng.choice([0, 1, len(b) - 3, len(b) - 1, len(b), 2048, 2049, 0xFFFF,
-                        rng.randrange(0x10000)])
-        b[0:2] = n.to_bytes(2, "big")
-    elif op == 7:  # bitmap bits
-        if len(b) > 20:
-            b[rng.randrange(15, 23)] ^= 1 << rng.randrange(8)
-    else:  # tail garbage
-        b += rng.randbytes(rng.randint(1, 4))
-    # keep LEN right half the time so the damage reaches the body
-    if op != 6 and rng.random() < 0.5 and len(b) >= 2:
-        b[0:2] = (len(b) - 2).to_bytes(2, "big")
-    return bytes(b)
 
 
 def check_err(answer, size):
