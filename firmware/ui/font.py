@@ -38,6 +38,23 @@ except NameError:
     _DEFAULT = FALLBACK_PATH
 
 
+def find_u16(table, n, value):
+    """Index of value in a sorted table of n little-endian 16-bit entries, or -1 (the
+    code point tables of font16.bin and gb18030.bin)."""
+    lo = 0
+    hi = n - 1
+    while lo <= hi:
+        mid = (lo + hi) >> 1
+        v = table[2 * mid] | (table[2 * mid + 1] << 8)
+        if v < value:
+            lo = mid + 1
+        elif v > value:
+            hi = mid - 1
+        else:
+            return mid
+    return -1
+
+
 class Font:
     def __init__(self, path=None):
         f = open(path or _DEFAULT, "rb")
@@ -73,19 +90,7 @@ class Font:
         """Table index of code point cp, or -1 if the font has no glyph for it."""
         if self._ascii and _ASCII_LO <= cp < _ASCII_LO + _ASCII_N:
             return cp - _ASCII_LO
-        t = self._cps
-        lo = 0
-        hi = self._n - 1
-        while lo <= hi:
-            mid = (lo + hi) >> 1
-            v = t[2 * mid] | (t[2 * mid + 1] << 8)
-            if v < cp:
-                lo = mid + 1
-            elif v > cp:
-                hi = mid - 1
-            else:
-                return mid
-        return -1
+        return find_u16(self._cps, self._n, cp)
 
     def _units(self, i):
         o = self._offs

@@ -3,7 +3,7 @@
 # host_tools/gen_text_assets.py (docs/text-assets.md). Only the code point table is in RAM.
 from micropython import const
 
-from ui.font import asset_path
+from ui.font import asset_path, find_u16
 
 FALLBACK_PATH = "/ui/gb18030.bin"
 _MAGIC = b"GBT\x01"
@@ -38,19 +38,7 @@ class Table:
         self._f.close()
 
     def index(self, cp):
-        t = self._cps
-        lo = 0
-        hi = self._n - 1
-        while lo <= hi:
-            mid = (lo + hi) >> 1
-            v = t[2 * mid] | (t[2 * mid + 1] << 8)
-            if v < cp:
-                lo = mid + 1
-            elif v > cp:
-                hi = mid - 1
-            else:
-                return mid
-        return -1
+        return find_u16(self._cps, self._n, cp)
 
     def put(self, buf, cp):
         """Append the bytes of code point cp to bytearray buf; False (and b'?') if unknown."""
