@@ -19,6 +19,7 @@ import pytest
 from host_tools import deploy as deploy_mod
 from host_tools.hostsim.client import running_hostsim
 from host_tools.virtual_board import VirtualBoard
+from tests.mp import DEVICE_TESTS
 
 DEVICE = Path(__file__).resolve().parent / "device"
 RUNNER = "/lib/boardtest.py"  # the on-device runner, copied for the session
@@ -150,6 +151,7 @@ def deployed(board, board_host, tmp_path_factory):
     if board.virtual:
         assert board.vboard.wait_boot(boots), "the virtual board did not restart"
     board.mpremote("fs", "cp", "-f", str(DEVICE / "boardtest.py"), ":" + RUNNER)
+    board.mpremote("fs", "cp", "-f", str(DEVICE_TESTS / "mptest.py"), ":/lib/mptest.py")
     yield summary
     if not board.virtual:
         board.mpremote("fs", "rm", ":" + RUNNER, check=False)
