@@ -113,8 +113,10 @@ class HostSession:
         st = self.state
         # Once the 0800 may have left, the host may hold new keys this terminal never got
         # (a power cut, a lost answer): until the answer's keys are saved, a sign-in is
-        # still due. Saved with the voucher number, no extra flash write.
-        st.need_signin = True
+        # still due, so the flag reaches flash before the 0800 leaves.
+        if not st.need_signin:
+            st.need_signin = True
+            st.save()
         mti, fields = messages.signin(self.cfg, st.batch_no, st.take_voucher())
         res = await self.exchange(mti, fields, mac=False)
         if res.outcome != OK:

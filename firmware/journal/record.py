@@ -1,10 +1,20 @@
-# Small records written atomically: the new contents go to "<path>.new", are closed
-# (littlefs commits a file on close), then renamed over the old file (rename is atomic on
-# littlefs). A power cut at any point leaves either the old or the new record, never half.
+# Small records written atomically: a power cut leaves the old record or the new one.
+#
+# littlefs commits a file's new contents when it is closed, all at once (an open for
+# writing truncates nothing on flash before the close), and keeps a file of at most
+# INLINE bytes inside its directory's metadata: such a file is rewritten in place, one
+# metadata commit, no block erased, and a failing write cannot commit half of it (the
+# contents sit in the file's cache until the close). A larger record goes to "<path>.new"
+# and is renamed over the old one (rename is atomic): a write that fails half way then
+# leaves only a stray .new. Creating a file commits an empty entry at open, so a cut during
+# the very first write leaves an empty file: read() takes it for no record, which it was.
 # Each file is one JSON line followed by its CRC-32, so a damaged file is detected.
 import json
 import os
 from binascii import crc32
+
+# littlefs's inline limit with the boards' mount (read/prog size 32: a 128-byte cache)
+INLINE = 128
 
 
 class RecordError(Exception):
@@ -13,14 +23,17 @@ class RecordError(Exception):
 
 def write(path, obj):
     text = json.dumps(obj)
-    tmp = path + ".new"
-    f = open(tmp, "w")
+    data = text.encode()
+    data = b"%s\n%08x\n" % (data, crc32(data))
+    small = len(data) <= INLINE
+    tmp = path if small else path + ".new"
+    f = open(tmp, "wb")
     try:
-        f.write(text)
-        f.write("\n%08x\n" % crc32(text.encode()))
+        f.write(data)
     finally:
         f.close()
-    os.rename(tmp, path)
+    if not small:
+        os.rename(tmp, path)
 
 
 def read(path, default=None):
@@ -29,6 +42,9 @@ def read(path, default=None):
         size = os.stat(path)[6]
         f = open(path)
     except OSError:
+        return default
+    if not size:  # created, then a power cut before its contents were committed
+        f.close()
         return default
     if size > 4096:
         f.close()

@@ -9,7 +9,7 @@ P = mptest.TMP + "/pos_test_record"
 
 
 def _clean():
-    for p in (P, P + ".new"):
+    for p in (P, P + ".new", P + ".voucher"):
         try:
             os.remove(p)
         except OSError:
