@@ -15,7 +15,7 @@ from app import strings
 from app.strings import t
 from journal import record
 from journal.pan import Keys
-from journal.preauth import Journal
+from journal.preauth import Journal, JournalError
 from journal.reversal import PendingReversal
 from journal.state import TerminalState
 from ui import entry
@@ -98,26 +98,34 @@ class App:
         self.state.save()
 
     def remember_receipt(self, kind, rec_or_slip):
-        """What 重打上笔 prints: a slip dict (masked card only), kept on flash."""
+        """What 重打上笔 prints. A journal record is remembered by its place (batch, slot:
+        a record of ~50 bytes, which littlefs rewrites without erasing a block) and its
+        slip rebuilt from the journal; a slip dict (a void whose original is not in the
+        journal) is kept as it is, masked card only."""
         if isinstance(rec_or_slip, dict):
-            slip = rec_or_slip
+            keep = rec_or_slip
         else:
-            from app import receipt
-
-            slip = receipt.from_record(self, rec_or_slip, kind)
-        record.write(self.data_dir + "/last_receipt", slip)
+            keep = {"kind": kind, "batch": rec_or_slip.batch, "slot": rec_or_slip.slot}
+        record.write(self.data_dir + "/last_receipt", keep)
 
     def last_receipt(self):
+        """The slip of the last transaction, or None (none, or unreadable: logged)."""
         try:
-            return record.read(self.data_dir + "/last_receipt")
-        except record.RecordError as e:
+            d = record.read(self.data_dir + "/last_receipt")
+            if d is None or "slot" not in d:
+                return d
+            rec = self.journal.get(d["slot"], d["batch"])
+        except (record.RecordError, JournalError, IndexError, KeyError, TypeError) as e:
             self.hw.log("last receipt unreadable:", e)
             return None
+        from app import receipt
+
+        return receipt.from_record(self, rec, d["kind"])
 
     def reversal_waiting(self):
         """True when a reversal waits to be sent (or cannot be read)."""
         try:
-            return self.reversal.load() is not None
+            return self.reversal.waiting()
         except Exception:
             return True
 

@@ -178,7 +178,7 @@ async def run(app):
     from app import receipt
 
     slip = receipt.void_slip(app, rec, orig, card, fields, void)
-    app.remember_receipt("void", slip)
+    app.remember_receipt("void", slip if rec is None else rec)
     await entry.message(scr, t("approved"), [t("m_void"), ("RMB " + entry.yuan(orig["amount"]),
                                                           RIGHT)], 2000)
     await receipt.print_both(app, slip)

@@ -66,9 +66,9 @@ class Terminal:
         return self._supervisor
 
     def remember_receipt(self, kind, rec_or_slip):  # App.remember_receipt
-        slip = rec_or_slip if isinstance(rec_or_slip, dict) else \
-            receipt.from_record(self, rec_or_slip, kind)
-        record.write(self.data_dir + "/last_receipt", slip)
+        keep = rec_or_slip if isinstance(rec_or_slip, dict) else {
+            "kind": kind, "batch": rec_or_slip.batch, "slot": rec_or_slip.slot}
+        record.write(self.data_dir + "/last_receipt", keep)
 
     def menu_title_reads(self):
         """What App.menu_title() reads before the main menu is drawn."""
@@ -203,6 +203,7 @@ def void(t, voucher, m=NO_METER):
     m.mark("journal.mark_voided")
     t.reversal.clear()
     m.mark("reversal.clear")
-    t.remember_receipt("void", receipt.void_slip(t, rec, orig, CARD, fields, v))
+    receipt.void_slip(t, rec, orig, CARD, fields, v)  # as app/void.py builds it
+    t.remember_receipt("void", rec)
     m.mark("last_receipt")
     return rec
