@@ -133,7 +133,7 @@ class App:
         if self.reversal_waiting():
             return t("rev_pending")
         try:
-            if self.reversal.failed():
+            if self.reversal.any_failed():
                 return t("rev_flagged")
         except Exception:
             return t("rev_damaged")

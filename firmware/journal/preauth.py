@@ -1,17 +1,20 @@
 # The pre-auth journal: one fixed-size record per pre-auth, kept per batch on littlefs.
 # Layout and the power-loss argument are in docs/journal.md; in short:
 #
-#   <dir>/<batch>/c00, c01, ...  chunk files of 32 records x 128 bytes = one 4 KB block,
-#                                appended in voucher order; a state change rewrites one
-#                                record in place (r+b, seek, write, close): littlefs copies
-#                                the one block and commits the file on close, atomically.
-#   <dir>/<batch>/ix             index, 16 bytes a record in the same order (voucher,
-#                                amount, auth code, check): binary search by voucher and
-#                                auth code lookups read this one small file, not the chunks.
+#   <dir>/<batch>/c00, c01, ...  sealed chunks: 32 records x 128 bytes = one 4 KB block,
+#                                written whole, once, when their 32nd record is added.
+#   <dir>/<batch>/t/<slot>       the records of the chunk being filled, one file each:
+#                                128 bytes, inline in littlefs's metadata (no block erased).
+#   <dir>/<batch>/n<k>/<i>       a record's new version after a state change (void ...):
+#                                128 bytes inline too; it wins over the chunk's copy.
+#   <dir>/<batch>/ix             index of the sealed chunks, 16 bytes a record in the same
+#                                order (voucher, amount, auth code, check): binary search
+#                                by voucher and auth code scans read it, not the chunks.
 #
-# The record is written before its index entry; a cut between the two leaves the index
-# one short, which counting repairs from the chunk (the chunks are the truth, the index a
-# derived hint: every index hit is confirmed against the record and its CRC).
+# So an add costs a small metadata commit (and, every 32nd, one block for the chunk and a
+# 512-byte index append), a void another: no 4 KB block is copied per transaction. The
+# chunks and tail files are the truth, the index a derived hint (every hit is confirmed
+# against the record and its CRC) that counting repairs after a cut.
 import errno
 import os
 import struct
@@ -35,7 +38,8 @@ _FMT = "<2sBBI6s6s8s6s6s12s4s10s8s4s3s3s6s8s6s12s6s2s"
 _BODY = 124
 IX_SIZE = 16
 _IX_FMT = "<II6sH"  # voucher, amount, auth code, low 16 bits of CRC-32 of the 14 before
-_WINDOW = 32  # index entries read at a time when scanning
+_WINDOW = 32  # index entries read at a time when scanning (= PER_CHUNK: a seal's entries)
+CHUNK_BYTES = REC_SIZE * PER_CHUNK
 
 
 class JournalError(Exception):
@@ -156,19 +160,54 @@ def _pad6(code):
     return (code + "      ")[:6].encode()
 
 
+def _readinto(path, off, buf):
+    # bytes read into buf from path at off; 0 when the file or that part of it is missing
+    try:
+        f = open(path, "rb")
+    except OSError:
+        return 0
+    try:
+        if off:
+            f.seek(off)
+        return f.readinto(buf)
+    finally:
+        f.close()
+
+
+def _remove_tree(d):
+    for t in list(os.ilistdir(d)):
+        p = d + "/" + t[0]
+        if t[1] == 0x4000:
+            _remove_tree(p)
+        else:
+            os.remove(p)
+    os.rmdir(d)
+
+
+def _write(path, buf):
+    f = open(path, "wb")
+    try:
+        f.write(buf)
+    finally:
+        f.close()  # littlefs commits the file here, whole, or not at all
+
+
 class Journal:
     capacity = 1500  # per batch (PAX default); nearly full at 90 %
 
-    def __init__(self, dir_path, keys, batch="000000", capacity=None, log=None):
+    def __init__(self, dir_path, keys, batch="000000", capacity=None, log=None,
+                 readonly=False):
         self.dir = dir_path
         self.keys = keys
         if capacity is not None:
             self.capacity = capacity
         self.log = log  # called with a message when a damaged record is skipped
+        self.readonly = readonly  # inspection of a copy: no directory made, no repair
         self.errors = 0  # damaged records / index entries met so far
         self._buf = bytearray(REC_SIZE)  # preallocated: no record I/O allocates a buffer
         self._ix = bytearray(IX_SIZE * _WINDOW)
-        self._counts = {}  # batch -> record count, filled on first use (stat, no scan)
+        self._counts = {}  # batch -> record count, filled on first use (stats, no scan)
+        self._sealed = {}  # batch -> records in chunk files (= index entries)
         self.open_batch(batch)
 
     # --- batches -------------------------------------------------------------------
@@ -176,12 +215,13 @@ class Journal:
     def open_batch(self, batch):
         """Make batch current (after a sign-in or settlement moved the batch number)."""
         self.batch = batch
-        try:
-            os.mkdir(self._bdir(batch))
-        except OSError as e:
-            if e.errno == errno.ENOENT:  # first boot: no journal directory yet
-                os.mkdir(self.dir)
-                os.mkdir(self._bdir(batch))
+        if not self.readonly:
+            for d in (self.dir, self._bdir(batch), self._bdir(batch) + "/t"):
+                try:
+                    os.mkdir(d)
+                except OSError as e:
+                    if e.errno != errno.EEXIST:
+                        raise
         self._count(batch)
 
     def batches(self):
@@ -201,11 +241,9 @@ class Journal:
         except OSError:
             pass
         self._counts.pop(batch, None)
+        self._sealed.pop(batch, None)
         for n in [t[0] for t in os.ilistdir(self.dir) if t[0][0] == "x"]:
-            d = self.dir + "/" + n
-            for f in [t[0] for t in os.ilistdir(d)]:
-                os.remove(d + "/" + f)
-            os.rmdir(d)
+            _remove_tree(self.dir + "/" + n)
 
     def _bdir(self, batch):
         return self.dir + "/" + batch
@@ -213,10 +251,16 @@ class Journal:
     def _chunk(self, batch, slot):
         return "%s/%s/c%02d" % (self.dir, batch, slot // PER_CHUNK)
 
+    def _tail(self, batch, slot):
+        return "%s/%s/t/%04d" % (self.dir, batch, slot)
+
+    def _note(self, batch, slot):
+        return "%s/%s/n%02d/%02d" % (self.dir, batch, slot // PER_CHUNK, slot % PER_CHUNK)
+
     def _ixpath(self, batch):
         return "%s/%s/ix" % (self.dir, batch)
 
-    # --- counting and index repair (boot: a few stats, no scan) ----------------------
+    # --- counting and index repair (boot: a few stats and one small listing) ---------
 
     def _count(self, batch):
         n = self._counts.get(batch)
@@ -227,28 +271,35 @@ class Journal:
         k = nix // PER_CHUNK
         while k and _size(self._chunk(batch, k * PER_CHUNK)) < 0:
             k -= 1  # the index runs past the last chunk (damaged): the chunks decide
-        while True:  # the chunks are the truth: the index may lag by a record (or more)
+        while True:  # the chunks are the truth: the index may lag behind them
             m = max(_size(self._chunk(batch, k * PER_CHUNK)), 0) // REC_SIZE
             if m < PER_CHUNK and _size(self._chunk(batch, (k + 1) * PER_CHUNK)) <= 0:
                 break
             # a short (damaged) chunk with a later one after it still counts 32 slots:
             # its missing records are JournalErrors, the later chunks stay visible
             k += 1
-        n = k * PER_CHUNK + m
-        if n < nix:
-            self._report("journal batch %s: index ahead of records, truncated" % batch)
-            self._truncate_index(batch, n)
-        elif n > nix:
-            if ixs > 0 and ixs % IX_SIZE:
-                self._truncate_index(batch, nix)
-            for slot in range(nix, n):  # a cut between record and index entry
-                try:
-                    r = self._read(batch, slot)
-                    self._append_ix(batch, int(r.voucher), r.amount, _pad6(r.auth_code))
-                except JournalError as e:  # still one entry per slot, matching nothing
-                    self._report(str(e))
-                    self._append_ix(batch, 0, 0, b"      ")
+        sealed = k * PER_CHUNK + m  # records in chunk files (a journal of format 1 may
+        n = sealed  # end in a partly filled one); then the tail files after them
+        tdir = self._bdir(batch) + "/t"
+        try:
+            for t in os.ilistdir(tdir):
+                name = t[0]
+                if len(name) == 4 and name.isdigit() and int(name) >= n and (
+                        t[3] if len(t) > 3 else _size(tdir + "/" + name)) > 0:
+                    n = int(name) + 1  # (an empty file: a creation a power cut cut short)
+        except OSError:
+            pass  # no tail directory (a batch written before it existed)
+        if not self.readonly:
+            if sealed < nix:
+                self._report("journal batch %s: index ahead of records, truncated" % batch)
+                self._truncate_index(batch, sealed)
+            elif sealed > nix:  # a cut between a chunk and its index entries
+                if ixs > 0 and ixs % IX_SIZE:
+                    self._truncate_index(batch, nix)
+                while nix < sealed:
+                    nix = self._append_ix(batch, nix, sealed)
         self._counts[batch] = n
+        self._sealed[batch] = sealed
         return n
 
     def _truncate_index(self, batch, n):
@@ -269,29 +320,52 @@ class Journal:
             dst.close()
         os.rename(p + ".new", p)
 
-    def _append_ix(self, batch, voucher, amount, auth6):
-        e = memoryview(self._ix)[:IX_SIZE]
-        struct.pack_into(_IX_FMT, e, 0, voucher, amount, auth6, 0)
+    def _entry_of(self, i, batch, slot, ok):
+        # index entry i of self._ix for the record in self._buf (a blank one, matching
+        # nothing, when ok is False: a damaged or missing record still takes its place)
+        e = memoryview(self._ix)[i * IX_SIZE : (i + 1) * IX_SIZE]
+        if ok:
+            try:
+                r = _unpack(self._buf, batch, slot)
+                struct.pack_into(_IX_FMT, e, 0, int(r.voucher), r.amount, _pad6(r.auth_code), 0)
+            except (JournalError, ValueError) as err:
+                self._report(str(err))
+                ok = False
+        if not ok:
+            struct.pack_into(_IX_FMT, e, 0, 0, 0, b"      ", 0)
         struct.pack_into("<H", e, 14, crc32(e[:14]) & 0xFFFF)
+
+    def _append_ix(self, batch, start, end):
+        """Index entries of the chunk records start.. (at most a window, all in one
+        write: an append copies the index's last block). Returns the next slot."""
+        stop = min(end, start + _WINDOW)
+        for s in range(start, stop):
+            got = _readinto(self._chunk(batch, s), (s % PER_CHUNK) * REC_SIZE, self._buf)
+            self._entry_of(s - start, batch, s, got == REC_SIZE)
         f = open(self._ixpath(batch), "ab")
         try:
-            f.write(e)
+            f.write(memoryview(self._ix)[: (stop - start) * IX_SIZE])
         finally:
             f.close()
+        return stop
 
     # --- records -------------------------------------------------------------------
 
+    def _base(self, batch, slot):
+        """The record as added, into self._buf: from its sealed chunk, else its tail
+        file. False when neither holds it (a missing or cut-short record)."""
+        if _readinto(self._chunk(batch, slot), (slot % PER_CHUNK) * REC_SIZE,
+                     self._buf) == REC_SIZE:
+            return True
+        return _readinto(self._tail(batch, slot), 0, self._buf) == REC_SIZE
+
     def _read(self, batch, slot):
-        try:
-            f = open(self._chunk(batch, slot), "rb")
-        except OSError:
-            raise JournalError("journal batch %s slot %d: chunk file missing" % (batch, slot))
-        try:
-            f.seek((slot % PER_CHUNK) * REC_SIZE)
-            got = f.readinto(self._buf)
-        finally:
-            f.close()
-        if got != REC_SIZE:
+        # a note (the record's version after a state change) wins; an empty one is a
+        # note whose creation a power cut interrupted, i.e. none
+        got = _readinto(self._note(batch, slot), 0, self._buf)
+        if got == 0 and not self._base(batch, slot):
+            raise JournalError("journal batch %s slot %d: record missing" % (batch, slot))
+        if got and got != REC_SIZE:
             raise JournalError("journal batch %s slot %d: record truncated" % (batch, slot))
         return _unpack(self._buf, batch, slot)
 
@@ -315,34 +389,73 @@ class Journal:
         if rec.batch != self.batch:
             raise ValueError("record batch %s is not the current batch %s"
                              % (rec.batch, self.batch))
+        b = self.batch
         slot = self.count()
         if slot >= self.capacity:
             raise JournalFull("journal full: %d pre-auths in batch %s, settle first"
-                              % (slot, self.batch))
+                              % (slot, b))
+        self._counts.pop(b, None)  # on any failure below, recount from flash
+        if slot and not slot % PER_CHUNK and self._sealed[b] < slot:
+            self._seal(b, slot - PER_CHUNK)  # a seal that a power cut interrupted
         _pack(rec, self._buf)
-        self._counts.pop(self.batch, None)  # on any failure below, recount from flash
-        path, off = self._chunk(self.batch, slot), (slot % PER_CHUNK) * REC_SIZE
-        # "ab" unless a damaged tail (a partial record) makes the end of the file not the
-        # slot's place: then write over that tail, at the slot's offset
-        f = open(path, "r+b" if _size(path) > off else "ab")
-        try:
-            f.seek(off)
-            f.write(self._buf)
-        finally:
-            f.close()  # the record exists from here on, or not at all
-        self._append_ix(self.batch, int(rec.voucher), rec.amount, _pad6(rec.auth_code))
-        self._counts[self.batch] = slot + 1
+        _write(self._tail(b, slot), self._buf)  # the record exists from here on
+        if slot % PER_CHUNK == PER_CHUNK - 1:
+            self._seal(b, slot - PER_CHUNK + 1)
+        if b in self._sealed:
+            self._counts[b] = slot + 1
         rec.slot = slot
         return slot
 
-    def _rewrite(self, rec):
-        _pack(rec, self._buf)
-        f = open(self._chunk(rec.batch, rec.slot), "r+b")
+    def _seal(self, b, first):
+        """Chunk first..first+31 into one chunk file, written whole (4 KB, one block),
+        then its index entries (one append), then its tail files go. A cut at any point
+        leaves every record readable: from the tail until the rename, then the chunk."""
+        path = self._chunk(b, first)
+        nix = self._sealed[b]  # the index covers the records in chunk files
+        dst = open(path + ".new", "wb")
         try:
-            f.seek((rec.slot % PER_CHUNK) * REC_SIZE)
+            for s in range(first, first + PER_CHUNK):
+                ok = self._base(b, s)
+                if not ok:  # a hole stays a hole: zeros, read back as a damaged record
+                    self._report("journal batch %s slot %d: record missing" % (b, s))
+                    for i in range(REC_SIZE):
+                        self._buf[i] = 0
+                dst.write(self._buf)
+                if s >= nix:
+                    self._entry_of(s - first, b, s, ok)
+        finally:
+            dst.close()
+        os.rename(path + ".new", path)
+        if nix >= first:
+            f = open(self._ixpath(b), "ab")
+            try:
+                f.write(memoryview(self._ix)[(nix - first) * IX_SIZE :])
+            finally:
+                f.close()
+            self._sealed[b] = first + PER_CHUNK
+        else:  # the index lags further behind: the next count rebuilds it from the chunks
+            del self._sealed[b]
+        end = first + PER_CHUNK
+        t = self._bdir(b) + "/t"
+        for n in [x[0] for x in os.ilistdir(t) if x[0].isdigit() and int(x[0]) < end]:
+            os.remove(t + "/" + n)  # this chunk's, and any a cut left from an earlier one
+
+    def _rewrite(self, rec):
+        """The record's new version as its note: a 128-byte file, one metadata commit,
+        atomic at the close (the chunk's copy is never rewritten)."""
+        _pack(rec, self._buf)
+        path = self._note(rec.batch, rec.slot)
+        try:
+            f = open(path, "wb")
+        except OSError as e:
+            if e.errno != errno.ENOENT:
+                raise
+            os.mkdir(path[: path.rfind("/")])  # the chunk's first note
+            f = open(path, "wb")
+        try:
             f.write(self._buf)
         finally:
-            f.close()  # littlefs: the whole 128-byte change lands at close, or none of it
+            f.close()
 
     def mark_voided(self, slot, void_voucher, void_date, void_time, void_rrn, void_auth="",
                     batch=None):
@@ -450,42 +563,46 @@ class Journal:
     def find_voucher(self, voucher, batch=None):
         """The record with voucher number voucher (str or int), searching the current
         batch then older ones newest first (or only batch); None if there is none.
-        Binary search on the index: vouchers rise in append order but may wrap
-        999999 -> 000001, so they are compared as distances from the batch's first one."""
+        Binary search: vouchers rise in append order but may wrap 999999 -> 000001, so
+        they are compared as distances from the batch's first one; a probe reads the
+        index for a sealed chunk, the record itself in the chunk being filled."""
         v = int(voucher)
         for b in self._search_order(batch):
             n = self._count(b)
             if not n:
                 continue
-            f = open(self._ixpath(b), "rb")
+            sealed = self._sealed[b]
+            f = open(self._ixpath(b), "rb") if sealed else None
             try:
-                slot = self._bsearch(f, b, n, v)
+                slot = self._bsearch(f, b, sealed, n, v)
             finally:
-                f.close()
+                if f:
+                    f.close()
             if slot is not None:
                 rec = self._read(b, slot)
                 if int(rec.voucher) == v:
                     return rec
                 self._report("journal batch %s slot %d: index disagrees with record"
                              % (b, slot))
-                rec = self._scan_voucher(b, n, v)
+                rec = self._scan_voucher(b, 0, n, v)
                 if rec:
                     return rec
         return None
 
-    def _bsearch(self, f, b, n, v):
+    def _voucher_at(self, f, b, sealed, i):
+        v = self._entry(f, b, i)[0] if i < sealed else int(self._read(b, i).voucher)
+        if not v:  # vouchers are 1..999999: 0 is a blank entry (a damaged record's)
+            raise JournalError("journal batch %s slot %d: index entry blank" % (b, i))
+        return v
+
+    def _bsearch(self, f, b, sealed, n, v):
         try:
-            v0 = self._entry(f, b, 0)[0]
+            v0 = self._voucher_at(f, b, sealed, 0)
             key = (v - v0) % 1000000
             lo, hi = 0, n - 1
-            if not v0:  # a blank entry (left for a damaged record): order unknown
-                raise JournalError("journal batch %s slot 0: index entry blank" % b)
             while lo <= hi:
                 mid = (lo + hi) // 2
-                vm = self._entry(f, b, mid)[0]
-                if not vm:  # vouchers are 1..999999: 0 is a blank entry
-                    raise JournalError("journal batch %s slot %d: index entry blank" % (b, mid))
-                k = (vm - v0) % 1000000
+                k = (self._voucher_at(f, b, sealed, mid) - v0) % 1000000
                 if k == key:
                     return mid
                 if k < key:
@@ -495,11 +612,11 @@ class Journal:
             return None
         except JournalError as e:  # a probe is damaged in index and record: go linear
             self._report(str(e))
-            r = self._scan_voucher(b, n, v)
+            r = self._scan_voucher(b, 0, n, v)
             return r.slot if r else None
 
-    def _scan_voucher(self, b, n, v):
-        for slot in range(n):
+    def _scan_voucher(self, b, start, n, v):
+        for slot in range(start, n):
             try:
                 r = self._read(b, slot)
             except JournalError:
@@ -511,11 +628,17 @@ class Journal:
     def find_auth(self, auth_code, host_date=None, amount=None, batch=None):
         """Records with this auth code (and host date MMDD / amount in fen if given),
         newest first, current batch then older ones: a generator, so next(...) gives the
-        first match without reading further. Reads the 16-byte index entries backwards
-        32 at a time and only the records whose entry matches."""
+        first match without reading further. The chunk being filled is read record by
+        record (at most 31); the sealed ones through their 16-byte index entries, read
+        backwards 32 at a time, only the records whose entry matches."""
         want = _pad6(auth_code)
         for b in self._search_order(batch):
-            end = self._count(b)
+            n = self._count(b)
+            end = self._sealed[b]
+            for slot in range(n - 1, end - 1, -1):
+                r = self._match(b, slot, want, host_date, amount)
+                if r:
+                    yield r
             f = None
             while end > 0:
                 if f is None:
@@ -527,18 +650,20 @@ class Journal:
                     f.close()
                     f = None
                 for slot in hits:
-                    try:
-                        r = self._read(b, slot)
-                    except JournalError as e:
-                        self._report(str(e))
-                        continue
-                    if _pad6(r.auth_code) != want:
-                        continue
-                    if amount is not None and r.amount != amount:
-                        continue
-                    if host_date and r.host_date != host_date:
-                        continue
-                    yield r
+                    r = self._match(b, slot, want, host_date, amount)
+                    if r:
+                        yield r
+
+    def _match(self, b, slot, want, host_date, amount):
+        try:
+            r = self._read(b, slot)
+        except JournalError as e:
+            self._report(str(e))
+            return None
+        if _pad6(r.auth_code) != want or (amount is not None and r.amount != amount) or (
+                host_date and r.host_date != host_date):
+            return None
+        return r
 
     def _window_hits(self, f, b, start, end, want, amount):
         # the slots in [start, end) worth reading, newest first

@@ -6,7 +6,7 @@
 # It mounts the image as the board does (littlefs v2, board/unix/blockdev.py geometry) and
 # reads without repairing anything: the state record, the pending reversal (unsealed as the
 # app would, so a damaged one shows), the failed reversals, and every record of every
-# batch straight from the chunk files (CRC checked), plus the index lengths. Prints
+# batch as the journal reads it (CRC checked), plus the index lengths. Prints
 # {"mounted": false, "error": ...} when the image does not mount.
 import json
 import os
@@ -16,7 +16,7 @@ import vfs
 from blockdev import FileBlockDevice
 from journal import record
 from journal.pan import Keys
-from journal.preauth import PER_CHUNK, REC_SIZE, STATE_NAMES, JournalError, _unpack
+from journal.preauth import STATE_NAMES, Journal, JournalError
 from journal.reversal import PendingReversal, ReversalDamaged
 
 D = "/flash"
@@ -30,45 +30,25 @@ def _names(path):
 
 
 def _records(batch):
+    """Every record of batch as the journal reads it (a note over the chunk's copy, the
+    tail files after the sealed chunks), without repairing anything."""
     out, errors = [], []
-    bdir = D + "/journal/" + batch
-    buf = bytearray(REC_SIZE)
-    k = 0
-    while True:
-        name = f"{bdir}/c{k:02d}"
+    j = Journal(D + "/journal", None, batch, readonly=True)
+    for slot in range(j.count()):
         try:
-            f = open(name, "rb")
-        except OSError:
-            break
-        try:
-            i = 0
-            while True:
-                got = f.readinto(buf)
-                if not got:
-                    break
-                slot = k * PER_CHUNK + i
-                if got != REC_SIZE:
-                    errors.append(f"batch {batch} slot {slot}: {got} bytes")
-                    break
-                try:
-                    r = _unpack(buf, batch, slot)
-                    out.append({
-                        "slot": slot, "state": STATE_NAMES.get(r.state, r.state),
-                        "voucher": r.voucher, "batch": r.batch, "amount": r.amount,
-                        "auth": r.auth_code.strip(), "pan6": r.pan_masked[:6],
-                        "void_voucher": r.void_voucher, "void_date": r.void_date,
-                        "void_rrn": r.void_rrn,
-                    })
-                except JournalError as e:
-                    errors.append(str(e))
-                i += 1
-        finally:
-            f.close()
-        if i < PER_CHUNK:
-            break
-        k += 1
+            r = j.get(slot)
+        except JournalError as e:
+            errors.append(str(e))
+            continue
+        out.append({
+            "slot": slot, "state": STATE_NAMES.get(r.state, r.state),
+            "voucher": r.voucher, "batch": r.batch, "amount": r.amount,
+            "auth": r.auth_code.strip(), "pan6": r.pan_masked[:6],
+            "void_voucher": r.void_voucher, "void_date": r.void_date,
+            "void_rrn": r.void_rrn,
+        })
     try:
-        ix = os.stat(bdir + "/ix")[6]
+        ix = os.stat(D + "/journal/" + batch + "/ix")[6]
     except OSError:
         ix = -1
     return out, errors, ix
@@ -88,26 +68,31 @@ def main():
     res["files"] = _names(D)
     try:
         res["state"] = record.read(D + "/state", None)
-    except record.RecordError as e:
+        v = record.read(D + "/state.voucher", None)  # the counter's own record
+        if v is not None and res["state"] is not None:
+            res["state"]["next_voucher"] = v["next"]
+    except (record.RecordError, KeyError, TypeError) as e:
         res["state"] = {"damaged": str(e)}
     rev = PendingReversal(D + "/reversal", Keys(bytes.fromhex(tmk)))
     try:
-        d = record.read(D + "/reversal", None)
-        if d is not None:
-            p = rev._pending(d, rev.path)  # unseal as load() would, without finishing moves
+        # peek: read and unseal as load() would (either format), without finishing moves
+        p = rev.peek()
+        d = None
+        if p is not None:
             d = {"mti": p.mti, "f11": p.fields.get(11), "f60": p.fields.get(60),
                  "kind": p.kind, "reason": p.reason, "attempts": p.attempts,
                  "flagged": p.flagged, "journal_voucher": p.journal_voucher}
         res["reversal"] = d
-    except (record.RecordError, ReversalDamaged) as e:
+    except ReversalDamaged as e:
         res["reversal"] = {"damaged": str(e)}
     failed = []
     for n in res["files"]:
         if n.startswith("reversal.f"):
             try:
-                d = record.read(D + "/" + n)
-                failed.append({"file": n, "f11": d["fields"].get("11")})
-            except record.RecordError as e:
+                p = rev.peek(D + "/" + n)
+                if p is not None:  # None: empty, a move cut short (load() redoes it)
+                    failed.append({"file": n, "f11": p.fields.get(11)})
+            except ReversalDamaged as e:
                 failed.append({"file": n, "damaged": str(e)})
     res["failed_reversals"] = failed
     batches = {}

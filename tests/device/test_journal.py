@@ -211,16 +211,98 @@ def _truncate(path, n):
 
 
 def test_index_repaired_from_records():
+    # the index covers the sealed chunks (32 records each); the rest are tail files
+    import os
     fl = Flash("repair")
     j = Journal(D, KEYS, batch="000001")
     for i in range(33):
         j.add(_rec(i))
-    _truncate(D + "/000001/ix", 31 * 16)  # index lags by two (chunk 1 holds the last)
+    assert os.stat(D + "/000001/ix")[6] == 32 * 16
+    _truncate(D + "/000001/ix", 31 * 16)  # the index lags by one (chunk 0's last)
     j = Journal(D, KEYS, batch="000001")
     assert j.count() == 33 and j.find_voucher(33).slot == 32
     assert [r.slot for r in j.find_auth("A00031")] == [31]
+    assert os.stat(D + "/000001/ix")[6] == 32 * 16
+    for i in range(33, 64):
+        j.add(_rec(i))
+    _truncate(D + "/000001/ix", 32 * 16)  # a cut between chunk 1 and its index entries
+    j = Journal(D, KEYS, batch="000001")
+    assert os.stat(D + "/000001/ix")[6] == 64 * 16
+    assert j.count() == 64 and j.find_voucher(50).slot == 49
+    assert [r.slot for r in j.find_auth("A00040")] == [40]
+    fl.remove()
+
+
+def test_tail_notes_and_seal():
+    # records of the chunk being filled are tail files; a state change is a note that
+    # survives the seal; empty files (creations a cut interrupted) count as nothing
     import os
-    assert os.stat(D + "/000001/ix")[6] == 33 * 16
+    fl = Flash("tail")
+    j = Journal(D, KEYS, batch="000001")
+    for i in range(5):
+        j.add(_rec(i))
+    assert sorted(t[0] for t in os.ilistdir(D + "/000001/t")) == [
+        "0000", "0001", "0002", "0003", "0004"]
+    j.mark_voided(2, "000100", "20250302", "130102", "600000000001", "B12345")
+    for i in range(5, 32):
+        j.add(_rec(i))
+    assert list(os.ilistdir(D + "/000001/t")) == []  # sealed: the tail files are gone
+    assert os.stat(D + "/000001/c00")[6] == 4096
+    assert j.get(2).state == preauth.VOIDED and j.find_voucher(3).void_rrn == "600000000001"
+    _same(j.get(31), _rec(31))
+    j.add(_rec(32))
+    open(D + "/000001/t/0033", "wb").close()  # a cut while creating slot 33's file
+    os.mkdir(D + "/000001/n01")
+    open(D + "/000001/n01/00", "wb").close()  # ... and slot 32's first note
+    fl.remount()
+    j = Journal(D, KEYS, batch="000001")
+    assert j.count() == 33 and j.get(32).state == preauth.OPEN
+    assert j.add(_rec(33)) == 33
+    _same(j.get(33), _rec(33))
+    j.set_state(32, preauth.COMPLETED)
+    j.set_state(2, preauth.OPEN)  # a void reversed: back to open, void fields cleared
+    fl.remount()
+    j = Journal(D, KEYS, batch="000001")
+    assert j.get(32).state == preauth.COMPLETED
+    _same(j.get(2), _rec(2))
+    fl.remove()
+
+
+def test_format1_layout_still_read_and_extended():
+    # a batch written by the previous firmware: records appended to a partly filled
+    # chunk file, an index entry for each, no tail directory, state changes in place
+    import os
+    import struct
+    from binascii import crc32
+    fl = Flash("fmt1")
+    os.mkdir(D)
+    os.mkdir(D + "/000001")
+    buf = bytearray(128)
+    c, ix = open(D + "/000001/c00", "wb"), open(D + "/000001/ix", "wb")
+    for i in range(10):
+        r = _rec(i)
+        r.batch = "000001"
+        if i == 4:
+            r.state = preauth.VOIDED
+            r.void_voucher, r.void_date, r.void_time = "000200", "20250302", "101010"
+        preauth._pack(r, buf)
+        c.write(buf)
+        e = bytearray(16)
+        struct.pack_into("<II6sH", e, 0, i + 1, r.amount, r.auth_code.encode(), 0)
+        struct.pack_into("<H", e, 14, crc32(e[:14]) & 0xFFFF)
+        ix.write(e)
+    c.close()
+    ix.close()
+    j = Journal(D, KEYS, batch="000001")
+    assert j.count() == 10 and j.get(4).state == preauth.VOIDED
+    assert j.find_voucher(7).slot == 6 and [r.slot for r in j.find_auth("A00009")] == [9]
+    for i in range(10, 40):
+        j.add(_rec(i))
+    assert os.stat(D + "/000001/c00")[6] == 4096 and os.stat(D + "/000001/ix")[6] == 32 * 16
+    for i in range(40):
+        if i != 4:
+            _same(j.get(i), _rec(i))
+    assert j.find_voucher(5).void_voucher == "000200" and j.find_voucher(40).slot == 39
     fl.remove()
 
 
@@ -271,7 +353,9 @@ def _check_add(base_n):
 
 
 def test_power_cut_add():
-    for base_n in (32, 40):  # the add creates chunk c01 / appends to it
+    # 31 and 63: the add seals a chunk (chunk file, rename, index append, tail files
+    # removed); 32 and 40: a tail file of the next chunk
+    for base_n in (31, 63, 32, 40):
         _sweep("%d records" % base_n, base_n, "add", lambda j, n=base_n: j.add(_rec(n)),
                _check_add(base_n))
 
@@ -294,6 +378,20 @@ def test_power_cut_mark_voided():
         return True
 
     _sweep("slot 5 of 40", 40, "mark_voided", op, check)
+
+    def op_tail(j):
+        j.mark_voided(35, "000100", "20250302", "130102", "600000000001", "B12345")
+
+    def check_tail(j, cut):
+        assert j.count() == 40
+        g = j.get(35)
+        if g.state == preauth.OPEN:
+            _same(g, _rec(35))
+            return False
+        assert (g.state, g.void_voucher) == (preauth.VOIDED, "000100"), cut
+        return True
+
+    _sweep("slot 35 of 40 (a tail file)", 40, "mark_voided", op_tail, check_tail)
 
 
 def test_capacity_1500():
@@ -346,7 +444,7 @@ def test_measure_boot_and_lookups():
         assert len(r) == 1
         print("MEASURE find_auth all matches, whole index (%d): %d reads (%d bytes)"
               % (n, reads, nbytes))
-        r, reads, nbytes = _reads(fl, lambda: j._scan_voucher("000001", n, 0))
+        r, reads, nbytes = _reads(fl, lambda: j._scan_voucher("000001", 0, n, 0))
         print("MEASURE linear scan of every record, for comparison (%d): %d reads (%d bytes)"
               % (n, reads, nbytes))
         r, reads, nbytes = _reads(fl, lambda: j.get(mid))
