@@ -72,8 +72,8 @@ class Terminal:
 
     def menu_title_reads(self):
         """What App.menu_title() reads before the main menu is drawn."""
-        self.reversal.load()
-        self.reversal.failed()
+        self.reversal.waiting()
+        self.reversal.any_failed()
 
 
 class Meter:
