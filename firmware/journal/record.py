@@ -53,6 +53,8 @@ def read(path, default=None):
         # read(size), not read(4097): MicroPython allocates the whole size asked for, and
         # 4 KB in one piece is what a small heap runs out of first (records are < 1 KB)
         data = f.read(size + 1)
+    except UnicodeError:  # damaged bytes that are not UTF-8
+        raise RecordError("%s: unreadable" % path)
     finally:
         f.close()
     if len(data) > 4096:

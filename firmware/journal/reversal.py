@@ -36,20 +36,16 @@
 import os
 from binascii import crc32, hexlify, unhexlify
 
-from micropython import const
-
 from journal import record
 
 MAX_ATTEMPTS = 3
 _DROP = (35, 52, 53, 64)
 
 _MAGIC = b"R2"
-_FLAGGED = const(1)
-_PAN = const(2)
-_JV = const(4)
-_JV61 = const(8)
-_HEAD = const(7)  # magic, flags, attempts, reason, kind
-_MAX_FILE = const(4096)
+_FLAGGED = 1
+_PAN = 2
+_JV = 4
+_JV61 = 8
 _KINDS = {"preauth": b"p", "void": b"v"}
 
 
@@ -87,25 +83,14 @@ class Pending:
 
 
 class _Rec:
-    """One stored reversal as read: the header decoded, the request kept packed (body).
-    A record of the previous firmware has fields (a dict, F2 absent) and jv instead."""
-
-    def __init__(self):
-        self.flags = 0
-        self.attempts = 0
-        self.reason = "98"
-        self.kind = b"p"
-        self.jv6 = None  # 6 BCD bytes when flags & _JV
-        self.sealed = None  # when flags & _PAN
-        self.body = None  # packed MTI + fields, or None: pack self.mti, self.fields
-        self.mti = None
-        self.fields = None
-        self.jv = None  # legacy: the journal_voucher as read, bits worked out on write
+    # One stored reversal: the header decoded, the request kept packed (body).
+    def __init__(self, flags=0, attempts=0, reason="98", kind=b"p", jv6=None, sealed=None,
+                 body=None):
+        self.flags, self.attempts, self.reason, self.kind = flags, attempts, reason, kind
+        self.jv6, self.sealed, self.body = jv6, sealed, body
 
     def unpack(self):
         """(mti, fields less F2). ValueError when the body does not unpack."""
-        if self.body is None:
-            return self.mti, dict(self.fields)
         from codec import iso8583
 
         try:
@@ -113,63 +98,52 @@ class _Rec:
         except iso8583.CodecError as e:
             raise ValueError(str(e))
 
-
-def _reason(code):
-    if type(code) is not str or len(code) != 2 or len(code.encode()) != 2:
-        raise ValueError("reason must be 2 ASCII characters, got %r" % (code,))
-    return code
+    def encode(self):
+        out = bytearray(_MAGIC)
+        out.append(self.flags)
+        out.append(min(self.attempts, 255))
+        out += self.reason.encode()
+        out += self.kind
+        if self.flags & _JV:
+            out += self.jv6
+        if self.flags & _PAN:
+            out.append(len(self.sealed))
+            out += self.sealed
+        out += self.body
+        return out + crc32(out).to_bytes(4, "little")
 
 
 def _jv_bits(jv, fields):
     """(flag bits, 6 BCD bytes or None) for journal_voucher jv: None or (batch, voucher),
-    two strings of 6 digits. ValueError for anything else."""
+    two strings of 6 digits (ValueError otherwise)."""
     if jv is None:
         return 0, None
     try:
         batch, voucher = jv
+        bv = batch + voucher
+        ok = len(batch) == 6 and len(bv) == 12 and bv.isdigit()
     except (TypeError, ValueError):
-        raise ValueError("journal_voucher must be (batch, voucher), got %r" % (jv,))
-    if (type(batch) is not str or type(voucher) is not str or len(batch) != 6
-            or len(voucher) != 6 or not (batch + voucher).isdigit()):
+        ok = False
+    if not ok:
         raise ValueError("journal_voucher must be 2 x 6 digits, got %r" % (jv,))
     f61 = fields.get(61)
-    if type(f61) is str and f61[:12] == batch + voucher:
-        return _JV61, None
-    return _JV, unhexlify(batch + voucher)
+    if type(f61) is str and f61[:12] == bv:
+        return _JV61, None  # a void of a journalled pre-auth: F61 begins with them
+    return _JV, unhexlify(bv)
 
 
-def _encode(r):
-    flags = r.flags & (_FLAGGED | _PAN | _JV | _JV61)
-    jv6 = r.jv6
-    body = r.body
-    if body is None:
-        from codec import iso8583
+def _new(mti, fields, reason, jv, kind, flags=0, attempts=0, sealed=None):
+    # a _Rec for a request: reason checked, journal_voucher folded into the flags
+    from codec import iso8583
 
-        body = iso8583.pack(r.mti, r.fields)
-        bits, jv6 = _jv_bits(r.jv, r.fields)
-        flags = (flags & ~(_JV | _JV61)) | bits
-    out = bytearray(_MAGIC)
-    out.append(flags)
-    out.append(r.attempts if r.attempts < 255 else 255)
-    out.extend(_reason(r.reason).encode())
-    out.extend(r.kind)
-    if flags & _JV:
-        out.extend(jv6)
-    if flags & _PAN:
-        out.append(len(r.sealed))
-        out.extend(r.sealed)
-    out.extend(body)
-    out.extend(crc32(out).to_bytes(4, "little"))
-    return out
-
-
-def _write(path, r):
-    _put(path, _encode(r))
+    if len(reason.encode()) != 2:
+        raise ValueError("reason must be 2 ASCII characters, got %r" % (reason,))
+    bits, jv6 = _jv_bits(jv, fields)
+    return _Rec(flags | bits, attempts, reason, kind, jv6, sealed, iso8583.pack(mti, fields))
 
 
 def _put(path, buf):
-    # In place: littlefs keeps the old contents until close() commits the new ones, and a
-    # write that failed marks the file erred: close() then commits nothing at all.
+    # In place: littlefs keeps the old contents until close() commits the new ones.
     f = open(path, "wb")
     try:
         f.write(buf)
@@ -177,60 +151,48 @@ def _put(path, buf):
         f.close()  # the commit: old or new contents after a cut
 
 
-def _legacy(d):
-    """A record.py record of the previous firmware as a _Rec (KeyError etc. if odd)."""
-    r = _Rec()
-    r.flags = _FLAGGED if d.get("flagged") else 0
-    r.attempts = d["attempts"]
-    r.reason = d["reason"]
-    r.kind = _KINDS[d["kind"]]
-    fields = {}
-    for k, v in d["fields"].items():
-        fields[int(k)] = unhexlify(v["x"]) if isinstance(v, dict) else v
-    r.mti, r.fields = d["mti"], fields
-    if d.get("pan"):
-        r.flags |= _PAN
-        r.sealed = unhexlify(d["pan"])
-    jv = d["journal_voucher"]
-    r.jv = tuple(jv) if isinstance(jv, list) else jv
-    return r
+def _legacy(path):
+    """A JSON record of the previous firmware (record.py) as a _Rec."""
+    try:
+        d = record.read(path)
+        fields = {}
+        for k, v in d["fields"].items():
+            fields[int(k)] = unhexlify(v["x"]) if isinstance(v, dict) else v
+        jv = d["journal_voucher"]
+        return _new(d["mti"], fields, d["reason"], tuple(jv) if jv else None,
+                    _KINDS[d["kind"]], (_FLAGGED if d.get("flagged") else 0) | (
+                        _PAN if d.get("pan") else 0), d["attempts"],
+                    unhexlify(d["pan"]) if d.get("pan") else None)
+    except record.RecordError:
+        raise
+    except Exception as e:  # KeyError, TypeError, ValueError, a CodecError
+        raise record.RecordError("%s: unreadable: %r" % (path, e))
 
 
 def _read(path):
     """The _Rec at path, or None. RecordError (of journal.record) when it is damaged."""
     try:
         size = os.stat(path)[6]
-    except OSError:
-        return None
-    if size == 0:  # a cut while store() created it: nothing was stored, nothing sent
-        return None
-    if size > _MAX_FILE:
-        raise record.RecordError("%s: record too large" % path)
-    try:
         f = open(path, "rb")
     except OSError:
         return None
     try:
-        data = f.read(size)
+        data = f.read(min(size, 4096))
     finally:
         f.close()
-    if data[:1] == b"{":  # written by the previous firmware
-        try:
-            return _legacy(record.read(path))
-        except (KeyError, TypeError, ValueError, AttributeError) as e:
-            raise record.RecordError("%s: unreadable: %r" % (path, e))
     n = len(data)
-    if n < _HEAD + 4 + 10 or data[:2] != _MAGIC:
+    if not n:  # a cut while store() created it: nothing was stored, nothing sent
+        return None
+    if data[:1] == b"{":  # written by the previous firmware
+        return _legacy(path)
+    if size > 4096 or n < 21 or data[:2] != _MAGIC:
         raise record.RecordError("%s: not a reversal record" % path)
     if crc32(memoryview(data)[: n - 4]) != int.from_bytes(data[n - 4 :], "little"):
         raise record.RecordError("%s: bad checksum" % path)
     try:
-        r = _Rec()
-        r.flags = flags = data[2]
-        r.attempts = data[3]
-        r.reason = str(data[4:6], "ascii")
-        r.kind = data[6:7]
-        pos = _HEAD
+        flags = data[2]
+        r = _Rec(flags, data[3], str(data[4:6], "ascii"), data[6:7])
+        pos = 7
         if flags & _JV:
             r.jv6 = data[pos : pos + 6]
             pos += 6
@@ -238,11 +200,11 @@ def _read(path):
             k = data[pos]
             r.sealed = data[pos + 1 : pos + 1 + k]
             pos += 1 + k
-        if flags & ~(_FLAGGED | _PAN | _JV | _JV61) or pos + 10 > n - 4:
+        if flags & 0xF0 or pos + 10 > n - 4:
             raise ValueError("bad header")
         r.body = data[pos : n - 4]
-    except (ValueError, IndexError) as e:
-        raise record.RecordError("%s: unreadable header: %s" % (path, e))
+    except (ValueError, IndexError, UnicodeError) as e:
+        raise record.RecordError("%s: unreadable header: %r" % (path, e))
     return r
 
 
@@ -251,11 +213,11 @@ class PendingReversal:
         self.path = path
         self.keys = keys
 
-    def _raw(self):
+    def _raw(self, path=None):
         try:
-            return _read(self.path)
+            return _read(path or self.path)
         except record.RecordError as e:
-            raise ReversalDamaged("pending reversal damaged: %s" % e)
+            raise ReversalDamaged("reversal damaged: %s" % e)
 
     def store(self, mti, fields, reason="98", journal_voucher=None, kind="preauth"):
         """Write the reversal of the request (mti, fields) BEFORE sending it. Refuses over
@@ -263,68 +225,55 @@ class PendingReversal:
         code = _KINDS.get(kind)
         if code is None:
             raise ValueError("unknown reversal kind %r" % (kind,))
-        from codec import iso8583
-
         keep = {}
         for k, v in fields.items():
             if k not in _DROP and k != 2:
                 keep[k] = v
-        r = _Rec()
-        r.reason = _reason(reason)
-        r.kind = code
-        r.flags, r.jv6 = _jv_bits(journal_voucher, keep)
-        r.body = iso8583.pack(mti, keep)
-        del keep
         pan = fields.get(2)
-        if pan:
-            r.flags |= _PAN
-            r.sealed = self.keys.seal(pan)
-        buf = _encode(r)
+        buf = _new(mti, keep, reason, journal_voucher, code, _PAN if pan else 0, 0,
+                   self.keys.seal(pan) if pan else None).encode()
+        del keep
         old = self._raw()
         if old is not None and old.flags & _FLAGGED:
             self._move_failed(old)
         elif old is not None:
-            f11 = None
             try:
                 f11 = old.unpack()[1].get(11)
             except ValueError:
-                pass
+                f11 = None
             raise ReversalPending("a reversal for voucher %s is still pending" % f11)
         _put(self.path, buf)
 
-    def _pending(self, r, path):
+    def _pending(self, r, path, unpack=True):
+        # the Pending of r (unpack=False: only the checks, no codec import); the CRC
+        # was checked by _read, the request's packing and F2's seal are checked here
         try:
-            mti, fields = r.unpack()
-            if r.flags & _PAN:
-                fields[2] = self.keys.unseal(r.sealed)
-            kind = "preauth" if r.kind == b"p" else "void" if r.kind == b"v" else None
-            if kind is None:
+            if r.kind not in (b"p", b"v"):
                 raise ValueError("unknown kind %r" % r.kind)
-            if r.body is None:
-                jv = r.jv
-            elif r.flags & _JV:
+            pan = self.keys.unseal(r.sealed) if r.flags & _PAN else None
+            if not unpack:
+                return True
+            mti, fields = r.unpack()
+            if pan:
+                fields[2] = pan
+            jv = None
+            if r.flags & _JV:
                 h = hexlify(r.jv6).decode()
                 jv = (h[:6], h[6:])
             elif r.flags & _JV61:
-                f61 = fields[61]
-                jv = (f61[:6], f61[6:12])
-            else:
-                jv = None
-            return Pending(mti, fields, r.reason, r.attempts, kind, bool(r.flags & _FLAGGED),
-                           jv, path)
-        except (ValueError, KeyError, TypeError, IndexError) as e:  # unpack, unseal
+                jv = (fields[61][:6], fields[61][6:12])
+            return Pending(mti, fields, r.reason, r.attempts,
+                           "preauth" if r.kind == b"p" else "void",
+                           bool(r.flags & _FLAGGED), jv, path)
+        except (ValueError, KeyError, TypeError, IndexError, UnicodeError) as e:
             raise ReversalDamaged("reversal %s unreadable: %s" % (path, e))
 
     def peek(self, path=None):
         """The Pending stored at path (default: the pending slot) as it is, a flagged one
         included, repairing nothing (inspection tools); None if there is none.
         ReversalDamaged if it cannot be read."""
-        path = path or self.path
-        try:
-            r = _read(path)
-        except record.RecordError as e:
-            raise ReversalDamaged("reversal damaged: %s" % e)
-        return None if r is None else self._pending(r, path)
+        r = self._raw(path)
+        return None if r is None else self._pending(r, path or self.path)
 
     def load(self):
         """The pending reversal (Pending) or None. ReversalDamaged if it cannot be read."""
@@ -342,60 +291,37 @@ class PendingReversal:
         r = self._raw()
         if r is None:
             return False
-        if r.flags & _FLAGGED or r.body is None:  # unfinished move, or an old record
+        if r.flags & _FLAGGED:  # an unfinished move: load() finishes it
             return self.load() is not None
-        self._check(r, self.path)
-        return True
+        return self._pending(r, self.path, False)
 
-    def _check(self, r, path):
-        # what _pending() checks, less unpacking the request
-        if r.body is None:
-            self._pending(r, path)
-            return
-        if r.flags & _PAN:
-            try:
-                self.keys.unseal(r.sealed)
-            except ValueError as e:
-                raise ReversalDamaged("reversal %s unreadable: %s" % (path, e))
-        if r.kind not in (b"p", b"v"):
-            raise ReversalDamaged("reversal %s unreadable: unknown kind" % path)
-
-    def _failed_path(self, r):
+    def _move_failed(self, r):
         try:
             fields = r.unpack()[1]
         except ValueError as e:
             raise ReversalDamaged("reversal %s unreadable: %s" % (self.path, e))
-        f60 = fields.get(60) or ""
-        return "%s.f%s%s" % (self.path, f60[2:8], fields.get(11, ""))
-
-    def _move_failed(self, r):
         r.flags |= _FLAGGED
-        _write(self._failed_path(r), r)
+        _put("%s.f%s%s" % (self.path, (fields.get(60) or "")[2:8], fields.get(11, "")),
+             r.encode())
         self.clear()
 
-    def _failed(self, each):
+    def failed(self, unpack=True):
+        """The reversals that failed for good, oldest first (Pending objects, .path set).
+        A damaged one raises ReversalDamaged naming its file."""
         folder, _, base = self.path.rpartition("/")
         names = sorted(n[0] for n in os.ilistdir(folder or "/") if n[0].startswith(base + ".f"))
         out = []
         for n in names:
             p = (folder or "") + "/" + n
-            try:
-                r = _read(p)
-            except record.RecordError as e:
-                raise ReversalDamaged("failed reversal damaged: %s" % e)
+            r = self._raw(p)
             if r is not None:  # None: empty, a cut while a move created it (load() redoes it)
-                out.append(each(r, p))
+                out.append(self._pending(r, p, unpack))
         return out
-
-    def failed(self):
-        """The reversals that failed for good, oldest first (Pending objects, .path set).
-        A damaged one raises ReversalDamaged naming its file."""
-        return self._failed(self._pending)
 
     def any_failed(self):
         """bool(failed()) without unpacking the requests (no codec import: the main menu
         asks this). ReversalDamaged as failed()."""
-        return bool(self._failed(self._check))
+        return bool(self.failed(False))
 
     def clear_failed(self, pending):
         """A supervisor has settled a failed reversal with the acquirer."""
@@ -410,25 +336,23 @@ class PendingReversal:
     def set_reason(self, code, auth_code=None):
         """Reason F39 for the 0400 (98, A0, 06); auth_code: an F38 that came back."""
         r = self._change()
-        r.reason = _reason(code)
+        if len(code.encode()) != 2:
+            raise ValueError("reason must be 2 ASCII characters, got %r" % (code,))
+        r.reason = code
         if auth_code:
             mti, fields = r.unpack()
             if 38 not in fields:
                 fields[38] = auth_code
-                if r.body is None:
-                    r.fields = fields
-                else:
-                    from codec import iso8583
+                from codec import iso8583
 
-                    r.body = iso8583.pack(mti, fields)
-        _write(self.path, r)
+                r.body = iso8583.pack(mti, fields)
+        _put(self.path, r.encode())
 
     def count_attempt(self):
         """Call (and let it reach flash) before each send of the 0400. Returns attempts."""
         r = self._change()
-        if r.attempts < 255:
-            r.attempts += 1
-        _write(self.path, r)
+        r.attempts = min(r.attempts + 1, 255)
+        _put(self.path, r.encode())
         return r.attempts
 
     def flag(self):
@@ -436,7 +360,7 @@ class PendingReversal:
         longer blocks and a new reversal cannot overwrite it."""
         r = self._change()
         r.flags |= _FLAGGED
-        _write(self.path, r)  # a cut from here on is finished by load()
+        _put(self.path, r.encode())  # a cut from here on is finished by load()
         self._move_failed(r)
 
     def clear(self):

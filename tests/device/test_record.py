@@ -46,6 +46,9 @@ def test_damage_detected():
     assert "truncated" in _damage(good[:5])
     assert "checksum" in _damage(good[:-3] + "\n")
     assert "large" in _damage("x" * 5000)
+    with open(P, "wb") as f:
+        f.write(b'{"v": "\xff\xfe"}\n12345678\n')  # not UTF-8
+    assert "unreadable" in str(mptest.raises(record.RecordError, record.read, P))
 
 
 def test_voucher_persisted_before_use_and_wraps():
