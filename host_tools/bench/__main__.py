@@ -258,20 +258,28 @@ def render(res: dict, out: dict, date: str, commit: str, dirty: bool, elapsed: f
         f"{ip[str(n)]['boot']['us']:,}" for n in scaling.BOOT_SIZES)
         + f" | {sc['boot_us_ratio']:.2f} | |")
     add("")
-    add("Boot reads no record (docs/journal.md, \"Boot and lookups\"): a few `stat`s. What "
-        "it does read is littlefs fetching directory metadata logs, whose length depends "
-        "on how many commits the directory has seen since its last compaction, not on the "
-        "number of records; 0 records is an empty, just-created batch directory, so the "
-        "1,500 / 0 ratio of block reads compares against an unusually cheap start (compare "
-        "the 150 column). The end-to-end time is dominated by starting the interpreter and "
-        "importing the firmware.\n")
+    add("Boot reads no record (docs/journal.md, \"Boot and lookups\"): a few `stat`s and "
+        "one listing of the journal's tail directory (the at most 31 records of the chunk "
+        "being filled, each a small file inline in that directory's metadata). What it "
+        "reads is littlefs fetching directory metadata logs, whose length depends on how "
+        "many commits the directory has seen since its last compaction, and the listing, "
+        "which grows with the tail (0 to 31 records), not with the batch; 0 records is an "
+        "empty, just-created batch directory, so the 1,500 / 0 ratio of block reads "
+        "compares against an unusually cheap start (compare the 150 column). The "
+        "end-to-end time is dominated by starting the interpreter and importing the "
+        "firmware.\n")
 
     add("## Lookup scaling\n")
     add("Finding a void's original (in-process, after a power cycle): `find_voucher` "
-        "(binary search of the index, one record read) and `find_auth` with host date and "
-        "amount as app/void.py asks, first match (the index read backwards 32 entries at a "
-        "time: for the oldest record it reads the whole index). Block reads of one call; "
-        "best of 5 calls in microseconds.\n")
+        "(binary search: index entries for sealed chunks, the records themselves in the "
+        "chunk being filled; one record read confirms) and `find_auth` with host date and "
+        "amount as app/void.py asks, first match (the records of the chunk being filled one "
+        "by one, then the index read backwards 32 entries at a time: for the oldest record "
+        "the whole index). Block reads of one call; best of 5 calls in microseconds. 15 "
+        "records are all in the chunk being filled (tail files), 1,500 are 46 sealed chunks "
+        "and 28 tail files. A tail file costs more block reads than an index entry (littlefs "
+        "walks its directory's metadata log to find it): this is what the auth-code ratio "
+        "measures, the price of writing records without erasing a block.\n")
     add("| lookup | 15 records: reads / us | 1,500 records: reads / us | ratio reads | "
         "ratio time | aim <= 1.5 |")
     add("|---|---|---|---|---|---|")
