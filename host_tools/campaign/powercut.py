@@ -209,7 +209,10 @@ def _run_rollover(c: Ctx) -> None:
 
 def _setup_compaction(c: Ctx) -> None:
     _setup_one_preauth(c)
-    for amount in (201, 202, 203):  # the root directory's metadata log fills up
+    # the root directory's metadata log fills up (each transaction commits its small
+    # records there: voucher counter, pending reversal, last receipt), so that the run
+    # below crosses a compaction of the root pair; tests/reliability checks that it does
+    for amount in (201, 202, 203, 204, 205, 206):
         flows.approved_preauth(c.term, amount)
 
 
