@@ -176,6 +176,22 @@ def _setup_batch_full(c: Ctx) -> None:
     c.term.start()
 
 
+def _setup_seal(c: Ctx) -> None:
+    _setup_signed_in(c)
+    c.term.stop()
+    out = subprocess.run([micropython(), str(FILL), "31"], capture_output=True, text=True,
+                         env={**mp_env(), "POS_SIM_DIR": str(c.term.dir)}, cwd=ROOT,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["count"] == 31, out.stdout
+    c.term.start()
+
+
+def _run_seal(c: Ctx) -> None:
+    flows.approved_preauth(c.term, 3100)  # slot 31: its tail file, then chunk 0 is sealed
+    flows.approved_preauth(c.term, 3200)  # slot 32: the first tail file of chunk 1
+
+
 def _run_batch_full(c: Ctx) -> None:
     t = c.term
     flows.preauth(t, 12345)  # the 1,500th: approved, recorded, the batch is full
@@ -234,6 +250,9 @@ FLOWS: dict[str, Flow] = {f.name: f for f in (
          _setup_reversal_void, _run_reversal_void),
     Flow("batch_full", "the 1,500th pre-auth fills the batch; the next is refused",
          _setup_batch_full, _run_batch_full, recover="keyed_void"),
+    Flow("seal", "the 32nd pre-auth of a chunk: its record, then the 4 KB chunk, the "
+         "index entries, the tail files removed; then the next chunk's first record",
+         _setup_seal, _run_seal),
     Flow("rollover", "sign-in moves to a new batch (open_batch), void across batches",
          _setup_rollover, _run_rollover),
     Flow("compaction", "two pre-auths and a void on a busy root directory: littlefs "
