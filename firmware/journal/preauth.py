@@ -398,6 +398,10 @@ class Journal:
         if slot and not slot % PER_CHUNK and self._sealed[b] < slot:
             self._seal(b, slot - PER_CHUNK)  # a seal that a power cut interrupted
         _pack(rec, self._buf)
+        try:  # a note can only be stale here (its record lost to damage): it would
+            os.remove(self._note(b, slot))  # shadow the new record
+        except OSError:
+            pass
         _write(self._tail(b, slot), self._buf)  # the record exists from here on
         if slot % PER_CHUNK == PER_CHUNK - 1:
             self._seal(b, slot - PER_CHUNK + 1)

@@ -751,9 +751,12 @@ def fuzz_config(rng: random.Random, n: int, folder: Path) -> dict:
 
 
 def _journal_case(rng: random.Random) -> tuple[dict, set[int], bool]:
-    """(case, slots that may be damaged, extra records allowed)."""
+    """(case, slots that may be damaged, extra records allowed). The journal's files
+    (docs/journal.md): sealed chunks c<k> (32 records), the index, the tail files t/<slot>
+    of the chunk being filled, and notes n<k>/<i> (a record's version after a void)."""
     n = rng.choice([1, 5, 31, 32, 33, 40, 64, 65, 80, 100, rng.randint(1, 100)])
-    chunks = (n + 31) // 32
+    sealed = n // 32  # chunks written whole; the slots after them are tail files
+    voids = sorted(rng.sample(range(n), min(n, rng.choice([0, 0, 1, 3]))))
     ops = []
     touched: set[int] = set()
     extra = False
@@ -764,10 +767,39 @@ def _journal_case(rng: random.Random) -> tuple[dict, set[int], bool]:
         return set(range(first, min(last, c * 32 + 31) + 1))
 
     for _ in range(rng.choice([1, 1, 1, 2, 3])):
-        c = rng.randrange(chunks)
-        size = min(32, n - c * 32) * 128
+        op = rng.randrange(16)
+        if op >= 12:  # a tail file or a note (one record each)
+            if op >= 14 and voids:
+                slot = rng.choice(voids)
+                name = f"n{slot // 32:02d}/{slot % 32:02d}"
+                kinds = ("flip", "rand", "trunc", "forge")  # damaged, never "lost"
+            elif n > sealed * 32:
+                slot = rng.randrange(sealed * 32, n)
+                name = f"t/{slot:04d}"
+                kinds = ("flip", "rand", "trunc", "delete", "forge", "append")
+            else:
+                continue
+            kind = rng.choice(kinds)
+            touched.add(slot)
+            if kind == "flip":
+                ops.append(["flip", name, rng.randrange(128), 1 << rng.randrange(8)])
+            elif kind == "rand":
+                ops.append(["rand", name, rng.randrange(128), rng.randbytes(
+                    rng.randint(1, 100)).hex()])
+            elif kind == "trunc":
+                ops.append(["trunc", name, rng.randrange(1, 128)])
+            elif kind == "forge":
+                ops.append(["forge", name, slot, rng.randbytes(124).hex(), 0])
+            elif kind == "append":
+                ops.append(["append", name, rng.randbytes(rng.randint(1, 50)).hex()])
+            else:
+                ops.append(["delete", name])
+            continue
+        if not sealed and op <= 6:
+            continue  # no chunk file yet
+        c = rng.randrange(max(sealed, 1))
+        size = 32 * 128
         name = f"c{c:02d}"
-        op = rng.randrange(12)
         if op in (0, 1):  # bad CRC: a bit flip in a record
             at = rng.randrange(size)
             ops.append(["flip", name, at, 1 << rng.randrange(8)])
@@ -790,21 +822,22 @@ def _journal_case(rng: random.Random) -> tuple[dict, set[int], bool]:
             extra = True
             touched |= set(range(c * 32, min(n, c * 32 + 32)))
         elif op == 6:  # forged record, valid CRC
-            slot = c * 32 + rng.randrange(size // 128)
+            slot = c * 32 + rng.randrange(32)
             ops.append(["forge", name, slot, rng.randbytes(124).hex()])
             touched.add(slot)
         elif op == 7:  # index: bit flip
-            ops.append(["flip", "ix", rng.randrange(n * 16), 1 << rng.randrange(8)])
+            ops.append(["flip", "ix", rng.randrange(max(sealed * 512, 1)),
+                        1 << rng.randrange(8)])
         elif op == 8:  # index: random bytes
-            ops.append(["rand", "ix", rng.randrange(n * 16), rng.randbytes(
+            ops.append(["rand", "ix", rng.randrange(max(sealed * 512, 1)), rng.randbytes(
                 rng.randint(1, 200)).hex()])
         elif op == 9:  # index truncated
-            ops.append(["trunc", "ix", rng.randrange(n * 16)])
+            ops.append(["trunc", "ix", rng.randrange(max(sealed * 512, 1))])
         elif op == 10:  # index gone
             ops.append(["delete", "ix"])
         else:  # index: garbage appended
             ops.append(["append", "ix", rng.randbytes(rng.randint(1, 100)).hex()])
-    case = {"n": n, "n2": rng.choice([0, 0, 3]), "ops": ops}
+    case = {"n": n, "n2": rng.choice([0, 0, 3]), "voids": voids, "ops": ops}
     return case, touched, extra
 
 

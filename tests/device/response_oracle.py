@@ -251,7 +251,7 @@ def _damage(folder, op):
         import struct
 
         slot = op[2]
-        at = (slot % 32) * 128
+        at = op[4] if len(op) > 4 else (slot % 32) * 128  # 0: a one-record file
         if at + 128 <= len(data):
             body = bytearray(unhexlify(op[3])[:124])
             body[0:2] = b"J1"
@@ -292,6 +292,9 @@ def run_journal(folder):
                 r = _record(Record, keys, i, "000001")
                 j.add(r)
                 expect[i] = r
+            for i in case.get("voids", ()):  # a note each (the record's new version)
+                expect[i] = j.mark_voided(i, "%06d" % (800 + i), "20250302", "101010",
+                                          "%012d" % (700 + i), "V%05d" % i)
             for op in case["ops"]:
                 _damage(d + "/000001", op)
             logs = []
