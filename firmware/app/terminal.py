@@ -148,6 +148,11 @@ class App:
     async def run(self):
         try:
             await self.boot()
+        except Exception as e:  # e.g. out of memory: the menu still comes up, and the
+            self.unload()  # sign-in is still due (the state says so) for the next flow
+            self.hw.log("boot sign-in error:", repr(e))
+            sys.print_exception(e, sys.stderr)
+            await entry.message(self.scr, t("m_signin"), [repr(e)[:40]], 10000)
         finally:
             self.unload()
         while True:
