@@ -20,6 +20,7 @@ import os
 import struct
 from binascii import crc32
 
+from journal import record
 from journal.pan import mask
 
 # REVERSED: the pre-auth was approved and journalled, then reversed (a cut between add()
@@ -182,14 +183,6 @@ def _remove_tree(d):
         else:
             os.remove(p)
     os.rmdir(d)
-
-
-def _write(path, buf):
-    f = open(path, "wb")
-    try:
-        f.write(buf)
-    finally:
-        f.close()  # littlefs commits the file here, whole, or not at all
 
 
 class Journal:
@@ -402,7 +395,7 @@ class Journal:
             os.remove(self._note(b, slot))  # shadow the new record
         except OSError:
             pass
-        _write(self._tail(b, slot), self._buf)  # the record exists from here on
+        record.put(self._tail(b, slot), self._buf)  # the record exists from here on
         if slot % PER_CHUNK == PER_CHUNK - 1:
             self._seal(b, slot - PER_CHUNK + 1)
         if b in self._sealed:

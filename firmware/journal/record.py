@@ -36,6 +36,16 @@ def write(path, obj):
         os.rename(tmp, path)
 
 
+def put(path, buf):
+    """Bytes written in place: littlefs commits the file whole at close(), so a power
+    cut leaves the old contents or the new ones (callers keep files <= INLINE bytes)."""
+    f = open(path, "wb")
+    try:
+        f.write(buf)
+    finally:
+        f.close()
+
+
 def read(path, default=None):
     """The record at path, or default when there is none. Raises RecordError if damaged."""
     try:

@@ -142,15 +142,6 @@ def _new(mti, fields, reason, jv, kind, flags=0, attempts=0, sealed=None):
     return _Rec(flags | bits, attempts, reason, kind, jv6, sealed, iso8583.pack(mti, fields))
 
 
-def _put(path, buf):
-    # In place: littlefs keeps the old contents until close() commits the new ones.
-    f = open(path, "wb")
-    try:
-        f.write(buf)
-    finally:
-        f.close()  # the commit: old or new contents after a cut
-
-
 def _legacy(path):
     """A JSON record of the previous firmware (record.py) as a _Rec."""
     try:
@@ -242,7 +233,7 @@ class PendingReversal:
             except ValueError:
                 f11 = None
             raise ReversalPending("a reversal for voucher %s is still pending" % f11)
-        _put(self.path, buf)
+        record.put(self.path, buf)
 
     def _pending(self, r, path, unpack=True):
         # the Pending of r (unpack=False: only the checks, no codec import); the CRC
@@ -301,7 +292,7 @@ class PendingReversal:
         except ValueError as e:
             raise ReversalDamaged("reversal %s unreadable: %s" % (self.path, e))
         r.flags |= _FLAGGED
-        _put("%s.f%s%s" % (self.path, (fields.get(60) or "")[2:8], fields.get(11, "")),
+        record.put("%s.f%s%s" % (self.path, (fields.get(60) or "")[2:8], fields.get(11, "")),
              r.encode())
         self.clear()
 
@@ -346,13 +337,13 @@ class PendingReversal:
                 from codec import iso8583
 
                 r.body = iso8583.pack(mti, fields)
-        _put(self.path, r.encode())
+        record.put(self.path, r.encode())
 
     def count_attempt(self):
         """Call (and let it reach flash) before each send of the 0400. Returns attempts."""
         r = self._change()
         r.attempts = min(r.attempts + 1, 255)
-        _put(self.path, r.encode())
+        record.put(self.path, r.encode())
         return r.attempts
 
     def flag(self):
@@ -360,7 +351,7 @@ class PendingReversal:
         longer blocks and a new reversal cannot overwrite it."""
         r = self._change()
         r.flags |= _FLAGGED
-        _put(self.path, r.encode())  # a cut from here on is finished by load()
+        record.put(self.path, r.encode())  # a cut from here on is finished by load()
         self._move_failed(r)
 
     def clear(self):
