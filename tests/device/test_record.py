@@ -63,4 +63,19 @@ def test_voucher_persisted_before_use_and_wraps():
     assert TerminalState(P).next_voucher == 2
 
 
+
+def test_state_of_the_previous_firmware_keeps_its_voucher_counter():
+    # before state.voucher existed, the counter was in the state record itself
+    _clean()
+    record.write(P, {"batch_no": "000003", "next_voucher": 42, "wrapped_keys": None,
+                     "need_signin": False, "signed_in_at": None, "language": None})
+    st = TerminalState(P)
+    assert st.next_voucher == 42 and st.batch_no == "000003" and not st.need_signin
+    assert st.take_voucher() == "000042"
+    assert record.read(P + ".voucher") == {"next": 43}
+    assert TerminalState(P).next_voucher == 43
+    record.write(P + ".voucher", {"next": 0})  # out of range: damage, not a number to use
+    mptest.raises(record.RecordError, TerminalState, P)
+
+
 mptest.run(globals())
