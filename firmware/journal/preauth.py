@@ -201,7 +201,10 @@ class Journal:
         self._ix = bytearray(IX_SIZE * _WINDOW)
         self._counts = {}  # batch -> record count, filled on first use (stats, no scan)
         self._sealed = {}  # batch -> records in chunk files (= index entries)
-        self.open_batch(batch)
+        # No flash access here: boot reads nothing of the journal. The batch's directories
+        # are made by its first add, its records counted (and the index repaired) by the
+        # first call that needs the count.
+        self.batch = batch
 
     # --- batches -------------------------------------------------------------------
 
@@ -209,17 +212,23 @@ class Journal:
         """Make batch current (after a sign-in or settlement moved the batch number)."""
         self.batch = batch
         if not self.readonly:
-            for d in (self.dir, self._bdir(batch), self._bdir(batch) + "/t"):
-                try:
-                    os.mkdir(d)
-                except OSError as e:
-                    if e.errno != errno.EEXIST:
-                        raise
-        self._count(batch)
+            self._mkdirs(batch)
+
+    def _mkdirs(self, batch):
+        for d in (self.dir, self._bdir(batch), self._bdir(batch) + "/t"):
+            try:
+                os.mkdir(d)
+            except OSError as e:
+                if e.errno != errno.EEXIST:
+                    raise
 
     def batches(self):
         """Batch numbers on flash, the current first, then the others newest first."""
-        other = [t[0] for t in os.ilistdir(self.dir) if len(t[0]) == 6 and t[0] != self.batch]
+        try:
+            names = os.ilistdir(self.dir)
+        except OSError:  # nothing added yet
+            return [self.batch]
+        other = [t[0] for t in names if len(t[0]) == 6 and t[0] != self.batch]
         other.sort(reverse=True)
         return [self.batch] + other
 
@@ -395,7 +404,13 @@ class Journal:
             os.remove(self._note(b, slot))  # shadow the new record
         except OSError:
             pass
-        record.put(self._tail(b, slot), self._buf)  # the record exists from here on
+        try:
+            record.put(self._tail(b, slot), self._buf)  # the record exists from here on
+        except OSError as e:
+            if e.errno != errno.ENOENT:
+                raise
+            self._mkdirs(b)  # the batch's first record
+            record.put(self._tail(b, slot), self._buf)
         if slot % PER_CHUNK == PER_CHUNK - 1:
             self._seal(b, slot - PER_CHUNK + 1)
         if b in self._sealed:

@@ -258,16 +258,14 @@ def render(res: dict, out: dict, date: str, commit: str, dirty: bool, elapsed: f
         f"{ip[str(n)]['boot']['us']:,}" for n in scaling.BOOT_SIZES)
         + f" | {sc['boot_us_ratio']:.2f} | |")
     add("")
-    add("Boot reads no record (docs/journal.md, \"Boot and lookups\"): a few `stat`s and "
-        "one listing of the journal's tail directory (the at most 31 records of the chunk "
-        "being filled, each a small file inline in that directory's metadata). What it "
-        "reads is littlefs fetching directory metadata logs, whose length depends on how "
-        "many commits the directory has seen since its last compaction, and the listing, "
-        "which grows with the tail (0 to 31 records), not with the batch; 0 records is an "
-        "empty, just-created batch directory, so the 1,500 / 0 ratio of block reads "
-        "compares against an unusually cheap start (compare the 150 column). The "
-        "end-to-end time is dominated by starting the interpreter and importing the "
-        "firmware.\n")
+    add("Boot reads nothing of the journal (docs/journal.md, \"Boot and lookups\"): the "
+        "batch's records are counted by the first call that needs the count (the first "
+        "pre-auth, a lookup, the query), a few `stat`s and one listing of the journal's "
+        "tail directory. What boot reads is the state and voucher records, the pending "
+        "and failed reversals for the menu title, and littlefs fetching directory "
+        "metadata logs on the way, whose length depends on how many commits a directory "
+        "has seen since its last compaction, not on the number of records. The end-to-end "
+        "time is dominated by starting the interpreter and importing the firmware.\n")
 
     add("## Lookup scaling\n")
     add("Finding a void's original (in-process, after a power cycle): `find_voucher` "
