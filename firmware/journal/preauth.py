@@ -40,7 +40,6 @@ _BODY = 124
 IX_SIZE = 16
 _IX_FMT = "<II6sH"  # voucher, amount, auth code, low 16 bits of CRC-32 of the 14 before
 _WINDOW = 32  # index entries read at a time when scanning (= PER_CHUNK: a seal's entries)
-CHUNK_BYTES = REC_SIZE * PER_CHUNK
 
 
 class JournalError(Exception):
@@ -175,6 +174,17 @@ def _readinto(path, off, buf):
         f.close()
 
 
+def _put(path, buf, mkdirs):
+    # record.put, making the missing directories (mkdirs()) the first time
+    try:
+        record.put(path, buf)
+    except OSError as e:
+        if e.errno != errno.ENOENT:
+            raise
+        mkdirs()
+        record.put(path, buf)
+
+
 def _remove_tree(d):
     for t in list(os.ilistdir(d)):
         p = d + "/" + t[0]
@@ -262,7 +272,7 @@ class Journal:
     def _ixpath(self, batch):
         return "%s/%s/ix" % (self.dir, batch)
 
-    # --- counting and index repair (boot: a few stats and one small listing) ---------
+    # --- counting and index repair (first use: a few stats and one small listing) ----
 
     def _count(self, batch):
         n = self._counts.get(batch)
@@ -344,12 +354,17 @@ class Journal:
         for s in range(start, stop):
             got = _readinto(self._chunk(batch, s), (s % PER_CHUNK) * REC_SIZE, self._buf)
             self._entry_of(s - start, batch, s, got == REC_SIZE)
+        self._ix_append(batch, 0, stop - start)
+        return stop
+
+    def _ix_append(self, batch, i, j):
+        # entries i..j-1 of self._ix onto the index, in one write (an append copies the
+        # index's last block)
         f = open(self._ixpath(batch), "ab")
         try:
-            f.write(memoryview(self._ix)[: (stop - start) * IX_SIZE])
+            f.write(memoryview(self._ix)[i * IX_SIZE : j * IX_SIZE])
         finally:
             f.close()
-        return stop
 
     # --- records -------------------------------------------------------------------
 
@@ -404,13 +419,8 @@ class Journal:
             os.remove(self._note(b, slot))  # shadow the new record
         except OSError:
             pass
-        try:
-            record.put(self._tail(b, slot), self._buf)  # the record exists from here on
-        except OSError as e:
-            if e.errno != errno.ENOENT:
-                raise
-            self._mkdirs(b)  # the batch's first record
-            record.put(self._tail(b, slot), self._buf)
+        _put(self._tail(b, slot), self._buf, lambda: self._mkdirs(b))  # the batch's first
+        # record makes its directories; the record exists from here on
         if slot % PER_CHUNK == PER_CHUNK - 1:
             self._seal(b, slot - PER_CHUNK + 1)
         if b in self._sealed:
@@ -439,11 +449,7 @@ class Journal:
             dst.close()
         os.rename(path + ".new", path)
         if nix >= first:
-            f = open(self._ixpath(b), "ab")
-            try:
-                f.write(memoryview(self._ix)[(nix - first) * IX_SIZE :])
-            finally:
-                f.close()
+            self._ix_append(b, nix - first, PER_CHUNK)
             self._sealed[b] = first + PER_CHUNK
         else:  # the index lags further behind: the next count rebuilds it from the chunks
             del self._sealed[b]
@@ -457,17 +463,7 @@ class Journal:
         atomic at the close (the chunk's copy is never rewritten)."""
         _pack(rec, self._buf)
         path = self._note(rec.batch, rec.slot)
-        try:
-            f = open(path, "wb")
-        except OSError as e:
-            if e.errno != errno.ENOENT:
-                raise
-            os.mkdir(path[: path.rfind("/")])  # the chunk's first note
-            f = open(path, "wb")
-        try:
-            f.write(self._buf)
-        finally:
-            f.close()
+        _put(path, self._buf, lambda: os.mkdir(path[: path.rfind("/")]))  # a chunk's first
 
     def mark_voided(self, slot, void_voucher, void_date, void_time, void_rrn, void_auth="",
                     batch=None):

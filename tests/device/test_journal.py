@@ -362,37 +362,26 @@ def test_power_cut_add():
 
 
 def test_power_cut_mark_voided():
-    def op(j):
-        j.mark_voided(5, "000100", "20250302", "130102", "600000000001", "B12345")
+    # slot 5: a sealed chunk's record (its note, with the chunk's notes directory);
+    # slot 35: a tail file's record (its note)
+    for slot, label in ((5, "slot 5 of 40"), (35, "slot 35 of 40 (a tail file)")):
+        def op(j, slot=slot):
+            j.mark_voided(slot, "000100", "20250302", "130102", "600000000001", "B12345")
 
-    def check(j, cut):
-        assert j.count() == 40
-        for i in range(40):
-            if i != 5:
-                _same(j.get(i), _rec(i))
-        g = j.get(5)
-        if g.state == preauth.OPEN:
-            _same(g, _rec(5))
-            return False
-        assert (g.state, g.void_voucher, g.void_rrn, g.void_auth) == (
-            preauth.VOIDED, "000100", "600000000001", "B12345"), cut
-        return True
+        def check(j, cut, slot=slot):
+            assert j.count() == 40
+            for i in range(40):
+                if i != slot:
+                    _same(j.get(i), _rec(i))
+            g = j.get(slot)
+            if g.state == preauth.OPEN:
+                _same(g, _rec(slot))
+                return False
+            assert (g.state, g.void_voucher, g.void_rrn, g.void_auth) == (
+                preauth.VOIDED, "000100", "600000000001", "B12345"), cut
+            return True
 
-    _sweep("slot 5 of 40", 40, "mark_voided", op, check)
-
-    def op_tail(j):
-        j.mark_voided(35, "000100", "20250302", "130102", "600000000001", "B12345")
-
-    def check_tail(j, cut):
-        assert j.count() == 40
-        g = j.get(35)
-        if g.state == preauth.OPEN:
-            _same(g, _rec(35))
-            return False
-        assert (g.state, g.void_voucher) == (preauth.VOIDED, "000100"), cut
-        return True
-
-    _sweep("slot 35 of 40 (a tail file)", 40, "mark_voided", op_tail, check_tail)
+        _sweep(label, 40, "mark_voided", op, check)
 
 
 def test_capacity_1500():
