@@ -201,7 +201,7 @@ def deploy(port: str, board: str | None = None, force: bool = False, reset: bool
     args: list[str] = []
     dirs = set()
     for d in changed:
-        parts = d.split("/")[1:-1]  # "/lib/ui/font16.bin" -> /lib, /lib/ui
+        parts = d.split("/")[1:-1]  # "/lib/ui/font.mpy" -> /lib, /lib/ui
         dirs.update("/" + "/".join(parts[:i]) for i in range(1, len(parts) + 1))
     dirs = sorted(dirs, key=lambda s: (s.count("/"), s))
     if dirs or stale:

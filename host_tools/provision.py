@@ -10,9 +10,8 @@ are checked with the firmware's own rules (firmware/config.py). On the device:
     /config.json        the configuration (config.py's keys)
     /data/supervisor    the supervisor password as a salted, iterated SHA-256 record, in
                         the format firmware/app/supervisor.py reads (journal/record.py)
-    /ui/font16.bin,     the text assets, which a frozen firmware image reads from flash
-    /ui/gb18030.bin
-    /ui/strings.bin
+
+(The text assets are part of the firmware, ui/assets.py, in an image or in `make deploy`.)
 
 Files are copied with mpremote (to *.new, then renamed over the old ones, so a cut
 connection leaves the previous configuration in place); any mpremote port works, the
@@ -35,7 +34,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 FIRMWARE = ROOT / "firmware"
 DEFAULT_FILE = ROOT / "provision.local.json"
-ASSETS = ("font16.bin", "gb18030.bin", "strings.bin")
 
 # As firmware/app/supervisor.py (ROUNDS, _hash) and app/admin.py (4..12 digits, the
 # rule for a password changed on the terminal). tests/host/test_provision.py checks both
@@ -168,7 +166,7 @@ def prepare(values: dict, with_password=True, salt=None):
     return cfg, rec, warnings
 
 
-def write_tree(out: Path, cfg: dict, rec: bytes | None, assets=True) -> list[str]:
+def write_tree(out: Path, cfg: dict, rec: bytes | None) -> list[str]:
     """The files as they go on the device, under out/; returns their device paths."""
     placed = []
     (out / "data").mkdir(parents=True, exist_ok=True)
@@ -181,11 +179,6 @@ def write_tree(out: Path, cfg: dict, rec: bytes | None, assets=True) -> list[str
         path.write_bytes(rec)
         os.chmod(path, 0o600)
         placed.append("/data/supervisor")
-    if assets:
-        (out / "ui").mkdir(exist_ok=True)
-        for name in ASSETS:
-            (out / "ui" / name).write_bytes((FIRMWARE / "ui" / name).read_bytes())
-            placed.append("/ui/" + name)
     return placed
 
 
@@ -195,11 +188,10 @@ try:
     board.service_hold()
 except Exception:
     pass
-for d in ('/data', '/ui'):
-    try:
-        os.mkdir(d)
-    except OSError:
-        pass
+try:
+    os.mkdir('/data')
+except OSError:
+    pass
 """
 
 
@@ -244,7 +236,6 @@ def main(argv=None) -> int:
     ap.add_argument("--port", help="serial port of the board (mpremote connect PORT)")
     ap.add_argument("--file", help="provisioning JSON (default provision.local.json)")
     ap.add_argument("--dry-run", metavar="DIR", help="write the files under DIR, not to a device")
-    ap.add_argument("--no-assets", action="store_true", help="do not copy /ui/*.bin")
     ap.add_argument("--no-password", action="store_true",
                     help="leave the supervisor password on the device as it is")
     ap.add_argument("--no-reset", action="store_true", help="do not restart the board after")
@@ -272,12 +263,12 @@ def main(argv=None) -> int:
         print(f"warning: {w}", file=sys.stderr)
     if args.dry_run:
         out = Path(args.dry_run)
-        placed = write_tree(out, cfg, rec, assets=not args.no_assets)
+        placed = write_tree(out, cfg, rec)
         print(summary(cfg, rec, placed, f"{out} (dry run)"))
         return 0
     with tempfile.TemporaryDirectory(prefix="pos-provision-") as tmp:
         tree = Path(tmp)
-        placed = write_tree(tree, cfg, rec, assets=not args.no_assets)
+        placed = write_tree(tree, cfg, rec)
         print(summary(cfg, rec, placed, args.port))
         proc = subprocess.run(mpremote_args(args.port, tree, placed, reset=not args.no_reset))
     if proc.returncode:

@@ -6,9 +6,9 @@
   stacks them into one image with a tear mark between receipts.
 - `render_screen(bitmap)`: the 128x64 SSD1306 frame (1024 bytes, MONO_VLSB) scaled x4.
 
-Text is GB18030 drawn with the glyphs of firmware/ui/font16.bin (read here, so no system
-font is needed), scaled x1.5 as a 58 mm printer draws it: ASCII 8x16 -> 12x24 (32 to a
-line), Chinese 16x16 -> 24x24 (16 to a line).
+Text is GB18030 drawn with the glyphs of the firmware's FONT16 table (firmware/ui/assets.py,
+read here, so no system font is needed), scaled x1.5 as a 58 mm printer draws it: ASCII
+8x16 -> 12x24 (32 to a line), Chinese 16x16 -> 24x24 (16 to a line).
 
     python -m host_tools.render_png receipt .sim/terminal/printer.bin -o out.png [--split]
     python -m host_tools.render_png screen --hex <2048 hex digits> -o screen.png
@@ -27,13 +27,13 @@ from pathlib import Path
 
 from PIL import Image, ImageChops, ImageDraw
 
+from host_tools.gen_text_assets import read_assets
 from host_tools.simctl import command_len
 
 ROOT = Path(__file__).resolve().parent.parent
-FONT_PATH = ROOT / "firmware" / "ui" / "font16.bin"
 
 PAPER_DOTS = 384  # printable width of a 58 mm head at 8 dots/mm
-SCALE_NUM, SCALE_DEN = 3, 2  # font16 glyphs x1.5: 12x24 ASCII, 24x24 CJK
+SCALE_NUM, SCALE_DEN = 3, 2  # FONT16 glyphs x1.5: 12x24 ASCII, 24x24 CJK
 CHAR_H = 16 * SCALE_NUM // SCALE_DEN  # 24
 LINE_GAP = 6  # dots between lines: 30-dot pitch, close to ESC 2's default
 MARGIN = 12  # white paper above and below a receipt's print
@@ -53,14 +53,16 @@ ESC, GS, FS, DLE, LF, CR = 0x1B, 0x1D, 0x1C, 0x10, 0x0A, 0x0D
 
 
 class Font16:
-    """Glyphs of font16.bin (format in docs/text-assets.md): code point -> (width, bitmap
-    stored as MONO_VLSB w x 16: bytes [0:w] rows 0-7, [w:2w] rows 8-15, bit k = row k)."""
+    """Glyphs of the firmware's FONT16 table (firmware/ui/assets.py, format in
+    docs/text-assets.md): code point -> (width, bitmap stored as MONO_VLSB w x 16: bytes
+    [0:w] rows 0-7, [w:2w] rows 8-15, bit k = row k)."""
 
-    def __init__(self, path: Path = FONT_PATH) -> None:
-        data = path.read_bytes()
+    def __init__(self, data: bytes | None = None) -> None:
+        if data is None:
+            data = read_assets()["font"]
         magic, n, height, _ = struct.unpack_from("<4sHBB", data, 0)
         if magic != b"F16\x01" or height != 16:
-            raise ValueError(f"{path}: not a font16.bin")
+            raise ValueError("not a FONT16 table")
         cps = struct.unpack_from(f"<{n}H", data, 8)
         offs = struct.unpack_from(f"<{n + 1}H", data, 8 + 2 * n)
         base = 8 + 4 * n + 2

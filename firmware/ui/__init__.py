@@ -1,1 +1,2 @@
-# Display side of the terminal: 16-px text (font.py, font16.bin), GB18030 codes (gb.py), screens.
+# Display side of the terminal: 16-px text (font.py), GB18030 codes for the printer
+# (gb.py), the tables of both and of the strings (assets.py), screens.

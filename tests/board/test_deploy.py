@@ -21,7 +21,7 @@ def test_layout_on_board(board, deployed):
     )
     assert "MAIN " in out and "'codec'" in out and "'crypto'" in out, out
     assert "'board.mpy'" in out and "'boardtest.py'" in out, out
-    assert "'font16.bin'" in out and "'gb18030.bin'" in out, out
+    assert "'assets.mpy'" in out and "'font.mpy'" in out, out
     assert "/data /config.json" in out and "'/lib'" in out, out
     if board.virtual:
         assert "BOARD virtual" in out, out
@@ -38,6 +38,6 @@ def test_second_deploy_copies_nothing(board, deployed):
 
 def test_changed_file_is_the_only_one_copied(board, deployed):
     # A file changed on the board by hand (or half written) is found by its hash.
-    board.exec("f = open('/lib/ui/gb18030.bin', 'ab'); f.write(b'x'); f.close()")
+    board.exec("f = open('/lib/ui/gb.mpy', 'ab'); f.write(b'x'); f.close()")
     again = board.deploy(reset=False)
-    assert again["changed"] == ["/lib/ui/gb18030.bin"], again
+    assert again["changed"] == ["/lib/ui/gb.mpy"], again

@@ -151,4 +151,30 @@ def test_heap_per_draw_small():
     assert alloc <= 32, alloc
 
 
+def _fresh_cjk(n):
+    """n distinct CJK characters as one str made from UTF-8 bytes (chr() would intern
+    each character on the way)."""
+    b = bytearray()
+    for i in range(n):
+        cp = 0x5000 + 37 * i
+        b.append(0xE0 | cp >> 12)
+        b.append(0x80 | (cp >> 6) & 0x3F)
+        b.append(0x80 | cp & 0x3F)
+    return bytes(b).decode()
+
+
+def test_text_leaves_nothing_on_the_heap():
+    # Iterating a str interns each character for good: 300 characters would grow the
+    # interned-string pool by kilobytes, mid-transaction, where a small heap fragments.
+    fb, _ = _fb()
+    text = _fresh_cjk(300)
+    gc.collect()
+    before = gc.mem_alloc()
+    assert FONT.width(text) == 300 * 16
+    assert FONT.fit(text, 40) == 2
+    FONT.draw(fb, text, 0, 0)
+    gc.collect()
+    assert gc.mem_alloc() - before < 64, gc.mem_alloc() - before
+
+
 mptest.run(globals())

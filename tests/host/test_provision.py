@@ -50,9 +50,8 @@ def test_dry_run_tree_is_read_by_the_firmware(tmp_path, capsys):
     for s in SECRETS:
         assert s not in printed.out + printed.err
     assert "check value" in printed.out
-    for rel in ("config.json", "data/supervisor", "ui/font16.bin", "ui/gb18030.bin",
-                "ui/strings.bin"):
-        assert (out / rel).is_file(), rel
+    assert sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()) == [
+        "config.json", "data/supervisor"]  # the text assets are in the firmware now
     code = f"""
 import config
 from app.supervisor import Supervisor
@@ -71,8 +70,6 @@ print(s.check("80417"), s.tries_left(), s.check("12345"), s.tries_left())
     lines = proc.stdout.splitlines()
     assert lines[0] == "POS00042 6001 en shop-ap 咖啡小馆"
     assert lines[1] == "True 3 False 2"
-    assert (out / "ui" / "font16.bin").read_bytes() == (
-        ROOT / "firmware" / "ui" / "font16.bin").read_bytes()
 
 
 def test_record_format_matches_journal_record(tmp_path):
@@ -149,10 +146,9 @@ def test_device_session_via_mpremote(tmp_path, monkeypatch, capsys):
     printed = capsys.readouterr()
     (args,) = calls
     assert args[1:6] == ["-m", "mpremote", "connect", "/dev/pts/7", "exec"]
-    assert "service_hold" in args[6] and "os.mkdir(d)" in args[6]
+    assert "service_hold" in args[6] and "os.mkdir('/data')" in args[6]
     targets = [args[i + 2] for i, a in enumerate(args) if a == "cp"]
-    assert targets == [":/config.json.new", ":/data/supervisor.new",
-                       ":/ui/font16.bin.new", ":/ui/gb18030.bin.new", ":/ui/strings.bin.new"]
+    assert targets == [":/config.json.new", ":/data/supervisor.new"]
     assert "os.rename('/config.json.new', '/config.json')" in args[-3]
     assert args[-1] == "reset"
     joined = "\n".join(args) + printed.out + printed.err

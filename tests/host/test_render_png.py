@@ -7,7 +7,7 @@ from pathlib import Path
 from PIL import Image
 
 from host_tools import render_png as R
-from host_tools.gen_text_assets import FONT_PATH, read_font
+from host_tools.gen_text_assets import read_assets, read_font
 from tests.mp import run_mp_code
 
 INIT = b"\x1b@\x1c&"
@@ -29,7 +29,7 @@ def _ink(img: Image.Image) -> int:
 
 def test_font_reader_matches_the_asset_tool():
     mine = R.Font16().glyphs
-    theirs = read_font(FONT_PATH.read_bytes())["glyphs"]
+    theirs = read_font(read_assets()["font"])["glyphs"]
     assert mine == theirs
     g = R.Font16().image(ord("测"))
     assert g.size == (16, 16)

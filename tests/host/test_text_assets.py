@@ -1,5 +1,6 @@
-"""The committed text assets match the firmware sources (no unifont needed for that), the
-GB table agrees with CPython's gb18030 codec, and glyphs match unifont.hex when installed."""
+"""The committed text assets (firmware/ui/assets.py) match the firmware sources (no unifont
+needed for that), the GB table agrees with CPython's gb18030 codec, glyphs match
+unifont.hex when installed, and the firmware reads the tables wherever it runs."""
 
 import shutil
 import subprocess
@@ -13,13 +14,18 @@ UNIFONT_PRESENT = gta.UNIFONT.exists()
 
 
 @pytest.fixture(scope="module")
-def font():
-    return gta.read_font(gta.FONT_PATH.read_bytes())
+def tables():
+    return gta.read_assets()
 
 
 @pytest.fixture(scope="module")
-def gb():
-    return gta.read_gb(gta.GB_PATH.read_bytes())
+def font(tables):
+    return gta.read_font(tables["font"])
+
+
+@pytest.fixture(scope="module")
+def gb(tables):
+    return gta.read_gb(tables["gb"])
 
 
 def test_assets_hold_exactly_what_the_sources_use(font, gb):
@@ -66,11 +72,11 @@ def test_scanner_reads_string_constants_only(tmp_path):
 
 def test_check_reports_a_new_character(tmp_path):
     fw = tmp_path / "firmware"
-    shutil.copytree(gta.FIRMWARE, fw, ignore=shutil.ignore_patterns("*.bin", "__pycache__"))
+    shutil.copytree(gta.FIRMWARE, fw, ignore=shutil.ignore_patterns("__pycache__"))
     (fw / "extra.py").write_text('S = "\u9f98"\n', encoding="utf-8")  # 龘
-    problems = gta.check_committed(fw, gta.FONT_PATH, gta.GB_PATH)
-    assert any("font16.bin lacks" in p and "\u9f98" in p for p in problems), problems
-    assert any("gb18030.bin lacks" in p for p in problems), problems
+    problems = gta.check_committed(fw, gta.ASSETS_PATH)
+    assert any("FONT16 lacks" in p and "\u9f98" in p for p in problems), problems
+    assert any("GB18030 lacks" in p for p in problems), problems
 
 
 def test_check_command_passes():
@@ -102,17 +108,26 @@ def test_build_is_deterministic_and_committed():
     a = gta.generate(warn=lambda *_: None)
     b = gta.generate(warn=lambda *_: None)
     assert a["font"] == b["font"] and a["gb"] == b["gb"]
-    assert a["font"] == gta.FONT_PATH.read_bytes(), "run `make assets`"
-    assert a["gb"] == gta.GB_PATH.read_bytes(), "run `make assets`"
+    assert gta.render_assets(a) == gta.ASSETS_PATH.read_text(), "run `make assets`"
 
 
-# --- strings.bin (host_tools/strings_table.py; read by firmware/app/strings.py) -----------
+def test_assets_module_round_trips(tmp_path):
+    tables = {"font": bytes(range(256)) * 3, "gb": b"", "strings": b'"\\\n\x00'}
+    path = tmp_path / "assets.py"
+    path.write_text(gta.render_assets(tables))
+    assert gta.read_assets(path) == tables
+    path.write_text("FONT16 = b''\nGB18030 = 'text'\nSTRINGS = b''\n")
+    with pytest.raises(gta.AssetError, match="GB18030"):
+        gta.read_assets(path)
 
 
-def test_strings_bin_holds_the_table():
+# --- STRINGS (host_tools/strings_table.py; read by firmware/app/strings.py) ---------------
+
+
+def test_strings_table_holds_the_table(tables):
     table = gta.load_table()
-    assert gta.read_strings(gta.STRINGS_PATH.read_bytes()) == table, "run `make assets`"
-    assert gta.build_strings(table) == gta.STRINGS_PATH.read_bytes(), "run `make assets`"
+    assert gta.read_strings(tables["strings"]) == table, "run `make assets`"
+    assert gta.build_strings(table) == tables["strings"], "run `make assets`"
 
 
 def test_every_key_the_firmware_asks_for_is_in_the_table():
