@@ -21,7 +21,7 @@ def sources(board: str) -> list[tuple[Path, Path]]:
     """(source, path on the device) for the firmware and the board's own modules."""
     out = []
     for base in (ROOT / "firmware", ROOT / "board" / board):
-        for src in sorted([*base.rglob("*.py"), *base.rglob("*.bin")]):
+        for src in sorted(base.rglob("*.py")):
             rel = src.relative_to(base)
             if rel.name in ("manifest.py",):
                 continue
@@ -29,20 +29,22 @@ def sources(board: str) -> list[tuple[Path, Path]]:
     return out
 
 
-def build(board: str = "esp32", out_dir: Path | None = None, arch: str = "xtensawin") -> dict:
+def build(board: str = "esp32", out_dir: Path | None = None, arch: str = "xtensawin",
+          cross: str | None = None) -> dict:
+    """Compile into out_dir (default build/mpy/<board>) with mpy-cross (default
+    mpy_cross()); returns {"errors": [...], "bytes": total .mpy size, "out": out_dir}."""
     out_dir = out_dir or ROOT / "build" / "mpy" / board
     errors, total = [], 0
     for src, rel in sources(board):
-        # main.py stays source (MicroPython runs /main.py, not main.mpy); data files such
-        # as the font are copied as they are.
-        as_is = rel.name == "main.py" or src.suffix == ".bin"
+        # main.py stays source (MicroPython runs /main.py, not main.mpy).
+        as_is = rel.name == "main.py"
         dst = out_dir / (rel if as_is else rel.with_suffix(".mpy"))
         dst.parent.mkdir(parents=True, exist_ok=True)
         if as_is:
             dst.write_bytes(src.read_bytes())
             continue
         proc = subprocess.run(
-            [mpy_cross(), f"-march={arch}", "-o", str(dst), "-s", str(rel), str(src)],
+            [cross or mpy_cross(), f"-march={arch}", "-o", str(dst), "-s", str(rel), str(src)],
             capture_output=True, text=True,
         )
         if proc.returncode:

@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BOARD_DIR = ROOT / "board" / "esp32" / "boards" / "POS_PROTO"
 MANIFEST = BOARD_DIR / "manifest.py"
-FIRMWARE_MANIFEST = ROOT / "board" / "esp32" / "manifest.py"
+FIRMWARE_MANIFEST = ROOT / "board" / "esp32" / "manifest.py"  # firmware + the board's modules
 BUILD = ROOT / "build" / "firmware" / "POS_PROTO"
 
 

@@ -35,8 +35,63 @@ KEY_NAMES = ("ENTER", "CANCEL", "CLEAR", "UP", "DOWN", "FUNC")
 DEFAULT_CARD = ("6222021234567890128", "2812")  # the host simulator's approving test card
 
 
-def micropython() -> str:
+FROZEN_MICROPYTHON = ROOT / "build" / "frozen" / "micropython"  # `make frozen`
+FROZEN_HEAPSIZE = "64k"  # the ESP32 budget (docs/performance.md, "Heap")
+
+
+def frozen_interpreter() -> str:
+    """POS_FROZEN: the path of a device-like interpreter (`make frozen`) whose frozen
+    firmware runs instead of the sources in firmware/ and board/unix/; '' when unset."""
+    return os.environ.get("POS_FROZEN", "")
+
+
+def plain_interpreter() -> str:
+    """The unix port that runs the firmware from sources (MICROPYTHON, else the venv's)."""
     return os.environ.get("MICROPYTHON") or str(ROOT / ".venv" / "bin" / "micropython")
+
+
+def micropython() -> str:
+    return frozen_interpreter() or plain_interpreter()
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """Which MicroPython runs the firmware, and from where it takes the firmware: the
+    sources (firmware/, board/unix/), precompiled .mpy modules in code_dir (as a device
+    with stock MicroPython runs them), or frozen into the interpreter (`make frozen`, as
+    the production image runs them)."""
+
+    exe: str
+    firmware_frozen: bool = False
+    code_dir: Path | None = None
+    heapsize: str | None = None  # the default -X heapsize of this runtime
+
+    @classmethod
+    def from_env(cls) -> Runtime:
+        """POS_FROZEN's device-like interpreter at FROZEN_HEAPSIZE, else the sources."""
+        exe = frozen_interpreter()
+        if exe:
+            return cls(exe, firmware_frozen=True, heapsize=FROZEN_HEAPSIZE)
+        return cls(plain_interpreter())
+
+    @classmethod
+    def frozen(cls, exe: str | Path = FROZEN_MICROPYTHON) -> Runtime:
+        return cls(str(exe), firmware_frozen=True, heapsize=FROZEN_HEAPSIZE)
+
+    @classmethod
+    def mpy(cls, code_dir: str | Path, exe: str | Path | None = None) -> Runtime:
+        return cls(str(exe or plain_interpreter()), code_dir=Path(code_dir))
+
+    def module_path(self, extra: tuple[str | Path, ...] = ()) -> str:
+        """MICROPYPATH: extra folders, then the firmware's. ".frozen" keeps the port's
+        frozen modules importable (asyncio; on a frozen build, the firmware too)."""
+        if self.code_dir is not None:
+            code: list[Path] = [self.code_dir]
+        elif self.firmware_frozen:
+            code = []
+        else:
+            code = [ROOT / "firmware", ROOT / "board" / "unix"]
+        return ":".join([*map(str, extra), *map(str, code), ".frozen"])
 
 
 class TerminalDied(RuntimeError):
@@ -321,16 +376,25 @@ class SimTerminal:
     def __init__(
         self, sim_dir: str | Path, *, config: dict[str, Any] | None = None,
         heapsize: str | int | None = None, main: str | Path | None = None,
-        code_dir: str | Path | None = None,
+        runtime: Runtime | None = None,
     ) -> None:
-        """code_dir: run precompiled modules (host_tools.build_mpy --board unix --arch x64,
-        as a device runs them) instead of the sources in firmware/ and board/unix/."""
+        """runtime: the interpreter and where the firmware comes from (default
+        Runtime.from_env(): the sources, or the frozen build POS_FROZEN names); heapsize
+        defaults to the runtime's. main: a script to run instead of the firmware's main."""
         self.dir = Path(sim_dir)
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.heapsize = heapsize
-        self.code_dir = Path(code_dir) if code_dir else None
-        default_main = (self.code_dir or ROOT / "firmware") / "main.py"
-        self.main = Path(main) if main else default_main
+        self.runtime = runtime or Runtime.from_env()
+        self.heapsize = heapsize or self.runtime.heapsize
+        # A main script given from elsewhere imports its neighbours (tests/device/).
+        self.path_extra: tuple[Path, ...] = (Path(main).parent,) if main else ()
+        if main:
+            self.main: Path | None = Path(main)
+        elif self.runtime.code_dir is not None:
+            self.main = self.runtime.code_dir / "main.py"
+        elif self.runtime.firmware_frozen:
+            self.main = None  # `micropython -m main`: the frozen main.py
+        else:
+            self.main = ROOT / "firmware" / "main.py"
         self.proc: subprocess.Popen[bytes] | None = None
         self.chan: _Channel | None = None
         self._log: IO[bytes] | None = None
@@ -361,16 +425,23 @@ class SimTerminal:
 
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
-        # ".frozen" keeps the port's frozen modules (asyncio among them) importable.
-        code = [self.code_dir] if self.code_dir else [ROOT / "firmware", ROOT / "board" / "unix"]
-        env["MICROPYPATH"] = ":".join([*map(str, code), ".frozen"])
-        env["POS_SIM_DIR"] = str(self.dir)
+        env["MICROPYPATH"] = self.runtime.module_path(self.path_extra)
+        env["POS_SIM_DIR"] = str(self.dir.resolve())
         return env
 
+    @property
+    def cwd(self) -> Path:
+        """The process's folder: the repository, except for the frozen firmware, whose
+        sys.path starts with the current folder (`-m`), where the repository's board/
+        would shadow the frozen `board` module. The sim dir holds no modules."""
+        return self.dir.resolve() if self.main is None else ROOT
+
     def command(self) -> list[str]:
-        cmd = [micropython()]
+        cmd = [self.runtime.exe]
         if self.heapsize:
             cmd += ["-X", f"heapsize={self.heapsize}"]
+        if self.main is None:  # the firmware frozen into the interpreter
+            return [*cmd, "-m", "main"]
         return [*cmd, str(self.main)]
 
     @property
@@ -386,7 +457,7 @@ class SimTerminal:
         self._log.flush()
         self.proc = subprocess.Popen(
             self.command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log,
-            env=self.env(), cwd=ROOT, start_new_session=True,  # Ctrl-C goes to the TUI only
+            env=self.env(), cwd=self.cwd, start_new_session=True,  # Ctrl-C goes to the TUI only
         )
         self.chan = _Channel(self.proc, self._log)
         deadline = time.monotonic() + timeout

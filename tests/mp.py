@@ -8,23 +8,19 @@ import os
 import subprocess
 from pathlib import Path
 
+from host_tools.simctl import Runtime, micropython
+
 ROOT = Path(__file__).resolve().parent.parent
 FIRMWARE = ROOT / "firmware"
 BOARD_UNIX = ROOT / "board" / "unix"
 DEVICE_TESTS = ROOT / "tests" / "device"
 
 
-def micropython() -> str:
-    exe = os.environ.get("MICROPYTHON") or str(ROOT / ".venv" / "bin" / "micropython")
-    return exe
-
-
 def mp_env(extra_path=()) -> dict:
+    """The environment of a MicroPython process: the firmware from its sources, or frozen
+    into the device-like interpreter when POS_FROZEN names one (host_tools.simctl)."""
     env = dict(os.environ)
-    # ".frozen" keeps the port's frozen modules (asyncio among them) importable.
-    parts = [str(p) for p in extra_path] + [str(FIRMWARE), str(BOARD_UNIX), str(DEVICE_TESTS)]
-    parts.append(".frozen")
-    env["MICROPYPATH"] = ":".join(parts)
+    env["MICROPYPATH"] = Runtime.from_env().module_path((*extra_path, DEVICE_TESTS))
     return env
 
 

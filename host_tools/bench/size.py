@@ -36,11 +36,12 @@ def build_x64() -> Path:
 
 
 def firmware_modules() -> list[str]:
-    """Every firmware module by import name (main.py excluded: importing it runs it)."""
+    """Every firmware module by import name (main.py excluded: importing it runs it; and
+    manifest.py, the list of modules to freeze, is not one)."""
     mods = []
     for src in sorted(FIRMWARE.rglob("*.py")):
         rel = src.relative_to(FIRMWARE).with_suffix("")
-        if rel.name == "main":
+        if rel.name in ("main", "manifest"):
             continue
         parts = rel.parts[:-1] if rel.name == "__init__" else rel.parts
         mods.append(".".join(parts))

@@ -7,17 +7,33 @@ from host_tools import firmware_build as fb
 from host_tools.build_mpy import ROOT
 
 
-def test_manifest_lists_every_firmware_and_board_module():
-    entries = fb.manifest_entries()
+def _modules(folder, exclude=("manifest.py",)):
+    return {str(p.relative_to(folder)) for p in folder.rglob("*.py") if p.name not in exclude}
+
+
+def _check(entries, want, fix):
     frozen = {name for _, name in entries}
     assert len(frozen) == len(entries), "a module is listed twice"
-    want = {str(p.relative_to(ROOT / "firmware")) for p in (ROOT / "firmware").rglob("*.py")}
-    want |= {p.name for p in (ROOT / "board" / "esp32").glob("*.py") if p.name != "manifest.py"}
-    assert not want - frozen, f"add to board/esp32/manifest.py: {sorted(want - frozen)}"
+    assert not want - frozen, f"add to {fix}: {sorted(want - frozen)}"
     assert not frozen - want, f"listed but not a module: {sorted(frozen - want)}"
     for src, name in entries:
         assert src.is_file(), src
         assert src.name == name.rsplit("/", 1)[-1]
+
+
+def test_one_list_of_firmware_modules_serves_both_images():
+    firmware = fb.manifest_entries(ROOT / "firmware" / "manifest.py")
+    _check(firmware, _modules(ROOT / "firmware"), "firmware/manifest.py")
+    for board in ("esp32", "unix"):
+        entries = fb.manifest_entries(ROOT / "board" / board / "manifest.py")
+        _check(entries, _modules(ROOT / "firmware") | _modules(ROOT / "board" / board),
+               f"board/{board}/manifest.py")
+        assert entries[: len(firmware)] == firmware  # included, not copied
+        text = (ROOT / "board" / board / "manifest.py").read_text()
+        assert 'include("../../firmware/manifest.py")' in text
+        assert "package(" not in text  # the firmware's packages are listed once
+    assert fb.manifest_entries() == fb.manifest_entries(ROOT / "board" / "esp32" / "manifest.py")
+    assert '$(MPY_DIR)/extmod/asyncio' in (ROOT / "board" / "unix" / "manifest.py").read_text()
 
 
 def test_board_definition_points_at_the_manifest():

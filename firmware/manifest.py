@@ -1,0 +1,24 @@
+# The firmware's modules, one list for every image that freezes them: the ESP32 image
+# (board/esp32/manifest.py) and the device-like unix build (board/unix/manifest.py,
+# `make frozen`). Every module is named, so a module added to firmware/ without a line
+# here is caught by tests/host/test_firmware_build.py rather than missing from a device.
+# Paths are relative to this file, as all manifest paths are.
+
+# main.py frozen runs at boot on the ESP32 (a frozen main.py runs before one on flash);
+# the unix build runs it with `micropython -m main`.
+module("main.py")
+module("config.py")
+package("app", files=[
+    "admin.py", "card.py", "online.py", "preauth.py", "query.py", "receipt.py",
+    "strings.py", "supervisor.py", "terminal.py", "void.py",
+])
+package("codec", files=["__init__.py", "fields.py", "frame.py", "iso8583.py"])
+package("crypto", files=["__init__.py", "des.py", "keys.py", "mac.py"])
+package("drivers", files=[
+    "__init__.py", "escpos.py", "keypad.py", "keyqueue.py", "printer.py", "ssd1306.py",
+])
+package("host", files=["__init__.py", "channel.py", "messages.py", "session.py"])
+package("journal", files=[
+    "__init__.py", "pan.py", "preauth.py", "record.py", "reversal.py", "state.py",
+])
+package("ui", files=["__init__.py", "assets.py", "entry.py", "font.py", "gb.py", "screen.py"])
