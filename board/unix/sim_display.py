@@ -1,7 +1,9 @@
 # The simulated 128x64 SSD1306: a MONO_VLSB framebuffer (the SSD1306's own page layout,
-# so the same drawing code runs on both boards). show() snapshots the buffer and the
-# text lines, as a real panel only changes on show(); the control interface reads the
-# snapshot, never a half-drawn frame.
+# so the same drawing code runs on both boards). show() publishes the frame: it bumps seq
+# and snapshots the text lines; the control interface reads the frame and those lines.
+# The pixels need no copy of their own (it cost 1 KB of the device-sized heap): the UI
+# draws a whole frame and calls show() without an await in between (ui.screen.Screen.
+# draw), so no other task, the control interface included, ever sees a half-drawn frame.
 import asyncio
 import framebuf
 import time
@@ -18,14 +20,15 @@ class Display(framebuf.FrameBuffer):
         self.height = HEIGHT
         self.lines = []  # set by the UI before show(): the text on screen, for tests
         self.seq = 0  # bumps on every show(); control waiters long-poll on it
-        # The snapshot is copied into one buffer: a new 1 KB bytes per show() would churn
-        # the heap (host_tools/bench/heap.py runs this board in a small one).
-        self.shown = bytearray(len(self.buf))
         self.shown_lines = []
         self._changed = asyncio.Event()
 
+    @property
+    def shown(self):
+        """The frame as last shown (see the top of this file)."""
+        return self.buf
+
     def show(self):
-        self.shown[:] = self.buf
         self.shown_lines = [str(s) for s in self.lines]
         self.seq += 1
         # Wake every waiter, then hand later waiters a fresh event.

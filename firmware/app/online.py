@@ -1,6 +1,7 @@
 # Going online with the reversal discipline of wire-format.md §5: sign in when required,
 # send the pending reversal before any new financial transaction, store a reversal before
 # a reversible request leaves, keep or clear it by what came back.
+from app import receipt
 from app.strings import rc_text, t
 from host import messages, session
 from host.session import MAC_FAIL, NOT_SENT, OK
@@ -93,8 +94,6 @@ class Online:
         if attempts >= app.cfg["reversal_retries"] and res.outcome != NOT_SENT:
             app.reversal.flag()
             rev.attempts = attempts
-            from app import receipt  # only here: receipts are not loaded for every exchange
-
             await receipt.print_reversal_failed(app, rev)
             await entry.message(app.scr, t("rev_failed"), [t("rev_flagged")], 10000)
             return True

@@ -1,8 +1,10 @@
 # 预授权: amount, card, confirmation, 0100/030000. On approval the record is in the flash
 # journal before the result is shown; then the merchant copy prints, and the cardholder
 # copy when the operator asks for it.
+from app import receipt
 from app.card import read_card
 from app.strings import t
+from host import messages
 from journal import pan
 from journal.preauth import Record
 from ui import entry
@@ -10,10 +12,6 @@ from ui.screen import RIGHT
 
 
 def _request(app, card, fen):
-    # host.messages is imported here, not at the top, so that no global of this module
-    # holds the codec once app.unload() has dropped the host stack (below)
-    from host import messages
-
     st = app.state
     return messages.financial(messages.PREAUTH, app.cfg, st.batch_no, st.take_voucher(),
                               card, fen, app.read_cap)
@@ -62,10 +60,7 @@ async def run(app):
         await entry.message(scr, title, [t("store_fail"), t("will_reverse")])
         return
     app.reversal.clear()
-    del res  # a session Result: its class would keep host.session (and all it imports)
-    app.unload()  # the host stack goes before the receipts come in (peak heap)
-    from app import receipt
-
+    del res  # the response is recorded: free it before the receipts
     app.remember_receipt("preauth", rec)
     await entry.message(scr, t("approved"), [t("auth_code") + auth,
                                              ("RMB " + entry.yuan(fen), RIGHT)], 2000)

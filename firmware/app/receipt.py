@@ -42,9 +42,10 @@ def void_slip(app, rec, orig, card, fields, void):
 
 
 def render(app, slip, copy, reprint=False):
-    """ESC/POS bytes of one copy ("merchant" or "cardholder")."""
+    """ESC/POS bytes of one copy ("merchant" or "cardholder"): a view of app.workbuf,
+    valid until the next receipt or exchange."""
     cfg = app.cfg
-    b = escpos.Receipt()
+    b = escpos.Receipt(app.workbuf)
     b.init()
     b.align(escpos.CENTER)
     b.size(True, True)
@@ -121,7 +122,7 @@ async def print_reversal_failed(app, rev):
     """The 冲正不成功 slip: what could not be reversed, for the operator to follow up."""
     f = rev.fields
     p = f.get(2, "")
-    b = escpos.Receipt()
+    b = escpos.Receipt(app.workbuf)
     b.init()
     b.align(escpos.CENTER)
     b.bold(True)

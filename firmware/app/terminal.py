@@ -1,18 +1,20 @@
-# The terminal application: owns the pieces (screen, journal, reversal, state) and runs
-# the main menu. Each menu entry is one flow module.
+# The terminal application: owns the pieces (screen, journal, reversal, state, the host
+# session) and runs the main menu. Each menu entry is one flow module.
 #
-# Heap (docs/performance.md, host_tools/bench/heap.py): the flows, the host stack (session,
-# channel, codec, MAC), receipts and the supervisor are imported when a flow needs them
-# and dropped from sys.modules when it ends, so only one flow's code is in RAM at a time
-# (on the 64-bit unix port every module costs 2-13 KB of heap once loaded). What the App
-# keeps between flows comes only from the modules imported here, which stay loaded: an
-# object of a dropped module kept across flows would pin its code (and a re-import would
-# bring a second copy of its classes).
-import gc
+# Heap (docs/performance.md, host_tools/bench/heap.py): every module the terminal uses is
+# imported here, once, at boot while the heap is still in one piece, and stays. Frozen
+# into the image a module costs the heap only its function and class objects; importing
+# and dropping flows per transaction would cost more in churn and fragmentation than it
+# saves. What the exchange and the printer need in bulk is allocated once, below.
 import sys
 
-from app import strings
+from app import admin, preauth, query, receipt, strings, void
+from app.online import Online
 from app.strings import t
+from app.supervisor import Supervisor
+from codec import frame
+from drivers import escpos
+from host.session import HostSession
 from journal import record
 from journal.pan import Keys
 from journal.preauth import Journal, JournalError
@@ -23,19 +25,6 @@ from ui.font import Font
 from ui.screen import Screen
 
 MENU = ("m_preauth", "m_void", "m_query", "m_reprint", "m_signin", "m_admin")
-FLOWS = ("preauth", "void", "query", "query", None, "admin")  # module of each menu entry
-
-
-def drop_modules(keep):
-    """Forget every module imported since `keep` (a set of sys.modules names) was taken,
-    from sys.modules and from its package, so that the garbage collector frees its code."""
-    for name in [n for n in sys.modules if n not in keep]:
-        mod = sys.modules.pop(name)
-        dot = name.rfind(".")
-        parent = sys.modules.get(name[:dot]) if dot > 0 else None
-        if parent is not None and getattr(parent, name[dot + 1 :], None) is mod:
-            delattr(parent, name[dot + 1 :])
-    gc.collect()
 
 
 class App:
@@ -49,48 +38,16 @@ class App:
         keys = Keys(bytes.fromhex(cfg["tmk"]))
         self.journal = Journal(data_dir + "/journal", keys, self.state.batch_no, log=hw.log)
         self.reversal = PendingReversal(data_dir + "/reversal", keys)
-        self._session = self._online = self._supervisor = None  # per flow, see the top
-        # The host channel's receive buffer (codec.frame.MAX_FRAME), allocated once, now,
-        # while the heap is still in one piece; every flow's HostSession reads into it.
-        self._netbuf = bytearray(2048)
+        # One 2 KB work buffer, allocated now while the heap is still in one piece: the
+        # host channel receives frames into it (codec.frame.MAX_FRAME) during an exchange,
+        # the receipt builder lays out a slip in it afterwards. They take turns: a flow
+        # never prints while an exchange is in flight, and nothing of a response is a
+        # view of the buffer (the codec copies every field out).
+        self.workbuf = bytearray(max(frame.MAX_FRAME, escpos.BUF_SIZE))
+        self.session = HostSession(cfg, self.state, hw.log, self.workbuf)
+        self.online = Online(self)
+        self.supervisor = Supervisor(data_dir + "/supervisor", hw.clock)
         strings.set_language(self.state.language or cfg["language"])
-        self._resident = set(sys.modules)  # what stays loaded between flows
-
-    # Made on first use in a flow, forgotten (with their modules) when it ends.
-
-    @property
-    def session(self):
-        """The host session (keys unwrapped from the state; sign-in, exchange)."""
-        if self._session is None:
-            from host.session import HostSession
-
-            self._session = HostSession(self.cfg, self.state, self.hw.log, self._netbuf)
-        return self._session
-
-    @property
-    def online(self):
-        """Going online with the reversal discipline (app/online.py)."""
-        if self._online is None:
-            from app.online import Online
-
-            self._online = Online(self)
-        return self._online
-
-    @property
-    def supervisor(self):
-        if self._supervisor is None:
-            from app.supervisor import Supervisor
-
-            self._supervisor = Supervisor(self.data_dir + "/supervisor", self.hw.clock)
-        return self._supervisor
-
-    def unload(self):
-        """Drop what the flow has loaded so far; the next one starts from the resident
-        modules. Flows call it mid-way too, once the exchange is over, so that the host
-        stack is gone before receipts come in: code already running keeps its module
-        (a function holds its globals), only sys.modules forgets it."""
-        self._session = self._online = self._supervisor = None
-        drop_modules(self._resident)
 
     def set_language(self, code):
         strings.set_language(code)
@@ -118,8 +75,6 @@ class App:
         except (record.RecordError, JournalError, IndexError, KeyError, TypeError) as e:
             self.hw.log("last receipt unreadable:", e)
             return None
-        from app import receipt
-
         return receipt.from_record(self, rec, d["kind"])
 
     def reversal_waiting(self):
@@ -149,12 +104,7 @@ class App:
         try:
             await self.boot()
         except Exception as e:  # e.g. out of memory: the menu still comes up, and the
-            self.unload()  # sign-in is still due (the state says so) for the next flow
-            self.hw.log("boot sign-in error:", repr(e))
-            sys.print_exception(e, sys.stderr)
-            await entry.message(self.scr, t("m_signin"), [repr(e)[:40]], 10000)
-        finally:
-            self.unload()
+            await self.report("boot sign-in error:", t("m_signin"), e)  # sign-in stays due
         while True:
             choice = await entry.menu(self.scr, self.menu_title(), [t(k) for k in MENU])
             if choice is None:
@@ -162,20 +112,37 @@ class App:
             try:
                 await self.dispatch(choice)
             except Exception as e:  # a bug must not brick the counter: log, say, go on
-                self.unload()  # first: a MemoryError needs the heap back to be shown
-                self.hw.log("flow error:", repr(e))
-                sys.print_exception(e, sys.stderr)
-                await entry.message(self.scr, t("declined"), [repr(e)[:40]], 10000)
-            finally:
-                self.unload()
+                await self.report("flow error:", t("declined"), e)
+
+    async def report(self, what, title, e):
+        """Log an unexpected error and show it. Never raises: when even that runs out of
+        memory (the heap is nearly full when a MemoryError comes), the title alone."""
+        try:
+            self.hw.log(what, repr(e))
+            sys.print_exception(e, sys.stderr)
+            await entry.message(self.scr, title, [repr(e)[:40]], 10000)
+        except Exception:  # MemoryError while reporting: what is left is the screen
+            import gc
+
+            gc.collect()
+            try:
+                self.scr.draw(title, ())
+                await self.scr.key(10000)
+            except Exception:
+                pass
 
     async def dispatch(self, choice):
-        if choice == 4:
+        if choice == 0:
+            await preauth.run(self)
+        elif choice == 1:
+            await void.run(self)
+        elif choice == 2:
+            await query.run(self)
+        elif choice == 3:
+            await query.reprint(self)
+        elif choice == 4:
             if await self.online.sign_in():
                 await entry.message(self.scr, t("m_signin"),
                                     [t("signin_ok"), t("batch") + self.state.batch_no], 5000)
-            return
-        name = "app." + FLOWS[choice]
-        __import__(name)
-        flow = sys.modules[name]
-        await (flow.reprint(self) if choice == 3 else flow.run(self))
+        else:
+            await admin.run(self)

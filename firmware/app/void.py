@@ -5,8 +5,10 @@
 # journal marked voided only on 00, a failure explained).
 import time
 
+from app import receipt
 from app.card import read_card
 from app.strings import t
+from host import messages
 from journal import pan
 from journal.preauth import OPEN, VOIDED
 from ui import entry
@@ -107,9 +109,6 @@ async def _original_keyed(app, title):
 
 
 def _request(app, card, orig):
-    # imported here, not at the top: see app/preauth.py (the host stack is dropped later)
-    from host import messages
-
     st = app.state
     f61 = (orig.get("batch", "000000") + orig.get("voucher", "000000") + orig["host_date"])
     return messages.financial(
@@ -173,10 +172,7 @@ async def run(app):
             await entry.message(scr, title, [t("store_fail"), t("will_reverse")])
             return
     app.reversal.clear()
-    del res  # a session Result: its class would keep host.session (and all it imports)
-    app.unload()  # the host stack goes before the receipts come in (peak heap)
-    from app import receipt
-
+    del res  # the response is recorded: free it before the receipts
     slip = receipt.void_slip(app, rec, orig, card, fields, void)
     app.remember_receipt("void", slip if rec is None else rec)
     await entry.message(scr, t("approved"), [t("m_void"), ("RMB " + entry.yuan(orig["amount"]),

@@ -59,7 +59,7 @@ def test_command_bytes():
         b"\x1bd\x03"  # ESC d 3
         b"\x1dV\x42\x00",  # GS V 66 0
     )
-    eq(r.buf, bytearray())
+    eq(r.n, 0)  # take() starts the builder over
     eq(escpos.STATUS_PAPER_RT, b"\x10\x04\x04")
     eq(escpos.STATUS_PAPER, b"\x1bv")
     assert escpos.paper_out(0x12 | 0x60) and not escpos.paper_out(0x12)
@@ -115,6 +115,35 @@ def test_unknown_counted():
     eq(r.unknown, 3)
     # '?' + space: the character keeps its two columns, so the layout holds.
     eq(bytes(r.take()), b"A? \n? " + b" " * 29 + b"1\n? ")
+
+
+def test_a_receipt_longer_than_its_buffer_is_refused_not_cut():
+    r = escpos.Receipt(bytearray(45))
+    r.line("A" * 32)
+    r.line(SHOP)
+    try:
+        r.line(SHOP)
+    except escpos.ReceiptTooLong as e:
+        eq(str(e), "receipt longer than 45 bytes")
+    else:
+        raise AssertionError("no ReceiptTooLong")
+    r.take()
+    r.line(SHOP)  # the same buffer serves the next receipt
+    eq(bytes(r.take()), SHOP_GB + b"\n")
+
+
+def test_building_a_receipt_allocates_nothing_in_bulk():
+    import gc
+
+    r = escpos.Receipt()
+    gc.collect()
+    before = gc.mem_alloc()
+    for _ in range(20):
+        r.kv(SHOP, "TERM0001")
+    got = len(r.take())
+    gc.collect()
+    eq(got, 20 * 33)
+    assert gc.mem_alloc() - before < 256, gc.mem_alloc() - before
 
 
 mptest.run(globals())
