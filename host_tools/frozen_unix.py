@@ -115,11 +115,14 @@ def check_m32() -> None:
                           "gcc-multilib)")
 
 
-def make(args: list[str], log: Path, quiet: bool) -> None:
+def make(args: list[str], log: Path, quiet: bool, tree: Path) -> None:
     cmd = ["make", f"-j{os.cpu_count() or 2}", *args]
     print("+ " + " ".join(cmd), flush=True)
+    # The version string comes from `git describe` in the tree: an unpacked tarball under
+    # build/ must not take this repository's commit for MicroPython's.
+    env = {**os.environ, "GIT_CEILING_DIRECTORIES": str(tree.parent)}
     with open(log, "w") as f:
-        proc = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT)
+        proc = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, env=env)
     if proc.returncode:
         tail = "\n".join(log.read_text(errors="replace").splitlines()[-25:])
         raise RuntimeError(f"make failed (full log: {log}):\n{tail}")
@@ -136,23 +139,59 @@ def lib_dir() -> Path:
     return d
 
 
+def sources_digest() -> str:
+    """A hash of every file board/unix/manifest.py freezes: build/frozen/SOURCES holds it
+    for the build, so that a build older than the firmware is known as such."""
+    from host_tools.firmware_build import manifest_entries
+
+    h = hashlib.sha256()
+    for src, name in manifest_entries(UNIX_MANIFEST):
+        h.update(name.encode() + b"\0" + src.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def stale() -> str:
+    """'' when build/frozen/micropython exists and holds the firmware as it is now, else
+    what is wrong with it."""
+    if not MICROPYTHON.exists():
+        return f"no device-like interpreter ({MICROPYTHON.relative_to(ROOT)})"
+    try:
+        built = (OUT / "SOURCES").read_text().strip()
+    except OSError:
+        built = ""
+    if built != sources_digest():
+        return f"{MICROPYTHON.relative_to(ROOT)} is older than the firmware sources"
+    return ""
+
+
 def build(tree: Path, quiet: bool = False) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     make(["-C", str(tree / "mpy-cross"), f"BUILD={OUT / 'obj-mpy-cross'}"],
-         OUT / "mpy-cross.log", quiet)
+         OUT / "mpy-cross.log", quiet, tree)
     shutil.copy2(OUT / "obj-mpy-cross" / "mpy-cross", MPY_CROSS)
     make(["-C", str(tree / "ports" / "unix"), *UNIX_FLAGS,
           f"FROZEN_MANIFEST={UNIX_MANIFEST}", f"MPY_LIB_DIR={lib_dir()}",
           f"MICROPY_MPYCROSS={MPY_CROSS}", f"BUILD={OUT / 'obj-unix'}"],
-         OUT / "unix.log", quiet)
+         OUT / "unix.log", quiet, tree)
     shutil.copy2(OUT / "obj-unix" / "micropython", MICROPYTHON)
+    (OUT / "SOURCES").write_text(sources_digest() + "\n")
+    (OUT / "TREE").write_text(str(tree) + "\n")
 
 
-def freeze_esp32(tree: Path) -> Path:
-    """Freeze board/esp32/manifest.py (the firmware and the ESP32 board's modules) for
-    xtensawin with MicroPython's makemanifest.py, as the ESP32 build does; returns the
-    generated C file. Needs mpy-cross and the qstr header of a build (the unix one)."""
-    out = OUT / "esp32-freeze"
+def built_tree() -> Path | None:
+    """The MicroPython tree build/frozen/ was built from (None before a build)."""
+    try:
+        return Path((OUT / "TREE").read_text().strip())
+    except OSError:
+        return None
+
+
+def freeze_esp32(tree: Path, manifest: Path = ESP32_MANIFEST, out: Path = OUT / "esp32-freeze"
+                 ) -> Path:
+    """Freeze manifest (board/esp32/manifest.py: the firmware and the ESP32 board's
+    modules) for xtensawin with MicroPython's makemanifest.py, as the ESP32 build does;
+    returns the generated C file. Needs mpy-cross and the qstr header of a build (the
+    unix one). RuntimeError, with makemanifest's words, when it fails."""
     genhdr = out / "genhdr"
     genhdr.mkdir(parents=True, exist_ok=True)
     shutil.copy2(OUT / "obj-unix" / "genhdr" / "qstrdefs.preprocessed.h", genhdr)
@@ -160,13 +199,11 @@ def freeze_esp32(tree: Path) -> Path:
     target.unlink(missing_ok=True)  # always regenerated: this is a check
     cmd = [sys.executable, str(tree / "tools" / "makemanifest.py"), "-o", str(target),
            "-b", str(out), "-v", f"MPY_DIR={tree}", "-v", f"PORT_DIR={tree / 'ports' / 'unix'}",
-           "-v", f"MPY_LIB_DIR={lib_dir()}", "-f-march=xtensawin", str(ESP32_MANIFEST)]
+           "-v", f"MPY_LIB_DIR={lib_dir()}", "-f-march=xtensawin", str(manifest)]
     env = {**os.environ, "MICROPY_MPYCROSS": str(MPY_CROSS)}
-    print("+ makemanifest.py -f-march=xtensawin " + str(ESP32_MANIFEST.relative_to(ROOT)),
-          flush=True)
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if proc.returncode or not target.exists():
-        raise RuntimeError("freezing board/esp32/manifest.py for xtensawin failed:\n"
+        raise RuntimeError(f"freezing {manifest.name} for xtensawin failed:\n"
                            + proc.stdout + proc.stderr)
     return target
 
@@ -194,6 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         build(tree, args.quiet)
         if args.esp32:
+            print("+ makemanifest.py -f-march=xtensawin board/esp32/manifest.py", flush=True)
             freeze_esp32(tree)
     except RuntimeError as e:
         print(f"frozen: {e}", file=sys.stderr)

@@ -28,8 +28,9 @@ import sys
 import time
 from pathlib import Path
 
+from . import frozen_unix
 from .hostsim.client import running_hostsim
-from .simctl import DEFAULT_CARD, KEY_NAMES, ControlError, SimTerminal, TerminalDied
+from .simctl import DEFAULT_CARD, KEY_NAMES, ControlError, Runtime, SimTerminal, TerminalDied
 from .tui import Tui, save_receipts
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -118,17 +119,27 @@ def main(argv: list[str] | None = None) -> int:
                     help="how the 128x64 display is drawn")
     ap.add_argument("--main", type=Path, help="firmware entry point (default firmware/main.py)")
     ap.add_argument("--heapsize", help="MicroPython heap, e.g. 128k (the ESP32's is ~110k)")
+    ap.add_argument("--frozen", action="store_true",
+                    help="run on the device-like interpreter (make frozen): 32-bit, the "
+                         "firmware frozen in, a 64 KB heap unless --heapsize says otherwise")
     ap.add_argument("--sim", type=Path, default=SIM,
                     help="state folder: host.db, terminal/, receipts/ (default .sim)")
     args = ap.parse_args(argv)
 
+    runtime = None
+    if args.frozen:
+        why = frozen_unix.stale()
+        if why:
+            print(f"make run --frozen: {why}; `make frozen MICROPY_DIR=...` builds it")
+            return 2
+        runtime = Runtime.frozen()
     sim = args.sim.resolve()
     sim.mkdir(parents=True, exist_ok=True)
     term_dir = sim / "terminal"
     with running_hostsim(sim / "host.db") as (_host, port):
         provision(term_dir, port)
-        info = f"host 127.0.0.1:{port}"
-        term = SimTerminal(term_dir, main=args.main, heapsize=args.heapsize)
+        info = f"host 127.0.0.1:{port}" + (" · frozen 32-bit" if runtime else "")
+        term = SimTerminal(term_dir, main=args.main, heapsize=args.heapsize, runtime=runtime)
         try:
             term.start()
         except (TerminalDied, TimeoutError) as e:

@@ -1,0 +1,80 @@
+"""The device-like interpreter (`make frozen`) as a frozen image: the firmware's modules
+are frozen (not files), its text assets are found there as on every board, and the ESP32
+image's module list freezes for xtensawin, so a missing file or a construct the ESP32
+cannot compile fails here, without ESP-IDF."""
+
+import re
+import subprocess
+
+import pytest
+
+from host_tools import frozen_unix
+from host_tools.gen_text_assets import load_table
+
+PROBE = """
+import gc, os, sys
+gc.collect()
+before = gc.mem_alloc()
+from ui import assets
+gc.collect()
+print("tables", len(assets.FONT16) + len(assets.GB18030) + len(assets.STRINGS),
+      gc.mem_alloc() - before)
+from ui import font, gb
+from ui.font import Font
+from app import strings
+print("cwd", sorted(os.listdir(".")))
+print("file", font.__file__, strings.__file__)
+print("width", Font().width("预授权撤销 OK"))
+print("gb", gb.encode("测试商户 1.00").hex())
+strings.set_language("zh")
+print("zh", strings.t("m_void"))
+strings.set_language("en")
+print("en", strings.t("m_void"))
+"""
+
+
+def test_assets_are_found_in_the_frozen_image(frozen_runtime, tmp_path):
+    run = tmp_path / "empty"  # no file of the firmware anywhere near: all of it is frozen
+    run.mkdir()
+    out = subprocess.run([frozen_runtime.exe, "-c", PROBE], cwd=run, capture_output=True,
+                         text=True, env={"MICROPYPATH": frozen_runtime.module_path()},
+                         timeout=30)
+    assert out.returncode == 0, out.stderr
+    got = dict(line.split(" ", 1) for line in out.stdout.splitlines())
+    assert got["cwd"] == "[]"
+    # v1.28.0 names a frozen module by its manifest path, no folder that exists
+    assert got["file"] == "ui/font.py app/strings.py"
+    assert got["width"] == str(5 * 16 + 3 * 8)
+    assert got["gb"] == "测试商户 1.00".encode("gb18030").hex()
+    table = load_table()
+    assert got["zh"] == table["m_void"][0] and got["en"] == table["m_void"][1]
+    size, heap = map(int, got["tables"].split())
+    assert size > 10_000 and heap < 256  # importing them costs a module, not the tables
+
+
+def test_esp32_list_freezes_for_xtensawin(frozen_runtime):
+    tree = frozen_unix.built_tree()
+    assert tree is not None and tree.exists(), "make frozen records its MicroPython tree"
+    c = frozen_unix.freeze_esp32(tree).read_text()
+    names = re.search(r"mp_frozen_names\[\] = \{(.*?)\};", c, re.S)
+    assert names, "no frozen module names in the generated C"
+    for module in ("main.py", "app/terminal.py", "crypto/des.py", "ui/assets.py", "board.py",
+                   "esp_hw.py"):
+        assert f'"{module}\\0"' in names.group(1), module
+
+
+@pytest.mark.parametrize("module, why", [
+    # viper code is compiled to xtensawin machine code: its type errors show here
+    ("import micropython\n@micropython.viper\ndef f() -> int:\n    x = 1\n    x = 'a'\n"
+     "    return x\n", "ViperTypeError"),
+    (None, "Cannot stat"),
+])
+def test_a_module_the_esp32_cannot_take_fails_the_freeze(frozen_runtime, tmp_path, module,
+                                                         why):
+    if module is not None:
+        (tmp_path / "bad.py").write_text(module)
+    (tmp_path / "manifest.py").write_text('module("bad.py")\n')
+    with pytest.raises(RuntimeError) as err:
+        frozen_unix.freeze_esp32(frozen_unix.built_tree(), tmp_path / "manifest.py",
+                                 tmp_path / "out")
+    assert why in str(err.value)
