@@ -71,6 +71,7 @@ test-frozen: $(STAMP)
 	$(PY) -m pytest -q --frozen tests/test_device_units.py tests/integration tests/host/test_simctl.py
 
 bench: $(STAMP)
+	$(PY) -m host_tools.frozen_unix --quiet --if-available
 	$(PY) -m host_tools.bench
 
 # Every reliability campaign, exhaustively (host_tools/campaign/; make test runs a bounded

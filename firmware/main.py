@@ -40,9 +40,16 @@ async def run():
     connect = getattr(board, "connect_network", None)  # boards with WiFi (the ESP32)
     if connect is not None:
         await connect(cfg, hw)  # on failure the terminal starts offline; the board retries
-    from app.terminal import App
+    try:
+        from app.terminal import App
 
-    app = App(hw, cfg, board.DATA_DIR)
+        app = App(hw, cfg, board.DATA_DIR)
+    except Exception as e:  # e.g. a heap too small for the firmware: say so, and wait
+        import gc
+
+        gc.collect()
+        await _halt(hw, "START ERROR", e)
+        return
     await app.run()
 
 

@@ -133,9 +133,27 @@ def _line(out: str, tag: str) -> str:
     raise DeployError(f"no {tag} line in the board's answer: {out!r}")
 
 
+# The .mpy format build_mpy's mpy-cross writes (v6.3: MicroPython 1.23 and later). A file
+# with native code (viper: crypto/des.py, crypto/mac.py, ui/font.py) loads only where the
+# sub-version is the same; bytecode needs the same version.
+MPY_VERSION, MPY_SUB_VERSION = 6, 3
+
+
+def check_mpy(mpy: int) -> None:
+    """DeployError unless a board whose sys.implementation._mpy is mpy loads our files."""
+    version, sub = mpy & 0xFF, mpy >> 8 & 3
+    if (version, sub) != (MPY_VERSION, MPY_SUB_VERSION):
+        raise DeployError(
+            f"the board's MicroPython reads .mpy v{version}.{sub}; the firmware is compiled "
+            f"to v{MPY_VERSION}.{MPY_SUB_VERSION} (MicroPython 1.23 or later, v1.28.0 is the "
+            "one tested): flash a newer MicroPython, or the frozen image (make firmware)")
+
+
 def probe(port: str) -> tuple[str, str | None]:
     """(sys.platform, mpy-cross -march name or None when the board has no native code)."""
     platform, mpy = _line(mpremote(port, "exec", PROBE), "PROBE").split()
+    if int(mpy):
+        check_mpy(int(mpy))
     return platform, ARCHES.get(int(mpy) >> 10)
 
 

@@ -78,3 +78,22 @@ def test_a_module_the_esp32_cannot_take_fails_the_freeze(frozen_runtime, tmp_pat
         frozen_unix.freeze_esp32(frozen_unix.built_tree(), tmp_path / "manifest.py",
                                  tmp_path / "out")
     assert why in str(err.value)
+
+
+def test_deploy_refuses_a_board_whose_micropython_reads_another_mpy_format():
+    from host_tools.deploy import DeployError, check_mpy
+
+    check_mpy(6 | 3 << 8 | 10 << 10)  # an ESP32 (xtensawin) on MicroPython 1.23 .. 1.28
+    for old in (6 | 2 << 8 | 10 << 10, 5 | 10 << 10):  # 1.22 (v6.2), 1.19 (v5)
+        with pytest.raises(DeployError, match="v6.3"):
+            check_mpy(old)
+
+
+def test_the_interpreters_read_the_mpy_format_deploy_writes(frozen_runtime):
+    from host_tools.deploy import check_mpy
+    from host_tools.simctl import plain_interpreter
+
+    for exe in (frozen_runtime.exe, plain_interpreter()):
+        out = subprocess.run([exe, "-c", "import sys; print(sys.implementation._mpy)"],
+                             capture_output=True, text=True, timeout=30)
+        check_mpy(int(out.stdout))

@@ -50,3 +50,17 @@ def test_boot_that_runs_out_of_memory_still_reaches_the_menu(frozen_runtime, tmp
         finally:
             term.stop()
     assert "boot sign-in error: MemoryError" in term.log_text()
+
+
+def test_a_heap_too_small_for_the_app_says_so_and_waits(frozen_runtime, tmp_path):
+    """38 KB: the modules load, the App's buffers do not fit. The terminal shows why and
+    waits for service (it used to exit with a traceback)."""
+    term = SimTerminal(tmp_path / "term", config={**heap.CONFIG, "port": 1}, heapsize="38k",
+                       runtime=frozen_runtime)
+    try:
+        term.start()
+        s = term.wait_for("START ERROR")
+        assert "memory" in s.text and term.running
+    finally:
+        term.stop()
+    assert "START ERROR: memory allocation failed" in term.log_text()
