@@ -330,7 +330,8 @@ def render(res: dict, out: dict, date: str, commit: str, dirty: bool, elapsed: f
 
     add("## Size\n")
     add("`host_tools/build_mpy.py` for the ESP32 (xtensawin), bytes of .mpy per package "
-        "(data files apart); the heap after importing every firmware module "
+        "(ui/assets.mpy, the text assets, included); the heap after importing every "
+        "firmware module "
         f"({ih['modules']} modules, `gc.mem_alloc()` after `gc.collect()`), unix port, x64 "
         "build.\n")
     add("| package | .mpy bytes |")
@@ -339,13 +340,11 @@ def render(res: dict, out: dict, date: str, commit: str, dirty: bool, elapsed: f
         add(f"| {k} | {v:,} |")
     add(f"| **firmware total** | **{sz['firmware_mpy']:,}** |")
     add(f"| with board/esp32 | {sz['total_mpy']:,} |")
-    for k, v in sz["data"].items():
-        add(f"| data: {k} | {v:,} |")
     add("")
     add(f"Heap in use after the imports: {ih['after_imports']:,} bytes "
-        f"({ih['delta']:,} over the bare interpreter's {ih['baseline']:,}). Every module at "
-        "once is an upper bound: the app need not hold them all at the same time (what boot "
-        "and each flow really need is the minimum-heap section's business).\n")
+        f"({ih['delta']:,} over the bare interpreter's {ih['baseline']:,}): the app imports "
+        "every module at boot, so this is what .mpy files cost it (the minimum-heap section "
+        "has the frozen figures).\n")
 
     add("## Minimum heap\n")
     add("host_tools/bench/heap.py (the minimum-heap bisection; enforced by "

@@ -63,7 +63,7 @@ CONFIG = {"response_timeout_s": 2, "connect_timeout_s": 2}  # the no_answer wait
 
 MENU = re.compile(r"1\.预授权")
 # Screens that end a step: the expected one, or one that says something went wrong.
-FAIL = re.compile(r"MemoryError|Error|交易失败|保存交易失败|连接主机失败|签到失败|无此交易")
+FAIL = re.compile(r"MemoryError|Error|ERROR|交易失败|保存交易失败|连接主机失败|签到失败|无此交易")
 
 
 class ScenarioFailed(AssertionError):

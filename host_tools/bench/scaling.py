@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from host_tools.bench.flash import WORK, run_bench_mp
-from host_tools.simctl import SimTerminal
+from host_tools.simctl import Runtime, SimTerminal
 from tests.mp import ROOT
 
 FILL = ROOT / "tests" / "integration" / "mp_fill_journal.py"
@@ -48,7 +48,7 @@ def boot_times(code_dir: Path) -> dict:
     shutil.rmtree(d, ignore_errors=True)
     out = {}
     with running_hostsim(d / "host.db") as (_, port):
-        term = SimTerminal(d / "term", code_dir=code_dir, config={
+        term = SimTerminal(d / "term", runtime=Runtime.mpy(code_dir), config={
             "port": port, "response_timeout_s": 5, "connect_timeout_s": 5})
         term.start()
         flows.at_menu(term)  # the first boot signs in; later ones go straight to the menu

@@ -51,21 +51,16 @@ def firmware_modules() -> list[str]:
 def xtensawin_sizes() -> dict:
     out = _build("esp32", "xtensawin")
     pkgs: dict[str, int] = {}
-    data: dict[str, int] = {}
     for f in sorted(out.rglob("*")):
-        if not f.is_file():
-            continue
         rel = f.relative_to(out)
-        if f.suffix == ".mpy":
+        if f.is_file() and f.suffix == ".mpy":
             from_board = (ROOT / "board" / "esp32" / rel.with_suffix(".py")).exists() and not (
                 FIRMWARE / rel.with_suffix(".py")).exists()
             key = "board/esp32" if from_board else (
                 rel.parts[0] if len(rel.parts) > 1 else "(top level)")
             pkgs[key] = pkgs.get(key, 0) + f.stat().st_size
-        elif f.suffix == ".bin":
-            data[str(rel)] = f.stat().st_size
     firmware = sum(v for k, v in pkgs.items() if k != "board/esp32")
-    return {"packages": pkgs, "data": data, "firmware_mpy": firmware,
+    return {"packages": pkgs, "firmware_mpy": firmware,
             "total_mpy": sum(pkgs.values())}
 
 
@@ -84,8 +79,6 @@ def main(code_dir: Path | None = None) -> dict:
           f"with board/esp32 {sizes['total_mpy']:,} bytes")
     for k, v in sorted(sizes["packages"].items(), key=lambda kv: -kv[1]):
         print(f"  {k:14}{v:>9,}")
-    for k, v in sizes["data"].items():
-        print(f"  data {k:20}{v:>9,}")
     print(f"heap after importing all {heap['modules']} firmware modules (unix port, x64 .mpy): "
           f"{heap['after_imports']:,} bytes in use ({heap['delta']:,} over the bare "
           f"interpreter's {heap['baseline']:,})")

@@ -5,7 +5,8 @@
 #   micropython size_mp.py FIRMWARE_SOURCE_DIR      prints one JSON line
 #
 # The module names are found here by walking the source tree (not passed in sys.argv:
-# this unix port died with "FATAL: uncaught NLR" when ~40 names came through argv).
+# this unix port died with "FATAL: uncaught NLR" when ~40 names came through argv);
+# main.py (importing it runs it) and manifest.py (the freeze list) are not modules.
 import gc
 import os
 import sys
@@ -21,7 +22,7 @@ def modules(root, prefix=""):
         name, kind = entry[0], entry[1]
         if kind == 0x4000:
             out.extend(modules(root + "/" + name, prefix + name + "."))
-        elif name.endswith(".py") and not (prefix == "" and name == "main.py"):
+        elif name.endswith(".py") and not (prefix == "" and name in ("main.py", "manifest.py")):
             stem = name[:-3]
             out.append(prefix[:-1] if stem == "__init__" else prefix + stem)
     return out
