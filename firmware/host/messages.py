@@ -10,6 +10,8 @@ COND_PREAUTH = "06"  # F25: pre-auth family
 # transaction -> (MTI, F3, 60.1)
 PREAUTH = ("0100", "030000", "10")
 PREAUTH_VOID = ("0100", "200000", "11")
+COMPLETION = ("0200", "000000", "20")
+COMPLETION_VOID = ("0200", "200000", "21")
 
 # MTIs whose requests and responses carry a MAC (wire-format.md §4).
 MACED = ("0100", "0110", "0200", "0210", "0400", "0410")
@@ -38,6 +40,28 @@ def echo(cfg, batch_no, stan):
     return "0820", {11: stan, 41: cfg["tid"], 42: cfg["mid"], 60: f60("00", batch_no, "301")}
 
 
+def settle_48(debit_fen, debit_count):
+    """Field 48 of a 0500 (wire-format.md §3): debits (the batch's standing completions),
+    no credits, reconciliation flag 0, the same 31 digits for foreign cards as zeros.
+    ValueError for what n12 / n3 cannot hold."""
+    if not (0 <= debit_fen <= 999999999999 and 0 <= debit_count <= 999):
+        raise ValueError("settlement totals out of range: %d fen, %d debits"
+                         % (debit_fen, debit_count))
+    return "%012d%03d%012d%03d0" % (debit_fen, debit_count, 0, 0) + "0" * 31
+
+
+def settlement(cfg, batch_no, stan, debit_fen, debit_count):
+    return "0500", {
+        11: stan,
+        41: cfg["tid"],
+        42: cfg["mid"],
+        48: settle_48(debit_fen, debit_count),
+        49: CURRENCY_CNY,
+        60: f60("00", batch_no, "201"),
+        63: cfg["operator"],
+    }
+
+
 def _card_fields(fields, card):
     """F2, F14, F22 and (swiped only) F35 from a card dict {pan, expiry, track2?}."""
     fields[2] = card["pan"]
@@ -50,7 +74,8 @@ def _card_fields(fields, card):
 
 
 def financial(kind, cfg, batch_no, stan, card, amount_fen, read_cap, extra=None):
-    """A reversible request of kind PREAUTH / PREAUTH_VOID (extra adds e.g. 38, 61)."""
+    """A reversible request of kind PREAUTH / PREAUTH_VOID / COMPLETION / COMPLETION_VOID
+    (extra adds e.g. 37, 38, 61)."""
     mti, proc, txn_type = kind
     fields = {
         3: proc,

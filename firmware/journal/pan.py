@@ -10,7 +10,7 @@
 #              once DES parity bits are ignored (equal halves would make 3DES single DES)
 import hashlib
 import os
-from binascii import crc32
+from binascii import crc32, hexlify, unhexlify
 
 from crypto.des import TDES
 
@@ -55,11 +55,17 @@ def _strip_parity(b):
     return bytes(x & 0xFE for x in b)
 
 
-# Sealed PAN: IV(8) || 3DES-CBC(len(1) || PAN ASCII || random fill to 20 || CRC-32(4)).
-# CBC under a random IV (built on the TDES block primitive) so the same PAN never seals to
-# the same bytes; the length byte and CRC let unseal() reject garbage and wrong keys.
-_PLAIN = 24
+# Sealed PAN: IV(8) || 3DES-CBC(len(1) || PAN in packed BCD, F-padded to 10 bytes ||
+# random(1) || CRC-32 of the 12 bytes before(4)): 24 bytes. CBC under a random IV (built
+# on the TDES block primitive) so the same PAN never seals to the same bytes; the length
+# byte and CRC let unseal() reject garbage and wrong keys. The previous firmware's form,
+# 32 bytes (the PAN in ASCII, random fill to 20 bytes, then the CRC), still opens: a
+# reversal it left pending survives the upgrade. BCD saves the 8 bytes that keep a
+# completion void's pending reversal inline in littlefs's metadata (docs/journal.md).
+_PLAIN = 16
 SEALED_LEN = 8 + _PLAIN
+_PLAIN1 = 24  # the previous firmware's
+_F = "FFFFFFFFFFFFFFFFFFFF"
 
 
 class Keys:
@@ -90,35 +96,45 @@ class Keys:
             raise ValueError("PAN must be 1-19 digits")
         p = bytearray(_PLAIN)
         p[0] = n
-        p[1 : 1 + n] = pan.encode()
-        p[1 + n : 20] = os.urandom(19 - n)
-        c = crc32(memoryview(p)[:20])
+        p[1:11] = unhexlify((pan + _F)[:20])
+        p[11] = os.urandom(1)[0]
+        c = crc32(memoryview(p)[:12])
         for i in range(4):
-            p[20 + i] = (c >> (24 - 8 * i)) & 0xFF
-        out = bytearray(os.urandom(8)) + bytearray(_PLAIN)
+            p[12 + i] = (c >> (24 - 8 * i)) & 0xFF
+        return self._cbc(p, bytearray(os.urandom(8)) + bytearray(_PLAIN))
+
+    def _cbc(self, p, out):
+        # C[i] = E(P[i] xor C[i-1]), C[-1] = the IV in out[0:8]; returns out as bytes
         blk = bytearray(8)
-        tdes = self._tdes
-        for o in range(0, _PLAIN, 8):  # CBC: C[i] = E(P[i] xor C[i-1]), C[-1] = IV
+        for o in range(0, len(p), 8):
             for j in range(8):
                 blk[j] = p[o + j] ^ out[o + j]
-            tdes.encrypt_block(blk, memoryview(out)[o + 8 : o + 16])
+            self._tdes.encrypt_block(blk, memoryview(out)[o + 8 : o + 16])
         return bytes(out)
 
     def unseal(self, blob):
-        """The PAN sealed by seal(); ValueError if blob is not one (damaged, other key)."""
-        if not isinstance(blob, (bytes, bytearray)) or len(blob) != SEALED_LEN:
+        """The PAN sealed by seal() (or by the previous firmware); ValueError if blob is
+        not one (damaged, another key)."""
+        if not isinstance(blob, (bytes, bytearray)) or len(blob) not in (SEALED_LEN,
+                                                                         8 + _PLAIN1):
             raise ValueError("sealed PAN: wrong length")
-        p = bytearray(_PLAIN)
+        k = len(blob) - 8
+        p = bytearray(k)
         blk = bytearray(8)
-        tdes = self._tdes
-        for o in range(0, _PLAIN, 8):
-            tdes.decrypt_block(blob[o + 8 : o + 16], blk)
+        for o in range(0, k, 8):
+            self._tdes.decrypt_block(blob[o + 8 : o + 16], blk)
             for j in range(8):
                 p[o + j] = blk[j] ^ blob[o + j]
-        c = crc32(memoryview(p)[:20])
+        body = k - 4
+        c = crc32(memoryview(p)[:body])
         n = p[0]
-        ok = c == (p[20] << 24 | p[21] << 16 | p[22] << 8 | p[23]) and 1 <= n <= 19
-        pan = bytes(p[1 : 1 + n]).decode() if ok else ""
+        ok = c == (p[body] << 24 | p[body + 1] << 16 | p[body + 2] << 8 | p[body + 3]) and (
+            1 <= n <= 19)
+        pan = ""
+        if ok and k == _PLAIN:
+            pan = hexlify(p[1:11]).decode()[:n]
+        elif ok:
+            pan = bytes(p[1 : 1 + n]).decode()
         if not ok or not pan.isdigit():
             raise ValueError("sealed PAN: does not verify (damaged or another TMK)")
         return pan

@@ -17,7 +17,7 @@
 #          bit3 journal_voucher is (F61[0:6], F61[6:12]) (a void of a journalled pre-auth)
 #   3   1  attempts (saturates at 255)
 #   4   2  reason, F39 in ASCII ("98", "A0", "06")
-#   6   1  kind: b"p" "preauth", b"v" "void"
+#   6   1  kind: b"p" "preauth", b"v" "void", b"c" "completion", b"x" "completion_void"
 #   [6]    journal_voucher (batch, voucher) as 12 BCD digits, if bit2
 #   [1+n]  n, then the sealed F2 (n = 32), if bit1
 #   ...    MTI + bitmap + the kept fields, packed by codec.iso8583 (numeric fields BCD)
@@ -46,7 +46,7 @@ _FLAGGED = 1
 _PAN = 2
 _JV = 4
 _JV61 = 8
-_KINDS = {"preauth": b"p", "void": b"v"}
+_KINDS = {"preauth": b"p", "void": b"v", "completion": b"c", "completion_void": b"x"}
 
 
 class ReversalError(Exception):
@@ -111,6 +111,13 @@ class _Rec:
             out += self.sealed
         out += self.body
         return out + crc32(out).to_bytes(4, "little")
+
+
+def _kind_name(code):
+    for name, c in _KINDS.items():
+        if c == code:
+            return name
+    raise ValueError("unknown kind %r" % code)
 
 
 def _jv_bits(jv, fields):
@@ -239,8 +246,7 @@ class PendingReversal:
         # the Pending of r (unpack=False: only the checks, no codec import); the CRC
         # was checked by _read, the request's packing and F2's seal are checked here
         try:
-            if r.kind not in (b"p", b"v"):
-                raise ValueError("unknown kind %r" % r.kind)
+            kind = _kind_name(r.kind)
             pan = self.keys.unseal(r.sealed) if r.flags & _PAN else None
             if not unpack:
                 return True
@@ -253,8 +259,7 @@ class PendingReversal:
                 jv = (h[:6], h[6:])
             elif r.flags & _JV61:
                 jv = (fields[61][:6], fields[61][6:12])
-            return Pending(mti, fields, r.reason, r.attempts,
-                           "preauth" if r.kind == b"p" else "void",
+            return Pending(mti, fields, r.reason, r.attempts, kind,
                            bool(r.flags & _FLAGGED), jv, path)
         except (ValueError, KeyError, TypeError, IndexError, UnicodeError) as e:
             raise ReversalDamaged("reversal %s unreadable: %s" % (path, e))

@@ -254,7 +254,7 @@ def _damage(folder, op):
         at = op[4] if len(op) > 4 else (slot % 32) * 128  # 0: a one-record file
         if at + 128 <= len(data):
             body = bytearray(unhexlify(op[3])[:124])
-            body[0:2] = b"J1"
+            body[0:2] = b"J2"
             data[at : at + 124] = body
             struct.pack_into("<I", data, at + 124, crc32(body))
     f = open(path, "wb")
@@ -264,7 +264,7 @@ def _damage(folder, op):
 
 def run_journal(folder):
     from journal.pan import Keys
-    from journal.preauth import Journal, JournalError, Record
+    from journal.txnlog import Journal, JournalError, Record
 
     keys = Keys(unhexlify("0123456789ABCDEFFEDCBA9876543210"))
     read = sys.stdin.readline
@@ -293,8 +293,9 @@ def run_journal(folder):
                 j.add(r)
                 expect[i] = r
             for i in case.get("voids", ()):  # a note each (the record's new version)
-                expect[i] = j.mark_voided(i, "%06d" % (800 + i), "20250302", "101010",
-                                          "%012d" % (700 + i), "V%05d" % i)
+                from journal.txnlog import VOIDED
+
+                expect[i] = j.set_state(i, VOIDED)
             for op in case["ops"]:
                 _damage(d + "/000001", op)
             logs = []

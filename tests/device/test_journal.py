@@ -1,13 +1,14 @@
-# The pre-auth journal on real littlefs (4096-byte blocks): add/find/mark, capacity,
-# voucher wrap, restart, damage, batches, index repair, power cuts, no PAN on flash, and
-# the block-read figures quoted in docs/journal.md (printed, not asserted).
+# The transaction log on real littlefs (4096-byte blocks): add/find, follow-ups and their
+# links, capacity, voucher wrap, restart, damage, batches, index and hash repair, a
+# batch's totals and pruning, power cuts, no PAN on flash, and the block-read figures
+# quoted in docs/journal.md (printed, not asserted).
 from binascii import unhexlify
 
 import mptest
 from lfs_helper import Flash, image_path
-from journal import preauth
+from journal import txnlog
 from journal.pan import Keys
-from journal.preauth import Journal, JournalError, JournalFull, Record
+from journal.txnlog import Journal, JournalError, JournalFull, Record
 from journal.reversal import PendingReversal
 
 KEYS = Keys(bytes(range(16)))
@@ -29,9 +30,31 @@ def _rec(i, voucher=None, auth=None, amount=None, pan=PAN):
 def _same(a, b):
     for k in ("voucher", "date", "time", "amount", "auth_code", "rrn", "host_date",
               "pan_masked", "pan_len", "pan_hash", "expiry", "entry_mode", "card_org",
-              "state", "void_voucher", "void_date", "void_time", "void_rrn", "void_auth"):
+              "state", "kind", "orig_batch", "orig_voucher", "orig_host_date",
+              "orig_amount", "next_batch", "next_voucher", "void_voucher", "void_date",
+              "void_time", "void_rrn", "void_auth"):
         if getattr(a, k) != getattr(b, k):
             raise AssertionError("%s: %r != %r" % (k, getattr(a, k), getattr(b, k)))
+
+
+def _follow_up(orig, kind, voucher, batch=None, amount=None, rrn="600000000001"):
+    """A void / completion (of a pre-auth) or completion void (of a completion), as the
+    flows record it."""
+    r = Record(kind=kind, voucher="%06d" % voucher, batch=batch or "", date="20250302",
+               time="130102", amount=orig.amount if amount is None else amount,
+               auth_code=orig.auth_code, rrn=rrn, host_date="0302", expiry="2712",
+               entry_mode="021", card_org="CUP", orig_batch=orig.batch,
+               orig_voucher=orig.voucher, orig_host_date=orig.host_date,
+               orig_amount=orig.amount)
+    r.copy_card(orig)
+    return r
+
+
+def _void(j, slot, voucher=100, batch=None):
+    orig = j.get(slot, batch)
+    v = _follow_up(orig, txnlog.VOID, voucher)
+    j.follow(v, orig)
+    return v
 
 
 def test_add_get_find_mark():
@@ -50,24 +73,24 @@ def test_add_get_find_mark():
     assert next(j.find_auth("A00007", host_date="0302"), None) is None
     assert next(j.find_auth("A00007", amount=10007)).slot == 7
     assert next(j.find_auth("A00007", amount=1), None) is None
-    v = j.mark_voided(3, "000100", "20250302", "130102", "600000000001", "B12345")
-    assert v.state == preauth.VOIDED
+    v = _void(j, 3, 100)  # the void is a record of its own (slot 40), linked both ways
     g = j.get(3)
-    assert (g.state, g.void_voucher, g.void_date, g.void_time, g.void_rrn, g.void_auth) == (
-        preauth.VOIDED, "000100", "20250302", "130102", "600000000001", "B12345")
+    assert (g.state, g.next_batch, g.next_voucher) == (txnlog.VOIDED, "000007", "000100")
+    got = j.find_voucher(100)
+    _same(got, v)
+    assert (got.kind, got.slot, got.orig_voucher, got.orig_batch) == (
+        txnlog.VOID, 40, "000004", "000007")
     _same(j.get(4), _rec(4))  # neighbours untouched
-    j.set_state(j.get(6), preauth.COMPLETED)
-    assert j.get(6).state == preauth.COMPLETED
-    j.set_state(3, preauth.OPEN)  # the void was reversed: open again, void fields gone
+    j.set_state(3, txnlog.OPEN)  # the void was undone: open again, the link cleared
     g = j.get(3)
-    assert g.state == preauth.OPEN and g.void_voucher == "" and g.void_rrn == ""
-    j.set_state(9, preauth.REVERSED)
-    assert j.get(9).state == preauth.REVERSED
+    assert g.state == txnlog.OPEN and not g.has_next
+    j.set_state(9, txnlog.REVERSED)
+    assert j.get(9).state == txnlog.REVERSED
     mptest.raises(ValueError, j.set_state, 9, 7)
-    assert [r.voucher for r in j.newest(3)] == ["000040", "000039", "000038"]
+    assert [r.voucher for r in j.newest(3)] == ["000100", "000040", "000039"]
     assert [r.voucher for r in j.newest(2, before_slot=2)] == ["000002", "000001"]
-    assert j.last().voucher == "000040"
-    mptest.raises(IndexError, j.get, 40)
+    assert j.last().voucher == "000100" and j.count() == 41
+    mptest.raises(IndexError, j.get, 41)
     fl.remove()
 
 
@@ -119,15 +142,16 @@ def test_restart_keeps_everything():
     j = Journal(D, KEYS, batch="000005")
     for i in range(45):
         j.add(_rec(i))
-    j.mark_voided(44, "000200", "20250303", "101010", "700000000000", "")
+    v = _void(j, 44, 200)
     fl.remount()
     j = Journal(D, KEYS, batch="000005")
-    assert j.count() == 45
+    assert j.count() == 46
     for i in range(44):
         _same(j.get(i), _rec(i))
     g = j.get(44)
-    assert g.state == preauth.VOIDED and g.void_voucher == "000200" and g.void_auth == ""
-    assert j.find_voucher(45).slot == 44 and j.add(_rec(45)) == 45
+    assert g.state == txnlog.VOIDED and g.next_voucher == "000200"
+    _same(j.get(45), v)
+    assert j.find_voucher(45).slot == 44 and j.add(_rec(46, voucher=201)) == 46
     fl.remove()
 
 
@@ -158,7 +182,7 @@ def test_damaged_record_reported_others_readable():
     assert j.find_voucher(12).slot == 11 and j.find_voucher(40).slot == 39
     got = [r.slot for r in j.newest(40)]
     assert 10 not in got and len(got) == 39 and seen and "slot 10" in seen[-1]
-    mptest.raises(JournalError, j.mark_voided, 10, "000300", "20250301", "1", "2")
+    mptest.raises(JournalError, j.set_state, 10, txnlog.REVERSED)
     # a damaged index entry: lookups fall back to the record for that slot
     _poke(D + "/000001/ix", 20 * 16 + 1)
     n = j.errors
@@ -183,18 +207,22 @@ def test_batches_old_readable_and_voidable():
     old = j.find_voucher(2)
     assert old.batch == "000001" and old.slot == 1
     assert j.find_voucher(2, batch="000002") is None
-    j.mark_voided(old, "000009", "20250304", "090000", "800000000000", "C1")
-    assert j.get(1, batch="000001").state == preauth.VOIDED
+    v = _follow_up(old, txnlog.VOID, 9)  # voided from the new batch
+    j.follow(v)  # the original looked up by its link
+    assert v.batch == "000002" and v.slot == 3
+    assert j.get(1, batch="000001").next_batch == "000002"
+    assert j.get(1, batch="000001").state == txnlog.VOIDED
     assert j.get(1).voucher == "000007"  # an int slot means the current batch
-    assert [r.voucher for r in j.newest(5)] == ["000008", "000007", "000006", "000005",
-                                                "000004"]
+    assert [r.voucher for r in j.newest(5)] == ["000009", "000008", "000007", "000006",
+                                                "000005"]
     older = list(j.newest(2, before_slot=j.get(2, batch="000001")))
+    assert j.find_voucher(9).kind == txnlog.VOID
     assert [(r.batch, r.voucher) for r in older] == [("000001", "000002"),
                                                       ("000001", "000001")]
     assert [r.batch for r in j.find_auth("A00001")] == ["000001"]
     fl.remount()
     j = Journal(D, KEYS, batch="000002")
-    assert j.find_voucher(2).state == preauth.VOIDED
+    assert j.find_voucher(2).state == txnlog.VOIDED
     j.drop_batch("000001")
     assert j.batches() == ["000002"] and j.find_voucher(2) is None
     mptest.raises(ValueError, j.drop_batch, "000002")
@@ -243,28 +271,30 @@ def test_tail_notes_and_seal():
     for i in range(5):
         j.add(_rec(i))
     assert sorted(t[0] for t in os.ilistdir(D + "/000001/t")) == [
-        "0000", "0001", "0002", "0003", "0004"]
-    j.mark_voided(2, "000100", "20250302", "130102", "600000000001", "B12345")
+        "0000", "0001", "0002", "0003", "0004", "h"]  # h: their auth-code hashes
+    assert os.stat(D + "/000001/t/h")[6] == 10
+    j.set_state(2, txnlog.REVERSED)
     for i in range(5, 32):
         j.add(_rec(i))
-    assert list(os.ilistdir(D + "/000001/t")) == []  # sealed: the tail files are gone
-    assert os.stat(D + "/000001/c00")[6] == 4096
-    assert j.get(2).state == preauth.VOIDED and j.find_voucher(3).void_rrn == "600000000001"
+    assert list(os.ilistdir(D + "/000001/t")) == []  # sealed: tail files and t/h gone
+    assert os.stat(D + "/000001/c00")[6] == 4096 and os.stat(D + "/000001/ah")[6] == 64
+    assert j.get(2).state == txnlog.REVERSED and j.find_voucher(3).state == txnlog.REVERSED
     _same(j.get(31), _rec(31))
     j.add(_rec(32))
+    assert os.stat(D + "/000001/t/h")[6] == 2
     open(D + "/000001/t/0033", "wb").close()  # a cut while creating slot 33's file
     os.mkdir(D + "/000001/n01")
     open(D + "/000001/n01/00", "wb").close()  # ... and slot 32's first note
     fl.remount()
     j = Journal(D, KEYS, batch="000001")
-    assert j.count() == 33 and j.get(32).state == preauth.OPEN
+    assert j.count() == 33 and j.get(32).state == txnlog.OPEN
     assert j.add(_rec(33)) == 33
     _same(j.get(33), _rec(33))
-    j.set_state(32, preauth.COMPLETED)
-    j.set_state(2, preauth.OPEN)  # a void reversed: back to open, void fields cleared
+    j.set_state(32, txnlog.COMPLETED)
+    j.set_state(2, txnlog.OPEN)  # undone: back to open
     fl.remount()
     j = Journal(D, KEYS, batch="000001")
-    assert j.get(32).state == preauth.COMPLETED
+    assert j.get(32).state == txnlog.COMPLETED
     _same(j.get(2), _rec(2))
     fl.remove()
 
@@ -284,9 +314,9 @@ def test_format1_layout_still_read_and_extended():
         r = _rec(i)
         r.batch = "000001"
         if i == 4:
-            r.state = preauth.VOIDED
+            r.state = txnlog.VOIDED
             r.void_voucher, r.void_date, r.void_time = "000200", "20250302", "101010"
-        preauth._pack(r, buf)
+        _pack1(r, buf)
         c.write(buf)
         e = bytearray(16)
         struct.pack_into("<II6sH", e, 0, i + 1, r.amount, r.auth_code.encode(), 0)
@@ -295,16 +325,41 @@ def test_format1_layout_still_read_and_extended():
     c.close()
     ix.close()
     j = Journal(D, KEYS, batch="000001")
-    assert j.count() == 10 and j.get(4).state == preauth.VOIDED
+    assert j.count() == 10 and j.get(4).state == txnlog.VOIDED
     assert j.find_voucher(7).slot == 6 and [r.slot for r in j.find_auth("A00009")] == [9]
     for i in range(10, 40):
         j.add(_rec(i))
     assert os.stat(D + "/000001/c00")[6] == 4096 and os.stat(D + "/000001/ix")[6] == 32 * 16
+    assert os.stat(D + "/000001/ah")[6] == 32 * 2  # hashed from the format-1 records too
     for i in range(40):
         if i != 4:
             _same(j.get(i), _rec(i))
-    assert j.find_voucher(5).void_voucher == "000200" and j.find_voucher(40).slot == 39
+    old = j.find_voucher(5)  # format 1: the void inside the record, read as it was
+    assert (old.kind, old.void_voucher, old.void_date) == (txnlog.PREAUTH, "000200",
+                                                           "20250302")
+    assert j.find_voucher(40).slot == 39 and [r.slot for r in j.find_auth("A00003")] == [3]
+    _void(j, 3, 300)  # a format-1 pre-auth voided now: its note is format 2
+    assert j.get(3).state == txnlog.VOIDED and j.get(3).next_voucher == "000300"
     fl.remove()
+
+
+def _pack1(r, buf):
+    """A record as the previous firmware wrote it (format 1, the void inside)."""
+    import struct
+    from binascii import crc32
+
+    pm = r.pan_masked
+
+    def t(v, n):
+        return (v + " " * n)[:n].encode()
+
+    struct.pack_into(
+        txnlog._FMT1, buf, 0, b"J1", r.state, r.pan_len, r.amount, t(r.voucher, 6),
+        t(r.batch, 6), t(r.date, 8), t(r.time, 6), t(r.auth_code, 6), t(r.rrn, 12),
+        t(r.host_date, 4), (pm[:6] + pm[-4:]).encode(), r.pan_hash, t(r.expiry, 4),
+        t(r.entry_mode, 3), t(r.card_org, 3), t(r.void_voucher, 6), t(r.void_date, 8),
+        t(r.void_time, 6), t(r.void_rrn, 12), t(r.void_auth, 6), b"  ")
+    struct.pack_into("<I", buf, 124, crc32(memoryview(buf)[:124]))
 
 
 def _sweep(label, base_n, op_name, op, check):
@@ -361,27 +416,36 @@ def test_power_cut_add():
                _check_add(base_n))
 
 
-def test_power_cut_mark_voided():
-    # slot 5: a sealed chunk's record (its note, with the chunk's notes directory);
-    # slot 35: a tail file's record (its note)
-    for slot, label in ((5, "slot 5 of 40"), (35, "slot 35 of 40 (a tail file)")):
+def test_power_cut_follow_up():
+    # a void: its own record (a tail file; for slot 31's void, the seal of chunk 0 too),
+    # then the original's note (slot 5: a sealed chunk's record, with the chunk's notes
+    # directory; slot 35: a tail file's). A cut between the two leaves the void recorded
+    # and the original OPEN: links() (what the app calls when it finds the void) mends it.
+    for slot, base_n, label in ((5, 40, "slot 5 of 40"), (35, 40, "slot 35 of 40"),
+                                (3, 31, "slot 3 of 31, the void seals chunk 0")):
         def op(j, slot=slot):
-            j.mark_voided(slot, "000100", "20250302", "130102", "600000000001", "B12345")
+            _void(j, slot, 100)
 
-        def check(j, cut, slot=slot):
-            assert j.count() == 40
-            for i in range(40):
+        def check(j, cut, slot=slot, base_n=base_n):
+            n = j.count()
+            assert n in (base_n, base_n + 1), (cut, n)
+            for i in range(base_n):
                 if i != slot:
                     _same(j.get(i), _rec(i))
             g = j.get(slot)
-            if g.state == preauth.OPEN:
-                _same(g, _rec(slot))
+            if n == base_n:
+                _same(g, _rec(slot))  # nothing of the void
                 return False
-            assert (g.state, g.void_voucher, g.void_rrn, g.void_auth) == (
-                preauth.VOIDED, "000100", "600000000001", "B12345"), cut
+            v = j.get(base_n)
+            assert v.kind == txnlog.VOID and v.orig_voucher == g.voucher, cut
+            if g.state == txnlog.OPEN:
+                _same(g, _rec(slot))  # cut between the two writes
+                j.links(v)
+                g = j.get(slot)
+            assert (g.state, g.next_voucher) == (txnlog.VOIDED, "000100"), cut
             return True
 
-        _sweep(label, 40, "mark_voided", op, check)
+        _sweep(label, base_n, "follow (void)", op, check)
 
 
 def test_capacity_1500():
@@ -445,13 +509,13 @@ def test_measure_boot_and_lookups():
         print("MEASURE get(slot) (%d): %d reads (%d bytes)" % (n, reads, nbytes))
         d = fl.dev
         p0, e0 = d.inner.programs, d.inner.erases
-        j.mark_voided(mid, "999000", "20250302", "130102", "600000000001", "B12345")
-        print("MEASURE mark_voided (%d): %d programs, %d erases"
+        j.set_state(mid, txnlog.VOIDED)
+        print("MEASURE a state change (a note) (%d): %d programs, %d erases"
               % (n, d.inner.programs - p0, d.inner.erases - e0))
         p0, e0 = d.inner.programs, d.inner.erases
         if n < 1500:
             j.add(_rec(n))
-            print("MEASURE add (%d): %d programs, %d erases"
+            print("MEASURE add (a tail file and t/h) (%d): %d programs, %d erases"
                   % (n, d.inner.programs - p0, d.inner.erases - e0))
         fl.remove()
 
@@ -467,7 +531,7 @@ def test_no_pan_or_track_on_flash():
     j = Journal(D, KEYS, batch="000001")
     for i in range(40):
         j.add(_rec(i))
-    j.mark_voided(1, "000100", "20250302", "130102", "600000000001", "B12345")
+    _void(j, 1, 100)
     rv = PendingReversal("/lfs/reversal", KEYS)
     rv.store("0100", {2: PAN, 3: "030000", 4: "000000010000", 11: "000041", 14: "2712",
                       22: "021", 35: TRACK2.replace("=", "D"), 60: "10000001000020"})

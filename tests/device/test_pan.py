@@ -50,11 +50,12 @@ def test_seal_round_trip_randomised():
 def test_seal_rejects_garbage():
     k = Keys(TMK)
     blob = bytearray(k.seal(PAN))
-    for i in (0, 9, 20, 31):
+    for i in (0, 9, 16, 23):
         bad = bytearray(blob)
         bad[i] ^= 0x01
         mptest.raises(ValueError, k.unseal, bytes(bad))
     mptest.raises(ValueError, k.unseal, bytes(blob[:-1]))
+    mptest.raises(ValueError, k.unseal, bytes(blob) + bytes(8))  # the old size, not one
     mptest.raises(ValueError, k.unseal, bytes(pan.SEALED_LEN))
     mptest.raises(ValueError, Keys(bytes(16)).unseal, bytes(blob))  # another TMK
     mptest.raises(ValueError, k.seal, "62258801234x")

@@ -356,7 +356,7 @@ def test_valid_crc_but_bad_contents_is_damage():
     fl, rv = _fresh()
     rv.store("0100", REQ)
     good = _bytes()
-    for i, v in ((6, ord("x")),  # unknown kind code
+    for i, v in ((6, ord("q")),  # unknown kind code
                  (2, 0x40),  # unknown flag bit
                  (12, 0x99)):  # inside the sealed PAN
         b = bytearray(good[:-4])

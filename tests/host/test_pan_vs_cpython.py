@@ -23,14 +23,22 @@ def _seal_key(tmk: bytes) -> bytes:
 
 
 def _open(tmk: bytes, blob: bytes) -> str:
+    """A blob as the firmware seals it: 24 bytes, the PAN in F-padded BCD."""
     iv, ct = blob[:8], blob[8:]
     p = DES3.new(_seal_key(tmk), DES3.MODE_CBC, iv=iv).decrypt(ct)
-    assert len(p) == 24 and int.from_bytes(p[20:], "big") == zlib.crc32(p[:20])
-    return p[1 : 1 + p[0]].decode()
+    assert len(p) == 16 and int.from_bytes(p[12:], "big") == zlib.crc32(p[:12])
+    digits = p[1:11].hex().upper()
+    assert digits[p[0]:] == "F" * (20 - p[0])
+    return digits[: p[0]]
 
 
-def _seal(tmk: bytes, pan: str, rng: random.Random) -> bytes:
-    p = bytes([len(pan)]) + pan.encode() + rng.randbytes(19 - len(pan))
+def _seal(tmk: bytes, pan: str, rng: random.Random, old: bool = False) -> bytes:
+    """Sealed as the firmware does, or (old) as the previous firmware did: 32 bytes, the
+    PAN in ASCII with a random fill to 20 bytes."""
+    if old:
+        p = bytes([len(pan)]) + pan.encode() + rng.randbytes(19 - len(pan))
+    else:
+        p = bytes([len(pan)]) + bytes.fromhex((pan + "F" * 20)[:20]) + rng.randbytes(1)
     p += zlib.crc32(p).to_bytes(4, "big")
     iv = rng.randbytes(8)
     return iv + DES3.new(_seal_key(tmk), DES3.MODE_CBC, iv=iv).encrypt(p)
@@ -56,6 +64,8 @@ def test_pan_functions_match_cpython():
         reqs.append(f"seal {tmk.hex()} {pan}")
         checks.append(("opens", (tmk, pan)))
         reqs.append(f"unseal {tmk.hex()} {_seal(tmk, pan, rng).hex()}")
+        checks.append(("eq", pan))
+        reqs.append(f"unseal {tmk.hex()} {_seal(tmk, pan, rng, old=True).hex()}")
         checks.append(("eq", pan))
     proc = run_mp(ORACLE, input="\n".join(reqs) + "\n", timeout=120)
     assert proc.returncode == 0, proc.stderr

@@ -1,14 +1,15 @@
-# The pre-auth journal on the board's own filesystem (/data on littlefs): add, find and
-# mark records; PARAMS["phase"] "write" leaves them there, the host soft-resets the
+# The transaction log on the board's own filesystem (/data on littlefs): add and find
+# records, void one (a record of its own, its pre-auth's note); PARAMS["phase"] "write"
+# leaves them there, the host soft-resets the
 # board, "check" finds them again after the reset (a new interpreter, no remount by the
 # test) and removes the scratch folder.
 import sys
 
 import board
 import boardtest
-from journal import preauth
+from journal import txnlog
 from journal.pan import Keys
-from journal.preauth import Journal, Record
+from journal.txnlog import Journal, Record
 
 DIR = board.DATA_DIR + "/selftest-journal"
 KEYS = Keys(bytes(range(16)))
@@ -25,15 +26,28 @@ def _rec(i):
     return r
 
 
+def _void(j):
+    orig = j.get(3)
+    v = Record(kind=txnlog.VOID, voucher="000100", date="20250302", time="130102",
+               amount=orig.amount, auth_code=orig.auth_code, rrn="600000000001",
+               host_date="0302", expiry="2712", entry_mode="012", card_org="CUP",
+               orig_batch=orig.batch, orig_voucher=orig.voucher,
+               orig_host_date=orig.host_date, orig_amount=orig.amount)
+    v.copy_card(orig)
+    j.follow(v, orig)
+
+
 def _check(j):
-    assert j.count() == N, j.count()
+    assert j.count() == N + 1, j.count()
     assert j.find_voucher("000033").slot == 32
     assert [r.slot for r in j.find_auth("A00007")] == [7]
     g = j.get(3)
-    assert g.state == preauth.VOIDED and g.void_voucher == "000100", g
+    assert g.state == txnlog.VOIDED and g.next_voucher == "000100", g
     assert g.pan_masked == "622588******6789" and g.same_card(KEYS, PAN)
-    assert j.get(4).state == preauth.OPEN and j.get(4).amount == 10004
-    assert j.last().voucher == "%06d" % N
+    v = j.find_voucher("000100")
+    assert v.kind == txnlog.VOID and v.orig_voucher == "000004" and v.slot == N
+    assert j.get(4).state == txnlog.OPEN and j.get(4).amount == 10004
+    assert j.last().voucher == "000100"
 
 
 def test_journal():
@@ -44,7 +58,7 @@ def test_journal():
         j = Journal(DIR, KEYS, batch="000042")
         for i in range(N):
             assert j.add(_rec(i)) == i
-        j.mark_voided(3, "000100", "20250302", "130102", "600000000001", "B12345")
+        _void(j)
         _check(j)
         sys.modules[MARK] = sys  # any module object
         print("JOURNAL WRITTEN")

@@ -1,45 +1,68 @@
-# The pre-auth journal: one fixed-size record per pre-auth, kept per batch on littlefs.
-# Layout and the power-loss argument are in docs/journal.md; in short:
+# The transaction log: one fixed-size record per approved financial transaction (pre-auth,
+# void, completion, completion void), kept per batch on littlefs. Layout and the
+# power-loss argument are in docs/journal.md; in short:
 #
 #   <dir>/<batch>/c00, c01, ...  sealed chunks: 32 records x 128 bytes = one 4 KB block,
 #                                written whole, once, when their 32nd record is added.
 #   <dir>/<batch>/t/<slot>       the records of the chunk being filled, one file each:
 #                                128 bytes, inline in littlefs's metadata (no block erased).
+#   <dir>/<batch>/t/h            the auth-code hashes of those records, 2 bytes each.
 #   <dir>/<batch>/n<k>/<i>       a record's new version after a state change (void ...):
 #                                128 bytes inline too; it wins over the chunk's copy.
 #   <dir>/<batch>/ix             index of the sealed chunks, 16 bytes a record in the same
 #                                order (voucher, amount, auth code, check): binary search
-#                                by voucher and auth code scans read it, not the chunks.
+#                                by voucher reads it, not the chunks.
+#   <dir>/<batch>/ah             auth-code hashes of the sealed records, 2 bytes each: a
+#                                lookup by auth code reads this and t/h, then only the
+#                                records whose hash matches (flat in the batch's size).
 #
-# So an add costs a small metadata commit (and, every 32nd, one block for the chunk and a
-# 512-byte index append), a void another: no 4 KB block is copied per transaction. The
-# chunks and tail files are the truth, the index a derived hint (every hit is confirmed
-# against the record and its CRC) that counting repairs after a cut.
+# So an add costs small metadata commits (and, every 32nd, one block for the chunk and two
+# appends), a state change a 128-byte note: no 4 KB block is copied per transaction. The
+# chunks and tail files are the truth; the index and the hashes are derived hints (every
+# hit is confirmed against the record and its CRC) that counting repairs after a cut.
+#
+# A void, completion or completion void is a record of its own, in the batch where it
+# happened, linked to its original (orig_*); the original's state changes by a note that
+# names it (next_*). follow() writes both, in that order; links() redoes what a power cut
+# left undone (app/online.py, when it finds the transaction in the log).
 import errno
 import os
 import struct
 from binascii import crc32
 
+import micropython
+
 from journal import record
 from journal.pan import mask
 
-# REVERSED: the pre-auth was approved and journalled, then reversed (a cut between add()
-# and clearing the pending reversal, see docs/journal.md "Call order").
+# Kinds of record: the transaction each is.
+PREAUTH, VOID, COMPLETION, COMPLETION_VOID = 1, 2, 3, 4
+KIND_NAMES = {PREAUTH: "PREAUTH", VOID: "VOID", COMPLETION: "COMPLETION",
+              COMPLETION_VOID: "COMPLETION_VOID"}
+# States. A pre-auth: OPEN -> VOIDED, or OPEN -> COMPLETED -> COMPLETION_VOIDED (final).
+# A completion: OPEN (standing, a debit of its batch) -> VOIDED (by a completion void).
+# A void or completion void stays OPEN. REVERSED: recorded, then undone by a reversal.
 OPEN, VOIDED, COMPLETED, COMPLETION_VOIDED, REVERSED = 1, 2, 3, 4, 5
 STATE_NAMES = {OPEN: "OPEN", VOIDED: "VOIDED", COMPLETED: "COMPLETED",
                COMPLETION_VOIDED: "COMPLETION_VOIDED", REVERSED: "REVERSED"}
 
 REC_SIZE = 128
 PER_CHUNK = 32  # 32 x 128 = 4096: a chunk never spans two flash blocks
-_MAGIC = b"J1"  # record format version 1
-# magic, state, pan_len, amount, voucher, batch, date, time, auth, rrn, host_date,
-# pan first6+last4, pan_hash, expiry, entry_mode, card_org, void voucher/date/time/rrn/auth,
-# spare; then CRC-32 of the 124 bytes before it.
-_FMT = "<2sBBI6s6s8s6s6s12s4s10s8s4s3s3s6s8s6s12s6s2s"
+_MAGIC1 = b"J1"  # format 1: a pre-auth, with its void embedded (read, never written)
+_MAGIC = b"J2"  # format 2: any kind, linked (docs/journal.md)
+# Format 1: magic, state, pan_len, amount, voucher, batch, date, time, auth, rrn,
+# host_date, pan first6+last4, pan_hash, expiry, entry_mode, card_org, void voucher/date/
+# time/rrn/auth, spare; then CRC-32 of the 124 bytes before it.
+_FMT1 = "<2sBBI6s6s8s6s6s12s4s10s8s4s3s3s6s8s6s12s6s2s"
+# Format 2: magic, kind, state, pan_len, amount, voucher, batch, date, time, auth, rrn,
+# host_date, pan first6+last4, pan_hash, expiry, entry_mode, card_org, orig batch/voucher/
+# host date/amount, next batch/voucher, spare; then the CRC-32.
+_FMT = "<2sBBBI6s6s8s6s6s12s4s10s8s4s3s3s6s6s4sI6s6s7s"
 _BODY = 124
 IX_SIZE = 16
 _IX_FMT = "<II6sH"  # voucher, amount, auth code, low 16 bits of CRC-32 of the 14 before
 _WINDOW = 32  # index entries read at a time when scanning (= PER_CHUNK: a seal's entries)
+_NONE = "000000"  # orig/next batch and voucher when there is none (F61 of a keyed original)
 
 
 class JournalError(Exception):
@@ -70,15 +93,23 @@ def _an(value, n, name, blank_ok=False):
 
 
 class Record:
-    """One pre-auth. pan_masked is for display (first 6, stars, last 4); the clear PAN is
-    never an attribute: set_card() takes it, keeps the masked form and the keyed hash."""
+    """One transaction. pan_masked is for display (first 6, stars, last 4); the clear PAN
+    is never an attribute: set_card() takes it, keeps the masked form and the keyed hash.
+    orig_*: the original a void or completion (a pre-auth), or a completion void (a
+    completion), refers to; next_*: the transaction that changed this record's state.
+    void_*: the void a format-1 record carries inside it (older flash only)."""
 
     def __init__(self, voucher="", batch="", date="", time="", amount=0, auth_code="",
                  rrn="", host_date="", expiry="", entry_mode="012", card_org="",
-                 state=OPEN):
+                 state=OPEN, kind=PREAUTH, orig_batch=_NONE, orig_voucher=_NONE,
+                 orig_host_date="", orig_amount=0):
         self.voucher, self.batch, self.date, self.time = voucher, batch, date, time
         self.amount, self.auth_code, self.rrn, self.host_date = amount, auth_code, rrn, host_date
         self.expiry, self.entry_mode, self.card_org, self.state = expiry, entry_mode, card_org, state
+        self.kind = kind
+        self.orig_batch, self.orig_voucher = orig_batch, orig_voucher
+        self.orig_host_date, self.orig_amount = orig_host_date, orig_amount
+        self.next_batch = self.next_voucher = _NONE
         self.pan_masked, self.pan_len, self.pan_hash = "", 0, bytes(8)
         self.void_voucher = self.void_date = self.void_time = ""
         self.void_rrn = self.void_auth = ""
@@ -89,24 +120,39 @@ class Record:
         self.pan_len = len(pan)
         self.pan_hash = keys.pan_hash(pan)
 
+    def copy_card(self, other):
+        """The card of other (a record of the same card: its masked form and hash)."""
+        self.pan_masked, self.pan_len, self.pan_hash = (other.pan_masked, other.pan_len,
+                                                        other.pan_hash)
+
     def same_card(self, keys, pan):
-        """Is pan the card of this pre-auth? (False as well after the TMK changed.)"""
+        """Is pan the card of this transaction? (False as well after the TMK changed.)"""
         return keys.pan_hash(pan) == self.pan_hash
 
+    @property
+    def has_orig(self):
+        return self.orig_voucher != _NONE
+
+    @property
+    def has_next(self):
+        return self.next_voucher != _NONE
+
     def __repr__(self):
-        return "<Record %s/%s slot %s %s %d fen auth %s>" % (
-            self.batch, self.voucher, self.slot, STATE_NAMES.get(self.state, self.state),
-            self.amount, self.auth_code)
+        return "<Record %s %s/%s slot %s %s %d fen auth %s>" % (
+            KIND_NAMES.get(self.kind, self.kind), self.batch, self.voucher, self.slot,
+            STATE_NAMES.get(self.state, self.state), self.amount, self.auth_code)
 
 
 def _pack(rec, buf):
-    if not 0 <= rec.amount <= 999999999:
+    if not 0 <= rec.amount <= 999999999 or not 0 <= rec.orig_amount <= 999999999:
         raise ValueError("amount: %r fen out of range" % rec.amount)
+    if rec.kind not in KIND_NAMES or rec.state not in STATE_NAMES:
+        raise ValueError("kind %r / state %r unknown" % (rec.kind, rec.state))
     pm = rec.pan_masked
     if rec.pan_len < 11 or len(pm) != rec.pan_len or len(rec.pan_hash) != 8:
         raise ValueError("card: set_card(keys, pan) with a PAN of 11-19 digits first")
     struct.pack_into(
-        _FMT, buf, 0, _MAGIC, rec.state, rec.pan_len, rec.amount,
+        _FMT, buf, 0, _MAGIC, rec.kind, rec.state, rec.pan_len, rec.amount,
         _fix(rec.voucher, 6, "voucher"), _fix(rec.batch, 6, "batch"),
         _fix(rec.date, 8, "date"), _fix(rec.time, 6, "time"),
         _an(rec.auth_code, 6, "auth_code"), _an(rec.rrn, 12, "rrn", True),
@@ -114,39 +160,64 @@ def _pack(rec, buf):
         (pm[:6] + pm[-4:]).encode(), rec.pan_hash,
         _fix(rec.expiry, 4, "expiry", blank_ok=True), _fix(rec.entry_mode, 3, "entry_mode"),
         _an(rec.card_org, 3, "card_org", True),
-        _fix(rec.void_voucher, 6, "void_voucher", blank_ok=True),
-        _fix(rec.void_date, 8, "void_date", blank_ok=True),
-        _fix(rec.void_time, 6, "void_time", blank_ok=True),
-        _an(rec.void_rrn, 12, "void_rrn", True), _an(rec.void_auth, 6, "void_auth", True),
-        b"  ")
+        _fix(rec.orig_batch, 6, "orig_batch"), _fix(rec.orig_voucher, 6, "orig_voucher"),
+        _fix(rec.orig_host_date, 4, "orig_host_date", blank_ok=True), rec.orig_amount,
+        _fix(rec.next_batch, 6, "next_batch"), _fix(rec.next_voucher, 6, "next_voucher"),
+        b"       ")
     struct.pack_into("<I", buf, _BODY, crc32(memoryview(buf)[:_BODY]))
 
 
 def _unpack(buf, batch, slot):
-    if buf[:2] != _MAGIC or struct.unpack_from("<I", buf, _BODY)[0] != crc32(
+    magic = bytes(buf[:2])
+    if magic not in (_MAGIC, _MAGIC1) or struct.unpack_from("<I", buf, _BODY)[0] != crc32(
             memoryview(buf)[:_BODY]):
         raise JournalError("journal batch %s slot %d: record damaged (bad checksum)"
                            % (batch, slot))
     try:
-        return _fields(buf, slot)
+        r = _fields(buf) if magic == _MAGIC else _fields1(buf)
     except (ValueError, IndexError):  # a CRC-valid record that is not one (UnicodeError too)
         raise JournalError("journal batch %s slot %d: record unreadable" % (batch, slot))
-
-
-def _fields(buf, slot):
-    t = struct.unpack_from(_FMT, buf, 0)
-    r = Record()
-    r.state, r.pan_len, r.amount = t[1], t[2], t[3]
-    (r.voucher, r.batch, r.date, r.time, r.auth_code, r.rrn, r.host_date) = (
-        _s(t[4]), _s(t[5]), _s(t[6]), _s(t[7]), t[8].decode(), _s(t[9]), _s(t[10]))
-    ends = t[11].decode()
-    r.pan_masked = ends[:6] + "*" * (r.pan_len - 10) + ends[6:]
-    r.pan_hash = t[12]
-    r.expiry, r.entry_mode, r.card_org = _s(t[13]), _s(t[14]), _s(t[15])
-    r.void_voucher, r.void_date, r.void_time = _s(t[16]), _s(t[17]), _s(t[18])
-    r.void_rrn, r.void_auth = _s(t[19]), _s(t[20])
+    if r.kind not in KIND_NAMES or r.state not in STATE_NAMES:
+        raise JournalError("journal batch %s slot %d: record unreadable" % (batch, slot))
     r.slot = slot
     return r
+
+
+def _card(r, n, ends, pan_hash):
+    ends = ends.decode()
+    r.pan_len = n
+    r.pan_masked = ends[:6] + "*" * (n - 10) + ends[6:]
+    r.pan_hash = pan_hash
+
+
+def _fields(buf):
+    t = struct.unpack_from(_FMT, buf, 0)
+    r = Record(kind=t[1], state=t[2], amount=t[4], voucher=_s(t[5]), batch=_s(t[6]),
+               date=_s(t[7]), time=_s(t[8]), auth_code=t[9].decode(), rrn=_s(t[10]),
+               host_date=_s(t[11]), expiry=_s(t[14]), entry_mode=_s(t[15]),
+               card_org=_s(t[16]), orig_batch=_s(t[17]), orig_voucher=_s(t[18]),
+               orig_host_date=_s(t[19]), orig_amount=t[20])
+    _card(r, t[3], t[12], t[13])
+    r.next_batch, r.next_voucher = _s(t[21]), _s(t[22])
+    return r
+
+
+def _fields1(buf):
+    t = struct.unpack_from(_FMT1, buf, 0)
+    r = Record(state=t[1], amount=t[3], voucher=_s(t[4]), batch=_s(t[5]), date=_s(t[6]),
+               time=_s(t[7]), auth_code=t[8].decode(), rrn=_s(t[9]), host_date=_s(t[10]),
+               expiry=_s(t[13]), entry_mode=_s(t[14]), card_org=_s(t[15]))
+    _card(r, t[2], t[11], t[12])
+    r.void_voucher, r.void_date, r.void_time = _s(t[16]), _s(t[17]), _s(t[18])
+    r.void_rrn, r.void_auth = _s(t[19]), _s(t[20])
+    return r
+
+
+def auth_hash(code6, kind):
+    """The 2 bytes t/h and ah keep for a record: 14 bits of the CRC of its auth code (the
+    6 bytes, space padded, as the record holds it) and its kind, so that a search for a
+    pre-auth skips the completion that carries the same code."""
+    return (crc32(code6) & 0x3FFF) << 2 | (kind - 1)
 
 
 def _size(path):
@@ -185,6 +256,25 @@ def _put(path, buf, mkdirs):
         record.put(path, buf)
 
 
+@micropython.viper
+def _rfind16(buf, i: int, h: int) -> int:
+    # the largest j <= i with the little-endian u16 entry j of buf == h, or -1
+    p = ptr8(buf)
+    while i >= 0:
+        if (p[2 * i] | p[2 * i + 1] << 8) == h:
+            return i
+        i -= 1
+    return -1
+
+
+def _append(path, data):
+    f = open(path, "ab")
+    try:
+        f.write(data)
+    finally:
+        f.close()
+
+
 def _remove_tree(d):
     for t in list(os.ilistdir(d)):
         p = d + "/" + t[0]
@@ -209,8 +299,10 @@ class Journal:
         self.errors = 0  # damaged records / index entries met so far
         self._buf = bytearray(REC_SIZE)  # preallocated: no record I/O allocates a buffer
         self._ix = bytearray(IX_SIZE * _WINDOW)
+        self._h = bytearray(2 * PER_CHUNK)  # a chunk's auth-code hashes (t/h, ah)
         self._counts = {}  # batch -> record count, filled on first use (stats, no scan)
         self._sealed = {}  # batch -> records in chunk files (= index entries)
+        self._noted = {}  # batch -> the chunks k that have a notes directory n<k>
         # No flash access here: boot reads nothing of the journal. The batch's directories
         # are made by its first add, its records counted (and the index repaired) by the
         # first call that needs the count.
@@ -254,6 +346,7 @@ class Journal:
             pass
         self._counts.pop(batch, None)
         self._sealed.pop(batch, None)
+        self._noted.pop(batch, None)
         for n in [t[0] for t in os.ilistdir(self.dir) if t[0][0] == "x"]:
             _remove_tree(self.dir + "/" + n)
 
@@ -271,6 +364,12 @@ class Journal:
 
     def _ixpath(self, batch):
         return "%s/%s/ix" % (self.dir, batch)
+
+    def _ahpath(self, batch):
+        return "%s/%s/ah" % (self.dir, batch)
+
+    def _thpath(self, batch):
+        return "%s/%s/t/h" % (self.dir, batch)
 
     # --- counting and index repair (first use: a few stats and one small listing) ----
 
@@ -310,16 +409,24 @@ class Journal:
                     self._truncate_index(batch, nix)
                 while nix < sealed:
                     nix = self._append_ix(batch, nix, sealed)
+            self._sync_hashes(batch, sealed)
         self._counts[batch] = n
         self._sealed[batch] = sealed
+        try:  # which chunks have notes: a read need not look for a note elsewhere (the
+            # lookup of a missing name walks the whole directory, ~50 names when full)
+            self._noted[batch] = set(int(t[0][1:]) for t in os.ilistdir(self._bdir(batch))
+                                     if t[0][0] == "n" and t[0][1:].isdigit())
+        except OSError:
+            self._noted[batch] = set()
         return n
 
-    def _truncate_index(self, batch, n):
-        p = self._ixpath(batch)
+    def _truncate_index(self, batch, n, path=None, size=IX_SIZE):
+        """Keep the first n entries (of size bytes) of the index (or the hashes file)."""
+        p = path or self._ixpath(batch)
         src = open(p, "rb")
         dst = open(p + ".new", "wb")
         try:
-            left = n * IX_SIZE
+            left = n * size
             while left:
                 got = src.readinto(self._ix)
                 if not got:
@@ -360,26 +467,57 @@ class Journal:
     def _ix_append(self, batch, i, j):
         # entries i..j-1 of self._ix onto the index, in one write (an append copies the
         # index's last block)
-        f = open(self._ixpath(batch), "ab")
-        try:
-            f.write(memoryview(self._ix)[i * IX_SIZE : j * IX_SIZE])
-        finally:
-            f.close()
+        _append(self._ixpath(batch), memoryview(self._ix)[i * IX_SIZE : j * IX_SIZE])
+
+    def _buf_hash(self, ok=True):
+        # auth_hash of the record in self._buf (0 for a missing one: it matches nothing
+        # worth reading, and its record would be a JournalError anyway)
+        if not ok:
+            return 0
+        b = self._buf
+        if b[:2] == _MAGIC:
+            return auth_hash(bytes(b[35:41]), b[2])
+        return auth_hash(bytes(b[34:40]), PREAUTH)
+
+    def _sync_hashes(self, batch, sealed):
+        """Make ah cover exactly the sealed records (a cut between a seal's index append
+        and its hashes append, or a batch from before ah, leaves it short)."""
+        p = self._ahpath(batch)
+        size = max(_size(p), 0)
+        have = size // 2
+        if have > sealed or size % 2:
+            self._truncate_index(batch, min(have, sealed), p, 2)
+            have = min(have, sealed)
+        h = self._h
+        while have < sealed:
+            stop = min(sealed, have - have % PER_CHUNK + PER_CHUNK)
+            for s in range(have, stop):
+                ok = _readinto(self._chunk(batch, s), (s % PER_CHUNK) * REC_SIZE,
+                               self._buf) == REC_SIZE
+                struct.pack_into("<H", h, 2 * (s - have), self._buf_hash(ok))
+            _append(p, memoryview(h)[: 2 * (stop - have)])
+            have = stop
 
     # --- records -------------------------------------------------------------------
 
     def _base(self, batch, slot):
         """The record as added, into self._buf: from its sealed chunk, else its tail
-        file. False when neither holds it (a missing or cut-short record)."""
-        if _readinto(self._chunk(batch, slot), (slot % PER_CHUNK) * REC_SIZE,
-                     self._buf) == REC_SIZE:
+        file. False when neither holds it (a missing or cut-short record). A slot past
+        the sealed ones is not looked for in a chunk (there is none yet)."""
+        sealed = self._sealed.get(batch)
+        if (sealed is None or slot < sealed) and _readinto(
+                self._chunk(batch, slot), (slot % PER_CHUNK) * REC_SIZE,
+                self._buf) == REC_SIZE:
             return True
         return _readinto(self._tail(batch, slot), 0, self._buf) == REC_SIZE
 
     def _read(self, batch, slot):
         # a note (the record's version after a state change) wins; an empty one is a
         # note whose creation a power cut interrupted, i.e. none
-        got = _readinto(self._note(batch, slot), 0, self._buf)
+        noted = self._noted.get(batch)
+        got = 0
+        if noted is None or slot // PER_CHUNK in noted:
+            got = _readinto(self._note(batch, slot), 0, self._buf)
         if got == 0 and not self._base(batch, slot):
             raise JournalError("journal batch %s slot %d: record missing" % (batch, slot))
         if got and got != REC_SIZE:
@@ -421,12 +559,24 @@ class Journal:
             pass
         _put(self._tail(b, slot), self._buf, lambda: self._mkdirs(b))  # the batch's first
         # record makes its directories; the record exists from here on
+        self._tail_hash(b, slot, self._buf_hash())
         if slot % PER_CHUNK == PER_CHUNK - 1:
             self._seal(b, slot - PER_CHUNK + 1)
         if b in self._sealed:
             self._counts[b] = slot + 1
         rec.slot = slot
         return slot
+
+    def _tail_hash(self, b, slot, value):
+        """t/h gets slot's hash: the chunk's hashes so far, rewritten whole (at most 64
+        bytes, inline). A t/h that a cut left short is rebuilt from the tail records."""
+        k = slot % PER_CHUNK
+        h = self._h
+        if _readinto(self._thpath(b), 0, memoryview(h)[: 2 * k]) != 2 * k:
+            for s in range(slot - k, slot):
+                struct.pack_into("<H", h, 2 * (s - slot + k), self._buf_hash(self._base(b, s)))
+        struct.pack_into("<H", h, 2 * k, value)
+        record.put(self._thpath(b), memoryview(h)[: 2 * (k + 1)])
 
     def _seal(self, b, first):
         """Chunk first..first+31 into one chunk file, written whole (4 KB, one block),
@@ -443,6 +593,7 @@ class Journal:
                     for i in range(REC_SIZE):
                         self._buf[i] = 0
                 dst.write(self._buf)
+                struct.pack_into("<H", self._h, 2 * (s - first), self._buf_hash(ok))
                 if s >= nix:
                     self._entry_of(s - first, b, s, ok)
         finally:
@@ -450,12 +601,19 @@ class Journal:
         os.rename(path + ".new", path)
         if nix >= first:
             self._ix_append(b, nix - first, PER_CHUNK)
-            self._sealed[b] = first + PER_CHUNK
+            if max(_size(self._ahpath(b)), 0) == 2 * first:
+                _append(self._ahpath(b), self._h)
+            else:  # behind (a cut, or a batch from before ah): the next count repairs it
+                del self._sealed[b]
+                self._counts.pop(b, None)
+            if b in self._sealed:
+                self._sealed[b] = first + PER_CHUNK
         else:  # the index lags further behind: the next count rebuilds it from the chunks
             del self._sealed[b]
         end = first + PER_CHUNK
         t = self._bdir(b) + "/t"
-        for n in [x[0] for x in os.ilistdir(t) if x[0].isdigit() and int(x[0]) < end]:
+        for n in [x[0] for x in os.ilistdir(t) if x[0] == "h" or (
+                x[0].isdigit() and int(x[0]) < end)]:
             os.remove(t + "/" + n)  # this chunk's, and any a cut left from an earlier one
 
     def _rewrite(self, rec):
@@ -463,28 +621,59 @@ class Journal:
         atomic at the close (the chunk's copy is never rewritten)."""
         _pack(rec, self._buf)
         path = self._note(rec.batch, rec.slot)
-        _put(path, self._buf, lambda: os.mkdir(path[: path.rfind("/")]))  # a chunk's first
+        _put(path, self._buf, lambda: self._note_dir(rec.batch, rec.slot))  # a chunk's first
 
-    def mark_voided(self, slot, void_voucher, void_date, void_time, void_rrn, void_auth="",
-                    batch=None):
-        """Record an approved void of the pre-auth at slot (int or Record). Returns it."""
-        rec = self.get(slot, batch)
-        rec.state = VOIDED
-        rec.void_voucher, rec.void_date, rec.void_time = void_voucher, void_date, void_time
-        rec.void_rrn, rec.void_auth = void_rrn, void_auth
-        self._rewrite(rec)
-        return rec
+    def _note_dir(self, batch, slot):
+        path = self._note(batch, slot)
+        os.mkdir(path[: path.rfind("/")])
+        noted = self._noted.get(batch)
+        if noted is not None:
+            noted.add(slot // PER_CHUNK)
+
+    def follow(self, rec, orig=None):
+        """Add rec, a void, completion or completion void, then bring its originals to the
+        state it implies (links()). orig: the original's Record when the caller has it
+        (None: looked up; a keyed original, not in the log, has none). Returns the slot."""
+        slot = self.add(rec)
+        self.links(rec, orig)
+        return slot
+
+    def links(self, rec, orig=None):
+        """The originals of rec in the state rec implies: a void's pre-auth VOIDED, a
+        completion's pre-auth COMPLETED, a completion void's completion VOIDED and its
+        pre-auth COMPLETION_VOIDED; each naming rec as what changed it. Idempotent: what
+        is already so is not written again (a power cut between follow()'s writes is
+        finished by calling this again)."""
+        if rec.kind == PREAUTH or not rec.has_orig:
+            return
+        if orig is None:
+            orig = self.find_voucher(rec.orig_voucher, rec.orig_batch)
+            if orig is None:
+                return
+        if rec.kind == COMPLETION_VOID:
+            self._mark(orig, VOIDED, rec)
+            if orig.has_orig:
+                pre = self.find_voucher(orig.orig_voucher, orig.orig_batch)
+                if pre is not None and pre.state != COMPLETION_VOIDED:
+                    pre.state = COMPLETION_VOIDED
+                    self._rewrite(pre)
+        else:
+            self._mark(orig, VOIDED if rec.kind == VOID else COMPLETED, rec)
+
+    def _mark(self, orig, state, rec):
+        if (orig.state, orig.next_batch, orig.next_voucher) != (state, rec.batch, rec.voucher):
+            orig.state = state
+            orig.next_batch, orig.next_voucher = rec.batch, rec.voucher
+            self._rewrite(orig)
 
     def set_state(self, slot, state, batch=None):
-        """Other transitions (COMPLETED, COMPLETION_VOIDED, REVERSED; no details kept in
-        format 1), or back to OPEN after a void was reversed (clears the void fields)."""
+        """Other transitions: REVERSED, or back to OPEN (clears what changed it)."""
         if state not in STATE_NAMES:
             raise ValueError("unknown state %r" % state)
         rec = self.get(slot, batch)
         rec.state = state
         if state == OPEN:
-            rec.void_voucher = rec.void_date = rec.void_time = rec.void_rrn = ""
-            rec.void_auth = ""
+            rec.next_batch = rec.next_voucher = _NONE
         self._rewrite(rec)
         return rec
 
@@ -633,42 +822,77 @@ class Journal:
                 return r
         return None
 
-    def find_auth(self, auth_code, host_date=None, amount=None, batch=None):
-        """Records with this auth code (and host date MMDD / amount in fen if given),
-        newest first, current batch then older ones: a generator, so next(...) gives the
-        first match without reading further. The chunk being filled is read record by
-        record (at most 31); the sealed ones through their 16-byte index entries, read
-        backwards 32 at a time, only the records whose entry matches."""
+    def find_auth(self, auth_code, host_date=None, amount=None, batch=None, kind=PREAUTH):
+        """Records of kind with this auth code (and host date MMDD / amount in fen if
+        given), newest first, current batch then older ones: a generator, so next(...)
+        gives the first match without reading further. Only the records whose 2-byte hash
+        (t/h for the chunk being filled, ah for the sealed ones) matches are read; sealed
+        records that ah does not cover yet (a cut) are found through the index."""
         want = _pad6(auth_code)
+        h = auth_hash(want, kind)
         for b in self._search_order(batch):
             n = self._count(b)
-            end = self._sealed[b]
-            for slot in range(n - 1, end - 1, -1):
-                r = self._match(b, slot, want, host_date, amount)
+            sealed = self._sealed[b]
+            k = _readinto(self._thpath(b), 0, self._h) // 2  # tail hashes, chunk order
+            for slot in range(n - 1, sealed - 1, -1):
+                i = slot - sealed
+                if i < k and _rfind16(self._h, i, h) != i:
+                    continue
+                r = self._match(b, slot, want, host_date, amount, kind)
                 if r:
                     yield r
-            f = None
-            while end > 0:
-                if f is None:
-                    f = open(self._ixpath(b), "rb")
-                start = max(0, end - _WINDOW)
-                hits = self._window_hits(f, b, start, end, want, amount)
-                end = start
-                if hits or not end:  # no file stays open while the caller holds us
+            covered = min(sealed, max(_size(self._ahpath(b)), 0) // 2)
+            end = sealed
+            while end > covered:  # not hashed yet: the index, 32 entries at a time
+                start = max(covered, end - _WINDOW)
+                f = open(self._ixpath(b), "rb")
+                try:
+                    hits = self._window_hits(f, b, start, end, want, amount)
+                finally:
                     f.close()
-                    f = None
+                end = start
                 for slot in hits:
-                    r = self._match(b, slot, want, host_date, amount)
+                    r = self._match(b, slot, want, host_date, amount, kind)
                     if r:
                         yield r
+            for slot in self._hash_hits(b, covered, h):
+                r = self._match(b, slot, want, host_date, amount, kind)
+                if r:
+                    yield r
 
-    def _match(self, b, slot, want, host_date, amount):
+    def _hash_hits(self, b, n, h):
+        # the slots in [0, n) whose ah entry is h, newest first: ah read backwards 256
+        # entries at a time through one open file, closed before the caller gets them
+        hits = []
+        if not n:
+            return hits
+        buf = self._ix
+        f = open(self._ahpath(b), "rb")
+        try:
+            end = n
+            while end > 0:
+                start = max(0, end - len(buf) // 2)
+                f.seek(2 * start)
+                i = f.readinto(memoryview(buf)[: 2 * (end - start)]) // 2 - 1
+                while True:
+                    i = _rfind16(buf, i, h)
+                    if i < 0:
+                        break
+                    hits.append(start + i)
+                    i -= 1
+                end = start
+        finally:
+            f.close()
+        return hits
+
+    def _match(self, b, slot, want, host_date, amount, kind):
         try:
             r = self._read(b, slot)
         except JournalError as e:
             self._report(str(e))
             return None
-        if _pad6(r.auth_code) != want or (amount is not None and r.amount != amount) or (
+        if r.kind != kind or _pad6(r.auth_code) != want or (
+                amount is not None and r.amount != amount) or (
                 host_date and r.host_date != host_date):
             return None
         return r
@@ -676,12 +900,8 @@ class Journal:
     def _window_hits(self, f, b, start, end, want, amount):
         # the slots in [start, end) worth reading, newest first
         hits = []
-        try:
-            f.seek(start * IX_SIZE)
-            got = f.readinto(memoryview(self._ix)[: (end - start) * IX_SIZE]) // IX_SIZE
-        except Exception:
-            f.close()
-            raise
+        f.seek(start * IX_SIZE)
+        got = f.readinto(memoryview(self._ix)[: (end - start) * IX_SIZE]) // IX_SIZE
         for i in range(got - 1, -1, -1):
             o = i * IX_SIZE
             e = memoryview(self._ix)[o : o + IX_SIZE]
@@ -695,3 +915,77 @@ class Journal:
         for i in range(got, end - start):  # index shorter than the count: check records
             hits.append(start + i)
         return hits
+
+    # --- a batch as a whole (settlement, flash upkeep) -------------------------------
+
+    def each(self, batch, fn):
+        """fn(record) for every record of batch in slot order (a note over its chunk's
+        copy), each chunk read through one open file, closed again even if fn raises.
+        Damaged records are reported and skipped."""
+        n = self._count(batch)
+        sealed = self._sealed[batch]
+        for first in range(0, sealed, PER_CHUNK):
+            notes = self._note_names(batch, first)
+            try:
+                f = open(self._chunk(batch, first), "rb")
+            except OSError:
+                f = None
+            try:
+                for s in range(first, min(first + PER_CHUNK, sealed)):
+                    r = None
+                    if f is not None and "%02d" % (s % PER_CHUNK) not in notes:
+                        f.seek((s % PER_CHUNK) * REC_SIZE)
+                        if f.readinto(self._buf) == REC_SIZE:
+                            try:
+                                r = _unpack(self._buf, batch, s)
+                            except JournalError as e:
+                                self._report(str(e))
+                                continue
+                    if r is None:
+                        r = self._try_read(batch, s)
+                    if r is not None:
+                        fn(r)
+            finally:
+                if f is not None:
+                    f.close()
+        for s in range(sealed, n):
+            r = self._try_read(batch, s)
+            if r is not None:
+                fn(r)
+
+    def _note_names(self, batch, first):
+        try:
+            return [t[0] for t in os.ilistdir(
+                "%s/%s/n%02d" % (self.dir, batch, first // PER_CHUNK))]
+        except OSError:
+            return ()
+
+    def _try_read(self, batch, slot):
+        try:
+            return self._read(batch, slot)
+        except JournalError as e:
+            self._report(str(e))
+            return None
+
+    def newest_date(self, batch):
+        """The date (YYYYMMDD) of batch's newest record, or None when it has none."""
+        n = self._count(batch)
+        for slot in range(n - 1, max(-1, n - 4), -1):
+            r = self._try_read(batch, slot)
+            if r is not None:
+                return r.date
+        return None
+
+    def prune(self, keep, oldest_date):
+        """Drop every batch but the current one and keep (the last settled) whose newest
+        record is dated before oldest_date (YYYYMMDD): none of its pre-auths can be voided
+        or completed any more. Returns the batches dropped, oldest first."""
+        gone = []
+        for b in reversed(self.batches()):
+            if b in (self.batch, keep):
+                continue
+            d = self.newest_date(b)
+            if d is None or d < oldest_date:
+                self.drop_batch(b)
+                gone.append(b)
+        return gone
