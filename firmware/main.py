@@ -5,6 +5,12 @@ import sys
 
 import board
 
+# Every module the terminal uses, imported here, at the top level: an import made inside
+# the event loop starts that much deeper in the C stack, and the chain of nested imports
+# (app.terminal -> app.txn -> app.receipt -> journal.txnlog -> journal.pan -> crypto.des)
+# went past the stack limit of the 32-bit unix build ("maximum recursion depth").
+from app.terminal import App
+
 
 async def _halt(hw, title, err):
     # Without valid configuration or flash the terminal must not go online or touch its
@@ -41,8 +47,6 @@ async def run():
     if connect is not None:
         await connect(cfg, hw)  # on failure the terminal starts offline; the board retries
     try:
-        from app.terminal import App
-
         app = App(hw, cfg, board.DATA_DIR)
     except Exception as e:  # e.g. a heap too small for the firmware: say so, and wait
         import gc

@@ -9,8 +9,9 @@
 module("main.py")
 module("config.py")
 package("app", files=[
-    "admin.py", "card.py", "online.py", "preauth.py", "query.py", "receipt.py",
-    "strings.py", "supervisor.py", "terminal.py", "void.py",
+    "admin.py", "card.py", "completion.py", "cvoid.py", "online.py", "preauth.py",
+    "query.py", "receipt.py", "settle.py", "strings.py", "supervisor.py", "terminal.py",
+    "txn.py", "void.py",
 ])
 package("codec", files=["__init__.py", "fields.py", "frame.py", "iso8583.py"])
 package("crypto", files=["__init__.py", "des.py", "keys.py", "mac.py"])
@@ -19,6 +20,7 @@ package("drivers", files=[
 ])
 package("host", files=["__init__.py", "channel.py", "messages.py", "session.py"])
 package("journal", files=[
-    "__init__.py", "pan.py", "preauth.py", "record.py", "reversal.py", "state.py",
+    "__init__.py", "pan.py", "record.py", "reversal.py", "settlement.py", "state.py",
+    "txnlog.py",
 ])
 package("ui", files=["__init__.py", "assets.py", "entry.py", "font.py", "gb.py", "screen.py"])

@@ -55,14 +55,17 @@ class Online:
 
     def settled(self, rev):
         """True when the journal shows the reversed request went through after all (a
-        power cut fell between recording the result and clearing the reversal)."""
+        power cut fell between recording the result and clearing the reversal); what the
+        record implies for its originals is finished then (Journal.links)."""
         j = self.app.journal
         f = rev.fields
-        if rev.kind == "preauth":
-            return j.find_voucher(f[11], f[60][2:8]) is not None
-        if rev.kind == "void" and rev.journal_voucher:
-            orig = j.find_voucher(rev.journal_voucher[1], rev.journal_voucher[0])
-            return orig is not None and orig.void_voucher == f[11]
+        rec = j.find_voucher(f[11], f[60][2:8])
+        if rec is not None:
+            j.links(rec)
+            return True
+        if rev.kind == "void" and rev.journal_voucher:  # a void inside its pre-auth (the
+            orig = j.find_voucher(rev.journal_voucher[1], rev.journal_voucher[0])  # older
+            return orig is not None and orig.void_voucher == f[11]  # record format)
         return False
 
     async def flush_reversal(self, title=None):

@@ -1,20 +1,38 @@
-# 交易查询 and 重打印: the journal newest first, one record a screen (UP/DOWN), ENTER for
-# its details and a reprint; the last receipt or any receipt by voucher number.
+# 交易查询 and 重打印: the journal newest first, every kind of transaction, one a screen
+# (UP/DOWN), ENTER for its details and a reprint of its own slip; the last receipt, any
+# receipt by voucher number, or the last settlement report.
 from app import receipt
 from app.strings import t
-from journal.preauth import COMPLETED, OPEN, REVERSED, VOIDED, JournalError
+from journal.txnlog import COMPLETION, OPEN, PREAUTH, JournalError
 from ui import entry
-from ui.screen import RIGHT
+from ui.screen import RIGHT, WIDTH
+
+# The short name of each kind, and of each state a record can show (strings keys).
+KIND_KEYS = ("q_preauth", "q_void", "q_completion", "q_cvoid")
+STATE_KEYS = ("st_open", "st_voided", "st_completed", "st_cvoided", "st_reversed")
 
 
 def state_name(rec):
-    return {OPEN: t("st_open"), VOIDED: t("st_voided"), COMPLETED: t("st_completed"),
-            REVERSED: t("st_reversed")}.get(rec.state, t("st_cvoided"))
+    if rec.kind == PREAUTH and rec.void_voucher:  # a format-1 record: the void inside
+        return t("st_voided")
+    if rec.state == OPEN and rec.kind != PREAUTH:
+        return t("st_done") if rec.kind != COMPLETION else t("st_standing")
+    return t(STATE_KEYS[rec.state - 1])
+
+
+def lines(scr, rec):
+    """The three lines of a record in the list: its kind and voucher, its amount, its
+    state and auth code (the code left out when it does not fit)."""
+    state = state_name(rec)
+    with_auth = state + " " + rec.auth_code.strip()
+    return [t(KIND_KEYS[rec.kind - 1]) + " " + rec.voucher,
+            ("RMB " + entry.yuan(rec.amount), RIGHT),
+            with_auth if scr.font.width(with_auth) <= WIDTH else state]
 
 
 def details(rec):
     lines = [
-        t("l_voucher") + rec.voucher,
+        t(KIND_KEYS[rec.kind - 1]) + " " + t("l_voucher") + rec.voucher,
         t("l_state") + state_name(rec),
         t("l_card") + rec.pan_masked,
         t("l_amount") + entry.yuan(rec.amount),
@@ -23,8 +41,12 @@ def details(rec):
         t("l_date") + "%s/%s %s:%s" % (rec.date[4:6], rec.date[6:8], rec.time[:2], rec.time[2:4]),
         t("batch") + rec.batch,
     ]
-    if rec.state == VOIDED:
-        lines.append(t("m_void") + " " + (rec.void_voucher or ""))
+    if rec.has_orig:
+        lines.append(t("l_orig") + rec.orig_voucher)
+    if rec.has_next:
+        lines.append(t("l_next") + rec.next_voucher)
+    if rec.void_voucher:
+        lines.append(t("m_void") + " " + rec.void_voucher)
     return lines
 
 
@@ -36,8 +58,7 @@ async def run(app):
         await entry.message(scr, title, [t("no_records")], 5000)
         return
     while True:
-        scr.draw(title, [t("l_voucher") + rec.voucher, ("RMB " + entry.yuan(rec.amount), RIGHT),
-                         state_name(rec) + " " + rec.auth_code])
+        scr.draw(title, lines(scr, rec))
         ev = await scr.key()
         if ev is None or ev == entry.CANCEL:
             return
@@ -52,18 +73,20 @@ async def run(app):
                 rec = nxt
         elif ev == entry.ENTER:
             if await entry.scroll(scr, title, details(rec)):
-                await reprint_record(app, rec)
-
-
-async def reprint_record(app, rec):
-    kind = "void" if rec.state == VOIDED else "preauth"
-    await receipt.print_both(app, receipt.from_record(app, rec, kind), reprint=True)
+                await receipt.print_both(app, receipt.from_record(app, rec), reprint=True)
 
 
 async def reprint(app):
     title, scr = t("m_reprint"), app.scr
-    how = await entry.menu(scr, title, [t("m_last"), t("m_any")])
+    how = await entry.menu(scr, title, [t("m_last"), t("m_any"), t("m_settle_report")])
     if how is None:
+        return
+    if how == 2:
+        report = app.settlement.last()
+        if report is None:
+            await entry.message(scr, title, [t("no_settlement")], 5000)
+            return
+        await receipt.print_settlement(app, report, reprint=True)
         return
     if how == 0:
         slip = app.last_receipt()
@@ -78,10 +101,10 @@ async def reprint(app):
     v = "%06d" % int(v)
     rec = app.journal.find_voucher(v)
     if rec is not None:
-        await receipt.print_both(app, receipt.from_record(app, rec, "preauth"), reprint=True)
+        await receipt.print_both(app, receipt.from_record(app, rec), reprint=True)
         return
-    for rec in app.journal.newest(app.journal.capacity):  # voids are few: a bounded scan
-        if rec.void_voucher == v:
-            await receipt.print_both(app, receipt.from_record(app, rec, "void"), reprint=True)
+    for rec in app.journal.newest(app.journal.capacity):  # a format-1 void: inside its
+        if rec.void_voucher == v:  # pre-auth (older flash only), a bounded scan
+            await receipt.print_both(app, receipt.from_record(app, rec, True), reprint=True)
             return
     await entry.message(scr, title, [t("not_found")], 5000)

@@ -1,94 +1,129 @@
 # Receipts (签购单) for the 58 mm printer: merchant copy with a signature line, then the
-# cardholder copy on request; the 冲正不成功 slip. A slip is a small dict built from the
-# journal (so any receipt can be reprinted) and turned into ESC/POS bytes here.
+# cardholder copy on request; the 冲正不成功 slip; the settlement report (结算单). A slip is
+# a small dict built from the journal (so any receipt can be reprinted) and turned into
+# ESC/POS bytes here.
 from app.strings import t
 from drivers import escpos
+from journal.txnlog import COMPLETION, COMPLETION_VOID, PREAUTH, VOID
 from ui import entry
+
+# The transaction type line of each kind (strings R table).
+TYPES = {PREAUTH: "r_preauth", VOID: "r_void", COMPLETION: "r_completion",
+         COMPLETION_VOID: "r_cvoid"}
+REV_TYPES = {"preauth": "r_preauth", "void": "r_void", "completion": "r_completion",
+             "completion_void": "r_cvoid"}
 
 
 def _masked(first6, last4):
     return first6 + "****" + last4
 
 
-def from_record(app, rec, kind):
-    """The slip of a journal record: its pre-auth, or (kind "void") its void."""
+def from_record(app, rec, legacy_void=False):
+    """The slip of a journal record. legacy_void: the void that a format-1 pre-auth
+    record carries inside it (flash written by the previous firmware)."""
     slip = {
-        "kind": kind, "card": _masked(rec.pan_masked[:6], rec.pan_masked[-4:]),
+        "type": TYPES[rec.kind], "card": _masked(rec.pan_masked[:6], rec.pan_masked[-4:]),
         "card_org": rec.card_org, "batch": rec.batch, "voucher": rec.voucher,
         "auth": rec.auth_code, "rrn": rec.rrn, "date": rec.date, "time": rec.time,
         "amount": rec.amount,
     }
-    if kind == "void":
-        slip.update({"orig_voucher": rec.voucher, "voucher": rec.void_voucher,
-                     "auth": rec.void_auth or rec.auth_code, "rrn": rec.void_rrn,
-                     "date": rec.void_date, "time": rec.void_time})
+    if rec.kind != PREAUTH:
+        slip["orig_voucher"] = rec.orig_voucher
+    if legacy_void:
+        slip.update({"type": "r_void", "orig_voucher": rec.voucher,
+                     "voucher": rec.void_voucher, "auth": rec.void_auth or rec.auth_code,
+                     "rrn": rec.void_rrn, "date": rec.void_date, "time": rec.void_time})
     return slip
 
 
-def void_slip(app, rec, orig, card, fields, void):
-    """The slip of a void just approved (its original may not be in the journal)."""
-    if rec is not None:
-        rec.void_voucher = void["void_voucher"]
-        rec.void_auth, rec.void_rrn = void["void_auth"], void["void_rrn"]
-        rec.void_date, rec.void_time = void["void_date"], void["void_time"]
-        return from_record(app, rec, "void")
-    p = card["pan"]
-    return {
-        "kind": "void", "card": _masked(p[:6], p[-4:]), "card_org": "CUP",
-        "batch": fields[60][2:8], "voucher": fields[11], "orig_voucher": "000000",
-        "auth": void["void_auth"] or orig["auth"], "rrn": void["void_rrn"],
-        "date": void["void_date"], "time": void["void_time"], "amount": orig["amount"],
-    }
+def _kv_amount(b, label, fen):
+    b.line(label)
+    b.bold(True)
+    b.size(False, True)
+    b.line("RMB " + entry.yuan(fen))
+    b.size()
+    b.bold(False)
 
 
-def render(app, slip, copy, reprint=False):
-    """ESC/POS bytes of one copy ("merchant" or "cardholder"): a view of app.workbuf,
-    valid until the next receipt or exchange."""
-    cfg = app.cfg
-    b = escpos.Receipt(app.workbuf)
+def _head(app, b, title, copy=None, reprint=False):
     b.init()
     b.align(escpos.CENTER)
     b.size(True, True)
-    b.line("POS签购单")
+    b.line(title)
     b.size()
-    b.line(t("r_merchant_copy") if copy == "merchant" else t("r_cardholder_copy"))
+    if copy is not None:
+        b.line(t("r_merchant_copy") if copy == "merchant" else t("r_cardholder_copy"))
     if reprint:
         b.line(t("r_reprint"))
     b.align(escpos.LEFT)
     b.rule()
+    cfg = app.cfg
     b.line(t("r_merchant_name"))
     b.line(cfg["merchant_name"])
     b.kv(t("r_mid"), cfg["mid"])
     b.kv(t("r_tid"), cfg["tid"])
     b.kv(t("r_operator"), cfg["operator"])
+
+
+def _datetime(d, tm):
+    return "%s/%s/%s %s:%s:%s" % (d[:4], d[4:6], d[6:8], tm[:2], tm[2:4], tm[4:6])
+
+
+def render(app, slip, copy, reprint=False):
+    """ESC/POS bytes of one copy ("merchant" or "cardholder"): a view of app.workbuf,
+    valid until the next receipt or exchange."""
+    b = escpos.Receipt(app.workbuf)
+    _head(app, b, "POS签购单", copy, reprint)
     b.kv(t("r_card"), slip["card"])
     b.kv(t("r_issuer"), slip["card_org"])
     b.line(t("r_type"))
     b.bold(True)
     b.size(False, True)
-    b.line(t("r_void") if slip["kind"] == "void" else t("r_preauth"))
+    # a slip remembered by the previous firmware says "kind": "void" / "preauth"
+    b.line(t(slip.get("type") or ("r_void" if slip.get("kind") == "void" else "r_preauth")))
     b.size()
     b.bold(False)
     b.kv(t("r_batch"), slip["batch"])
     b.kv(t("r_voucher"), slip["voucher"])
-    if slip["kind"] == "void":
+    if slip.get("orig_voucher"):
         b.kv(t("r_orig_voucher"), slip["orig_voucher"])
     b.kv(t("r_auth"), slip["auth"])
     b.kv(t("r_rrn"), slip["rrn"])
-    d, tm = slip["date"], slip["time"]
-    b.kv(t("r_datetime"), "%s/%s/%s %s:%s:%s" % (d[:4], d[4:6], d[6:8], tm[:2], tm[2:4], tm[4:6]))
-    b.line(t("r_amount"))
-    b.bold(True)
-    b.size(False, True)
-    b.line("RMB " + entry.yuan(slip["amount"]))
-    b.size()
-    b.bold(False)
+    b.kv(t("r_datetime"), _datetime(slip["date"], slip["time"]))
+    _kv_amount(b, t("r_amount"), slip["amount"])
     b.rule()
     if copy == "merchant":
         b.line(t("r_signature"))
         b.feed(3)
         b.rule()
         b.line(t("r_agree"))
+    b.feed(3)
+    b.cut()
+    return b.take()
+
+
+def render_settlement(app, report, reprint=False):
+    """The settlement report (结算单): counts and amounts by transaction type, the debits
+    sent in field 48, and the host's verdict."""
+    b = escpos.Receipt(app.workbuf)
+    _head(app, b, t("r_settle_title"), None, reprint)
+    b.kv(t("r_batch"), report["batch"])
+    b.kv(t("r_datetime"), _datetime(report["date"], report["time"]))
+    b.rule()
+    b.kv(t("r_settle_count"), t("r_settle_amount"))
+    n = report["totals"]
+    for i, key in enumerate(("r_preauth", "r_void", "r_completion", "r_cvoid")):
+        b.line(t(key))
+        b.kv("  %d" % n[2 * i], entry.yuan(n[2 * i + 1]))
+    b.rule()
+    b.kv(t("r_debit") % n[8], entry.yuan(n[9]))
+    b.kv(t("r_credit") % 0, entry.yuan(0))
+    b.rule()
+    b.line(t("r_settle_verdict"))
+    b.bold(True)
+    flag = report["flag"]
+    b.line(t("r_settle_flag_" + (flag if flag in "12" else "3")))
+    b.bold(False)
     b.feed(3)
     b.cut()
     return b.take()
@@ -118,6 +153,10 @@ async def print_both(app, slip, reprint=False):
         await _print(app, render(app, slip, "cardholder", reprint))
 
 
+async def print_settlement(app, report, reprint=False):
+    await _print(app, render_settlement(app, report, reprint))
+
+
 async def print_reversal_failed(app, rev):
     """The 冲正不成功 slip: what could not be reversed, for the operator to follow up."""
     f = rev.fields
@@ -133,7 +172,7 @@ async def print_reversal_failed(app, rev):
     b.kv(t("r_mid"), f.get(42, ""))
     b.kv(t("r_tid"), f.get(41, ""))
     b.kv(t("r_card"), _masked(p[:6], p[-4:]))
-    b.kv(t("r_type"), t("r_void") if f.get(3) == "200000" else t("r_preauth"))
+    b.kv(t("r_type"), t(REV_TYPES.get(rev.kind, "r_preauth")))
     b.kv(t("r_batch"), f.get(60, "00000000")[2:8])
     b.kv(t("r_voucher"), f.get(11, ""))
     b.kv(t("r_amount"), "RMB " + entry.yuan(int(f.get(4, "0"))))

@@ -1,5 +1,5 @@
-# The terminal application: owns the pieces (screen, journal, reversal, state, the host
-# session) and runs the main menu. Each menu entry is one flow module.
+# The terminal application: owns the pieces (screen, journal, reversal, settlement, state,
+# the host session) and runs the main menu. Each menu entry is one flow module.
 #
 # Heap (docs/performance.md, host_tools/bench/heap.py): every module the terminal uses is
 # imported here, once, at boot while the heap is still in one piece, and stays. Frozen
@@ -8,7 +8,7 @@
 # saves. What the exchange and the printer need in bulk is allocated once, below.
 import sys
 
-from app import admin, preauth, query, receipt, strings, void
+from app import admin, completion, cvoid, preauth, query, receipt, settle, strings, void
 from app.online import Online
 from app.strings import t
 from app.supervisor import Supervisor
@@ -17,14 +17,28 @@ from drivers import escpos
 from host.session import HostSession
 from journal import record
 from journal.pan import Keys
-from journal.preauth import Journal, JournalError
+from journal.txnlog import Journal, JournalError
 from journal.reversal import PendingReversal
+from journal.settlement import Settlement
 from journal.state import TerminalState
 from ui import entry
 from ui.font import Font
 from ui.screen import Screen
 
-MENU = ("m_preauth", "m_void", "m_query", "m_reprint", "m_signin", "m_admin")
+
+async def _sign_in(app):
+    if await app.online.sign_in():
+        await entry.message(app.scr, t("m_signin"),
+                            [t("signin_ok"), t("batch") + app.state.batch_no], 5000)
+
+
+# The main menu: (strings key, what it runs), in the operator's order (the pre-auth family
+# first, then settlement, then the rest).
+MENU = (
+    ("m_preauth", preauth.run), ("m_void", void.run), ("m_completion", completion.run),
+    ("m_cvoid", cvoid.run), ("m_settle", settle.run), ("m_query", query.run),
+    ("m_reprint", query.reprint), ("m_signin", _sign_in), ("m_admin", admin.run),
+)
 
 
 class App:
@@ -38,6 +52,7 @@ class App:
         keys = Keys(bytes.fromhex(cfg["tmk"]))
         self.journal = Journal(data_dir + "/journal", keys, self.state.batch_no, log=hw.log)
         self.reversal = PendingReversal(data_dir + "/reversal", keys)
+        self.settlement = Settlement(data_dir + "/settle")
         # One 2 KB work buffer, allocated now while the heap is still in one piece: the
         # host channel receives frames into it (codec.frame.MAX_FRAME) during an exchange,
         # the receipt builder lays out a slip in it afterwards. They take turns: a flow
@@ -54,19 +69,15 @@ class App:
         self.state.language = code
         self.state.save()
 
-    def remember_receipt(self, kind, rec_or_slip):
-        """What 重打上笔 prints. A journal record is remembered by its place (batch, slot:
-        a record of ~50 bytes, which littlefs rewrites without erasing a block) and its
-        slip rebuilt from the journal; a slip dict (a void whose original is not in the
-        journal) is kept as it is, masked card only."""
-        if isinstance(rec_or_slip, dict):
-            keep = rec_or_slip
-        else:
-            keep = {"kind": kind, "batch": rec_or_slip.batch, "slot": rec_or_slip.slot}
-        record.write(self.data_dir + "/last_receipt", keep)
+    def remember_receipt(self, rec):
+        """What 重打上笔 prints: the record's place (batch, slot: a record of ~30 bytes,
+        which littlefs rewrites without erasing a block); its slip is rebuilt from the
+        journal."""
+        record.write(self.data_dir + "/last_receipt", {"batch": rec.batch, "slot": rec.slot})
 
     def last_receipt(self):
-        """The slip of the last transaction, or None (none, or unreadable: logged)."""
+        """The slip of the last transaction, or None (none, or unreadable: logged). The
+        previous firmware kept a slip dict for a keyed void, or a kind with the place."""
         try:
             d = record.read(self.data_dir + "/last_receipt")
             if d is None or "slot" not in d:
@@ -75,7 +86,7 @@ class App:
         except (record.RecordError, JournalError, IndexError, KeyError, TypeError) as e:
             self.hw.log("last receipt unreadable:", e)
             return None
-        return receipt.from_record(self, rec, d["kind"])
+        return receipt.from_record(self, rec, d.get("kind") == "void" and bool(rec.void_voucher))
 
     def reversal_waiting(self):
         """True when a reversal waits to be sent (or cannot be read)."""
@@ -85,6 +96,11 @@ class App:
             return True
 
     def menu_title(self):
+        try:
+            if self.settlement.pending() is not None:
+                return t("settle_pending")
+        except Exception:
+            return t("settle_pending")
         if self.reversal_waiting():
             return t("rev_pending")
         try:
@@ -95,8 +111,10 @@ class App:
         return t("app")
 
     async def boot(self):
-        """Sign in if the terminal must; a pending reversal stays pending until the next
+        """Finish a settlement a power cut interrupted after its answer was recorded; sign
+        in if the terminal must. A pending reversal stays pending until the next
         financial transaction (wire-format.md §5)."""
+        settle.resume(self)
         if self.state.need_signin or self.session.mak is None:
             await self.online.sign_in()
 
@@ -106,11 +124,11 @@ class App:
         except Exception as e:  # e.g. out of memory: the menu still comes up, and the
             await self.report("boot sign-in error:", t("m_signin"), e)  # sign-in stays due
         while True:
-            choice = await entry.menu(self.scr, self.menu_title(), [t(k) for k in MENU])
+            choice = await entry.menu(self.scr, self.menu_title(), [t(k) for k, _ in MENU])
             if choice is None:
                 continue
             try:
-                await self.dispatch(choice)
+                await MENU[choice][1](self)
             except Exception as e:  # a bug must not brick the counter: log, say, go on
                 await self.report("flow error:", t("declined"), e)
 
@@ -130,19 +148,3 @@ class App:
                 await self.scr.key(10000)
             except Exception:
                 pass
-
-    async def dispatch(self, choice):
-        if choice == 0:
-            await preauth.run(self)
-        elif choice == 1:
-            await void.run(self)
-        elif choice == 2:
-            await query.run(self)
-        elif choice == 3:
-            await query.reprint(self)
-        elif choice == 4:
-            if await self.online.sign_in():
-                await entry.message(self.scr, t("m_signin"),
-                                    [t("signin_ok"), t("batch") + self.state.batch_no], 5000)
-        else:
-            await admin.run(self)

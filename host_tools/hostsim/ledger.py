@@ -361,6 +361,9 @@ class Ledger:
     def reversals(self) -> list[dict[str, Any]]:
         return self._all("SELECT * FROM reversals ORDER BY id")
 
+    def settlements(self) -> list[dict[str, Any]]:
+        return self._all("SELECT * FROM settlements ORDER BY id")
+
     def terminals(self) -> list[dict[str, Any]]:
         return self._all("SELECT * FROM terminals ORDER BY tid")
 
