@@ -21,7 +21,7 @@ import time
 import board
 import config
 from journal.pan import Keys
-from journal.preauth import Journal, Record
+from journal.txnlog import Journal, Record
 from journal.state import VOUCHER_MAX, TerminalState
 
 

@@ -75,7 +75,7 @@ def start_preauth(term, fen, pan=APPROVE_PAN):
 def reprint_menu(term, how):
     """Menu 4 (重打印), then 1 (重打上笔) or 2 (重打任意笔)."""
     flows.at_menu(term)
-    term.press("4")
+    term.press(flows.KEYS["reprint"])
     term.wait_for("重打任意笔")
     term.press(how)
 
@@ -96,8 +96,8 @@ def test_paper_out_keeps_the_preauth_and_reprints_later(host, term):
     h = hold_of(host.db, auth)
     assert h["state"] == "open" and h["amount"] == 2345
     # Journalled: the query shows it.
-    term.press("3")
-    s = term.wait_for("凭证号:" + h["voucher"])
+    term.press(flows.KEYS["query"])
+    s = term.wait_for("预授权 " + h["voucher"])
     assert auth in s.text and "23.45" in s.text
     term.press("CANCEL")
 
@@ -251,10 +251,13 @@ def test_english_survives_restart_and_explains_declines(host, term):
     assert "Admin" in s.text and "语言/Language" in s.text
     term.press("CANCEL")
     s = term.wait_for(flows.MENU_EN)
-    assert "PRE-AUTH POS" in s.text and "2.Pre-auth void" in s.text and "3.Query" in s.text
+    assert "PRE-AUTH POS" in s.text and "2.Pre-auth void" in s.text and "3.Completion" in s.text
     term.press("DOWN")
-    s = term.wait_for("6.Admin")
-    assert "4.Reprint" in s.text and "5.Sign in" in s.text
+    s = term.wait_for("6.Query")
+    assert "4.Compl. void" in s.text and "5.Settlement" in s.text
+    term.press("DOWN")
+    s = term.wait_for("9.Admin")
+    assert "7.Reprint" in s.text and "8.Sign in" in s.text
 
     term.press("1")
     term.wait_for("Amount:")
@@ -296,21 +299,24 @@ def test_query_newest_first_details_and_reprint(host, term):
     void_voucher = voucher_on(term.receipts()[-1].text)
 
     flows.at_menu(term)
-    term.press("3")
-    s = term.wait_for("凭证号:" + v2)  # the newest first
+    term.press(flows.KEYS["query"])
+    s = term.wait_for("撤销 " + void_voucher)  # the newest first: the void, a record too
+    assert "11.11" in s.text and "成功" in s.text and a1 in s.text
+    term.press("DOWN")
+    s = term.wait_for("预授权 " + v2)
     assert "22.22" in s.text and "有效" in s.text and a2 in s.text
     term.press("DOWN")
-    s = term.wait_for("凭证号:" + v1)
+    s = term.wait_for("预授权 " + v1)
     assert "11.11" in s.text and "已撤销" in s.text and a1 in s.text
     term.press("UP")
-    term.wait_for("凭证号:" + v2)
+    term.wait_for("预授权 " + v2)
     term.press("DOWN")
-    term.wait_for("凭证号:" + v1)
+    term.wait_for("预授权 " + v1)
 
     term.press("ENTER")
     s = term.wait_for("状态:")
     seen = [s.text]
-    for _ in range(6):  # nine detail lines, three at a time
+    for _ in range(7):  # ten detail lines, three at a time
         term.press("DOWN")
         s = term.wait_screen(s.seq)
         seen.append(s.text)
@@ -318,14 +324,28 @@ def test_query_newest_first_details_and_reprint(host, term):
     assert "凭证号:" + v1 in details and "状态:已撤销" in details
     assert "卡号:" + MASKED_SCREEN in details and APPROVE_PAN not in details
     assert "金额:11.11" in details and "授权码:" + a1 in details
-    assert "预授权撤销 " + void_voucher in seen[-1]
+    assert "后续凭证号:" + void_voucher in seen[-1]  # what voided it
 
     n = len(term.receipts())
-    term.press("ENTER")  # reprint: a voided pre-auth reprints its void
+    term.press("ENTER")  # reprint: the pre-auth's own slip
     term.wait_for("打印持卡人存根")
     term.press("CANCEL")
-    term.wait_for("凭证号:" + v1)  # back in the list, on the same record
+    term.wait_for("预授权 " + v1)  # back in the list, on the same record
     (slip,) = [r.text for r in term.receipts()[n:]]
+    assert "重打印 DUPLICATED" in slip and "预授权 PRE-AUTH" in slip
+    assert voucher_on(slip) == v1 and MASKED_SLIP in slip and "原凭证号" not in slip
+
+    for _ in range(2):
+        term.press("UP")
+    term.wait_for("撤销 " + void_voucher)
+    term.press("ENTER")
+    s = term.wait_for("状态:")
+    assert "撤销 凭证号:" + void_voucher in s.text
+    term.press("ENTER")  # the void's slip
+    term.wait_for("打印持卡人存根")
+    term.press("CANCEL")
+    term.wait_for("撤销 " + void_voucher)
+    slip = term.receipts()[-1].text
     assert "重打印 DUPLICATED" in slip and "预授权撤销 PRE-AUTH VOID" in slip
     assert voucher_on(slip) == void_voucher and MASKED_SLIP in slip
     assert re.search(r"原凭证号\(ORIG\. VOUCHER\):\s*" + v1, slip), slip
@@ -438,7 +458,7 @@ def test_host_down_nothing_sent_no_reversal(host, term):
     s = flows.at_menu(term)
     assert "有未完成冲正" not in s.text and "预授权终端" in s.text
     assert flows.holds(host.db) == []
-    term.press("3")
+    term.press(flows.KEYS["query"])
     term.wait_for("无交易记录")
     term.press("ENTER")
     flows.at_menu(term)

@@ -74,8 +74,9 @@ def test_consistency_detects_disagreement(tmp_path):
     b = led.add_hold(DEFAULT_TID, DEFAULT_MID, 1, "000003", "6222021234567890128", "2812",
                      200, "BBBBBB", "000000000002", "1126")
     led.add_txn(DEFAULT_TID, 1, "000003", "0100", "030000", "preauth", 200, "00", b)
-    rec = {"batch": "000001", "voucher": "000002", "state": "OPEN", "amount": 100,
-           "auth": "AAAAAA", "host_date": "1126", "void_voucher": ""}
+    rec = {"batch": "000001", "voucher": "000002", "kind": "PREAUTH", "state": "OPEN",
+           "amount": 100, "auth": "AAAAAA", "host_date": "1126", "orig": ["000000", "000000"],
+           "next": ["000000", "000000"], "void_voucher": ""}
     dump = {"journal": [rec], "reversal": None, "failed": []}
     problems = faults.consistency(led, dump)
     assert any("000003" in p for p in problems), problems  # approved, not kept, not reversed
