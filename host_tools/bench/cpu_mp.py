@@ -6,8 +6,9 @@
 #             take_voucher (state on flash), messages.financial, reversal.store (F2 sealed,
 #             on flash), the countdown screen, messages.pack with the MAC + frame.encode;
 #   response: bytes off the wire -> result on screen: frame.decode + unpack, match, MAC
-#             check, journal.mark_voided, reversal.clear, the last-receipt record, and
-#             the approved screen (app/void.py order; the slips print after that).
+#             check, the void kept (its record, its pre-auth's note: Txn.keep),
+#             reversal.clear, the last-receipt record, and the approved screen (app/txn.py
+#             order; the slips print after that).
 #
 # Then a loopback TCP round trip of the same byte sizes to host_tools/bench/cpu.py's echo
 # server: connect + send + receive + close (one exchange of host/session.py), and send +
@@ -51,9 +52,8 @@ def response(req_fields, stan_rrn):
 
 
 def one_void(term, scr, rec, steps):
-    cfg, st, j = term.cfg, term.state, term.journal
-    orig = {"auth": rec.auth_code, "host_date": rec.host_date, "amount": rec.amount,
-            "batch": rec.batch, "voucher": rec.voucher}
+    cfg, st = term.cfg, term.state
+    x = txn_mp._txn(txn_mp.Void, term, rec)
     marks = []
     t0 = now()
     if term.reversal.load() is not None:  # online.ready -> flush_reversal
@@ -61,9 +61,8 @@ def one_void(term, scr, rec, steps):
     marks.append(("ready (pending reversal?)", now()))
     stan = st.take_voucher()
     marks.append(("take_voucher (flash)", now()))
-    mti, fields = messages.financial(
-        messages.PREAUTH_VOID, cfg, st.batch_no, stan, txn_mp.CARD, orig["amount"],
-        txn_mp.READ_CAP, {38: orig["auth"], 61: orig["batch"] + orig["voucher"] + "0301"})
+    mti, fields = messages.financial(x.msg, cfg, st.batch_no, stan, x.card, x.amount,
+                                     txn_mp.READ_CAP, x.extra())
     marks.append(("messages.financial", now()))
     term.reversal.store(mti, fields, "98", (rec.batch, rec.voucher), "void")
     marks.append(("reversal.store (seal, flash)", now()))
@@ -83,16 +82,11 @@ def one_void(term, scr, rec, steps):
     if not messages.mac_ok(MAK, rmti, rfields, buf[off:]):
         raise RuntimeError("MAC check failed")
     marks.append(("match + MAC check", now()))
-    y, mo, d, h, mi, s = time.localtime()[:6]
-    void = {"void_voucher": fields[11], "void_date": "%04d%02d%02d" % (y, mo, d),
-            "void_time": "%02d%02d%02d" % (h, mi, s), "void_rrn": rfields.get(37, ""),
-            "void_auth": (rfields.get(38) or "").strip()}
-    j.mark_voided(rec, **void)
-    marks.append(("journal.mark_voided (flash)", now()))
+    v = x.keep(fields, rfields)
+    marks.append(("journal: the void, its pre-auth's note (flash)", now()))
     term.reversal.clear()
     marks.append(("reversal.clear (flash)", now()))
-    term.remember_receipt("void", txn_mp.receipt.void_slip(term, rec, orig, txn_mp.CARD,
-                                                           fields, void))
+    term.remember_receipt(v)
     marks.append(("last receipt (flash)", now()))
     scr.draw(text("approved"), [text("m_void"), ("RMB 1.00", RIGHT)])
     marks.append(("approved screen", now()))

@@ -113,12 +113,16 @@ def end_to_end() -> dict:
             "void": _sum(after[len(pre):])}
 
 
+KINDS = ("preauth", "void", "completion", "completion_void")
+
+
 def figures(raw: dict) -> dict:
-    """Per-transaction figures and lifetimes from flash_mp.py's counts."""
-    n = raw["n"]
-    out: dict[str, Any] = {"n": n}
-    for kind in ("preauth", "void"):
+    """Per-transaction figures and lifetimes from flash_mp.py's counts (each kind's
+    amortized over its own count), and the settlement's whole cost."""
+    out: dict[str, Any] = {"n": raw["n"], "settlement": raw["settlement"]}
+    for kind in KINDS:
         r = raw[kind]
+        n = r["count"]
         erases = r["erases"] / n
         out[kind] = {
             "programs": r["programs"] / n, "erases": erases, "bytes": r["bytes"] / n,
@@ -132,7 +136,7 @@ def figures(raw: dict) -> dict:
         }
         out[kind]["lifetime_years"] = out[kind]["lifetime_txns"] / PER_DAY / 365
         out[kind]["aim_met"] = erases <= AIM_ERASES and r["bytes"] / n <= AIM_BYTES
-    both = (raw["preauth"]["erases"] + raw["void"]["erases"]) / (2 * n)
+    both = sum(raw[k]["erases"] for k in KINDS) / sum(raw[k]["count"] for k in KINDS)
     out["mixed_erases"] = both
     out["mixed_lifetime_txns"] = BLOCKS * CYCLES / both
     out["mixed_lifetime_years"] = out["mixed_lifetime_txns"] / PER_DAY / 365
@@ -147,27 +151,30 @@ def main() -> dict:
     one = in_process(1)  # one pre-auth and its void, in-process: what end_to_end() does
     fig["one"] = {k: dict(zip(("reads", "programs", "erases", "bytes"), one[k]["first"],
                               strict=True)) for k in ("preauth", "void")}
-    print(f"in-process, {fig['n']:,} pre-auths then {fig['n']:,} voids on a fresh 2 MiB "
-          "littlefs (amortized, compaction included)")
-    print(f"  {'':10}{'programs':>10}{'erases':>9}{'bytes':>9}{'x record':>10}"
+    print(f"in-process on a fresh 2 MiB littlefs (amortized, compaction included): "
+          f"{fig['n']:,} pre-auths, the settlement, then voids, completions and completion "
+          "voids of them")
+    print(f"  {'':16}{'count':>7}{'programs':>10}{'erases':>9}{'bytes':>9}{'x record':>10}"
           f"{'worst txn: erases':>19}{'bytes':>8}   lifetime")
-    for kind in ("preauth", "void"):
+    for kind in KINDS:
         f = fig[kind]
-        print(f"  {kind:10}{f['programs']:>10.1f}{f['erases']:>9.2f}{f['bytes']:>9,.0f}"
-              f"{f['amplification']:>10.1f}{f['max_erases']:>19}{f['max_bytes']:>8,}"
-              f"   {f['lifetime_txns'] / 1e6:.1f} M txns = {f['lifetime_years']:,.0f} years")
+        print(f"  {kind:16}{f['count']:>7,}{f['programs']:>10.1f}{f['erases']:>9.2f}"
+              f"{f['bytes']:>9,.0f}{f['amplification']:>10.1f}{f['max_erases']:>19}"
+              f"{f['max_bytes']:>8,}   {f['lifetime_txns'] / 1e6:.1f} M txns = "
+              f"{f['lifetime_years']:,.0f} years")
+    st = fig["settlement"]
+    print(f"  settlement of the full batch: {st['programs']} programs, {st['erases']} erases, "
+          f"{st['bytes']:,} bytes, {st['reads']:,} block reads (once a batch)")
     print(f"  floor: one {RECORD_BYTES}-byte journal record; aim: <= {AIM_ERASES:.0f} erase and "
-          f"<= {AIM_BYTES:,} bytes a transaction -> pre-auth "
-          f"{'met' if fig['preauth']['aim_met'] else 'MISSED'}, void "
-          f"{'met' if fig['void']['aim_met'] else 'MISSED'}")
+          f"<= {AIM_BYTES:,} bytes a transaction -> " + ", ".join(
+              f"{k} {'met' if fig[k]['aim_met'] else 'MISSED'}" for k in KINDS))
     print(f"  lifetime: {BLOCKS} blocks x {CYCLES:,} cycles / erases per transaction, "
-          f"{PER_DAY} transactions a day; half pre-auths half voids: "
+          f"{PER_DAY} transactions a day; the mix above: "
           f"{fig['mixed_lifetime_txns'] / 1e6:.1f} M txns = {fig['mixed_lifetime_years']:,.0f} "
           "years")
-    print("  per step (pre-auth): " + ", ".join(
-        f"{k} {v[2]:.2f} E {v[3]:,.0f} B" for k, v in fig["preauth"]["steps"].items() if v[1]))
-    print("  per step (void):     " + ", ".join(
-        f"{k} {v[2]:.2f} E {v[3]:,.0f} B" for k, v in fig["void"]["steps"].items() if v[1]))
+    for kind in KINDS:
+        print(f"  per step ({kind}): " + ", ".join(
+            f"{k} {v[2]:.2f} E {v[3]:,.0f} B" for k, v in fig[kind]["steps"].items() if v[1]))
     print("end to end (SimTerminal, POS_FLASH_COUNT=1: boot, one pre-auth, its void, on a "
           "fresh image) vs in-process (the same pre-auth and void on a fresh image)")
     for kind in ("boot_signin", "preauth", "void"):

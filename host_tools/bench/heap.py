@@ -16,11 +16,14 @@ The scenario, against the host simulator (a fresh ledger each run):
 
   boot (sign-in), a pre-auth approved with both receipts, the void of it, a pre-auth whose
   answer never comes (the host's no_answer fault: reversal stored), the next pre-auth (the
-  reversal goes first), the query (two records browsed), reprint of the last receipt.
+  reversal goes first), the query (two records browsed), reprint of the last receipt, the
+  completion of that pre-auth (found by its auth code), the completion void of it, the
+  settlement of the full batch (its totals read from all 1,500 records, the report
+  printed), and a pre-auth in the next batch.
 
 The journal is pre-filled (tests/integration/mp_fill_journal.py) with PREFILL records so
-that the two approved pre-auths bring it to 1,500 (Journal.capacity): a full batch
-throughout. A run fails fast: any screen that says an error, a terminal that dies, or a
+that the scenario's records bring it to 1,500 (Journal.capacity) as it settles: a full
+batch throughout. A run fails fast: any screen that says an error, a terminal that dies, or a
 control request that fails (a MemoryError in the control task answers an error).
 
     python -m host_tools.bench.heap        # bisect each runtime, print the figures
@@ -41,6 +44,7 @@ from host_tools import build_mpy, frozen_unix
 from host_tools.hostsim.client import running_hostsim
 from host_tools.hostsim.ledger import Ledger
 from host_tools.simctl import ROOT, Runtime, SimTerminal, plain_interpreter
+from tests.integration import flows
 
 # The heap budget on the device-like interpreter (frozen32): the scenario completes in it
 # RUNS times out of RUNS (tests/perf/test_heap_budget.py). An ESP32-WROOM without PSRAM
@@ -53,15 +57,15 @@ RUNS = 20
 # asyncio timing (176 KB failed on a loaded machine when the minimum was 165), so the
 # guard keeps a margin.
 GUARD64_KB = 240
-RECORDS = 1500  # journal records at the end of the scenario (a full batch)
-PREFILL = RECORDS - 2  # the scenario's two approved pre-auths add the last two
+RECORDS = 1500  # journal records when the scenario settles (a full batch)
+PREFILL = RECORDS - 5  # the scenario's pre-auths, void, completion, completion void add 5
 BATCH = "000001"  # the batch the host simulator's first sign-in assigns
 FILL = ROOT / "tests" / "integration" / "mp_fill_journal.py"
 PAN, EXPIRY = "6222021234567890128", "2812"  # the host simulator's approving card
 SUPERVISOR = "123456"
 CONFIG = {"response_timeout_s": 2, "connect_timeout_s": 2}  # the no_answer wait is short
 
-MENU = re.compile(r"1\.预授权")
+MENU = flows.MENU
 # Screens that end a step: the expected one, or one that says something went wrong.
 FAIL = re.compile(r"MemoryError|Error|ERROR|交易失败|保存交易失败|连接主机失败|签到失败|无此交易")
 
@@ -130,9 +134,12 @@ class Operator:
 
     def approved_preauth(self, fen: int) -> str:
         """Returns the voucher number of the approved pre-auth (from its receipt)."""
-        text = self.preauth(fen)
+        return self.approved(self.preauth(fen), f"pre-auth of {fen} fen")
+
+    def approved(self, text: str, what: str) -> str:
+        """After an approval's result screen: receipts, the menu; its voucher number."""
         if "交易成功" not in text:
-            raise ScenarioFailed(f"pre-auth of {fen} fen not approved:\n{text}")
+            raise ScenarioFailed(f"{what} not approved:\n{text}")
         self.term.press("ENTER")
         self.receipts_done()
         self.after_approval()
@@ -140,6 +147,21 @@ class Operator:
         if not m:
             raise ScenarioFailed("no voucher number on the last receipt")
         return m.group(1)
+
+    def supervisor(self, entry: str) -> None:
+        self.menu()
+        self.term.press(flows.KEYS[entry])
+        self.wait("请输入主管密码")
+        self.term.type(SUPERVISOR)
+        self.term.press("ENTER")
+
+    def card(self) -> str:
+        """Swipe, confirm the summary; the result screen's text."""
+        self.wait("请刷卡或输卡号")
+        self.term.swipe(PAN, EXPIRY)
+        self.wait("/")  # the summary shows the original's date as MM/DD
+        self.term.press("ENTER")
+        return self.wait(re.compile(r"交易成功|交易超时"), 30)
 
 
 def scenario(term: SimTerminal, db: Path,
@@ -166,7 +188,7 @@ def scenario(term: SimTerminal, db: Path,
     op.wait("交易成功", 30)
     term.press("ENTER")
     op.receipts_done(cardholder=False)
-    op.menu()
+    op.after_approval()
 
     led = Ledger(str(db))  # the next 0100 is never answered: a reversal is stored
     try:
@@ -183,10 +205,10 @@ def scenario(term: SimTerminal, db: Path,
     if "有未完成冲正" in term.screen().text:
         raise ScenarioFailed("the reversal is still pending")
 
-    term.press("3")  # query: the newest record, the one before it, back
-    newest = op.wait("凭证号:").split("\n")[1]  # 凭证号:<voucher>
+    term.press(flows.KEYS["query"])  # query: the newest record, the one before it, back
+    newest = op.wait(re.compile(r"预授权 \d{6}")).split("\n")[1]  # 预授权 <voucher>
     term.press("DOWN")
-    older = op.wait(re.compile(r"凭证号:(?!" + newest[4:] + ")"))
+    older = op.wait(re.compile(r"(预授权|撤销) (?!" + newest[-6:] + r")\d{6}"))
     if "交易查询" not in older:
         raise ScenarioFailed(f"DOWN did not show the previous record:\n{older}")
     term.press("UP")
@@ -194,7 +216,7 @@ def scenario(term: SimTerminal, db: Path,
     term.press("CANCEL")
     op.menu()
 
-    term.press("4")  # reprint the last receipt
+    term.press(flows.KEYS["reprint"])  # reprint the last receipt
     op.wait("重打任意笔")
     before = len(term.receipts())
     term.press("1")
@@ -203,6 +225,33 @@ def scenario(term: SimTerminal, db: Path,
     slips = term.receipts()
     if len(slips) != before + 1 or "重打印" not in slips[-1].text:
         raise ScenarioFailed("the reprint did not print")
+
+    auth = re.search(r"授权码\(AUTH NO\.\):\s*(\w{6})", slips[-1].text).group(1)
+    term.press(flows.KEYS["completion"])  # the last pre-auth completed, by its auth code
+    op.wait("按授权码")
+    term.press("2")
+    op.wait("原授权码")
+    term.type(auth)
+    term.press("ENTER")
+    op.wait("完成金额")
+    term.type("345")
+    term.press("ENTER")
+    completion = op.approved(op.card(), "completion")
+    op.supervisor("cvoid")  # and that completion voided
+    op.wait("原凭证号")
+    term.type(completion)
+    term.press("ENTER")
+    op.approved(op.card(), "completion void")
+
+    op.supervisor("settle")  # the full batch settled, the next one begins
+    op.wait(re.compile(r"借记\d+笔"), 30)
+    term.press("ENTER")
+    op.wait("结算完成", 30)
+    term.press("ENTER")
+    op.menu()
+    if "结算单" not in term.receipts()[-1].text:
+        raise ScenarioFailed("no settlement report printed")
+    op.approved_preauth(100)
 
 
 # ------------------------------------------------------------------------- the runs

@@ -1,9 +1,10 @@
 # ruff: noqa: UP031  (MicroPython: %-formatting, as the firmware writes it)
 # MicroPython helper of `make bench` (flash_mp.py, scaling_mp.py, cpu_mp.py import it): the
 # terminal's flash as board/unix mounts it, its storage objects built as app/terminal.py
-# builds them, and one pre-auth / one void doing exactly the flash work app/preauth.py,
-# app/void.py and app/online.py do, in their order, with the host's answer simulated.
-# Not a test double: every call below is the firmware's own.
+# builds them, and one transaction of each kind (pre-auth, void, completion, completion
+# void) and a settlement doing exactly the flash work app/txn.py, app/settle.py and
+# app/online.py do, in their order, with the host's answer simulated. Not a test double:
+# every call below is the firmware's own (the flows' Txn classes keep the records).
 import os
 import sys
 import time
@@ -14,15 +15,19 @@ if sys.path and sys.path[0].endswith("bench"):
     sys.path.append(sys.path.pop(0))
 
 import config  # noqa: E402
-from app import receipt  # noqa: E402
-from app import void as void_flow  # noqa: E402
+from app import receipt, settle  # noqa: E402
+from app.completion import Completion  # noqa: E402
+from app.cvoid import CompletionVoid  # noqa: E402
+from app.preauth import Preauth  # noqa: E402
 from app.supervisor import DEFAULT_PASSWORD, Supervisor  # noqa: E402
+from app.void import Void  # noqa: E402
 from host import messages  # noqa: E402
 from journal import record  # noqa: E402
 from journal.pan import Keys  # noqa: E402
-from journal.preauth import OPEN, Journal, Record  # noqa: E402
 from journal.reversal import PendingReversal  # noqa: E402
+from journal.settlement import Settlement  # noqa: E402
 from journal.state import TerminalState  # noqa: E402
+from journal.txnlog import Journal  # noqa: E402
 
 import board  # noqa: E402  (board/unix)
 
@@ -57,18 +62,11 @@ class Terminal:
         keys = Keys(bytes.fromhex(self.cfg["tmk"]))
         self.journal = Journal(DATA + "/journal", keys, self.state.batch_no, log=self.hw.log)
         self.reversal = PendingReversal(DATA + "/reversal", keys)
-        self._supervisor = None
+        self.settlement = Settlement(DATA + "/settle")
+        self.supervisor = Supervisor(DATA + "/supervisor", self.hw.clock)
 
-    @property
-    def supervisor(self):
-        if self._supervisor is None:
-            self._supervisor = Supervisor(DATA + "/supervisor", self.hw.clock)
-        return self._supervisor
-
-    def remember_receipt(self, kind, rec_or_slip):  # App.remember_receipt
-        keep = rec_or_slip if isinstance(rec_or_slip, dict) else {
-            "kind": kind, "batch": rec_or_slip.batch, "slot": rec_or_slip.slot}
-        record.write(self.data_dir + "/last_receipt", keep)
+    def remember_receipt(self, rec):  # App.remember_receipt
+        record.write(self.data_dir + "/last_receipt", {"batch": rec.batch, "slot": rec.slot})
 
     def menu_title_reads(self):
         """What App.menu_title() reads before the main menu is drawn."""
@@ -141,9 +139,19 @@ def _now():
     return "%04d%02d%02d" % (y, mo, d), "%02d%02d%02d" % (h, mi, s), "%02d%02d" % (mo, d)
 
 
-def preauth(t, fen, auth, m=NO_METER):
-    """app/preauth.run after the operator's Enter on the confirmation, host approving.
-    Returns the journal Record."""
+def _answer(t, fields, auth=None):
+    """What an approving host answers, as the flows read it (38 echoed or given)."""
+    _, _, mmdd = _now()
+    resp = {37: "%012d" % (100000000000 + int(fields[11])), 13: mmdd, 39: "00", 63: "CUP"}
+    if auth or fields.get(38):
+        resp[38] = auth or fields[38]
+    return resp
+
+
+def _exchange(t, x, m, link=None, auth=None):
+    """txn.run from the confirmation on, the host approving: the voucher, the request,
+    its reversal stored, the answer kept (Txn.keep), the reversal cleared, the last
+    receipt remembered. Returns the record."""
     j, st = t.journal, t.state
     if j.full():
         raise RuntimeError("batch full")
@@ -152,58 +160,89 @@ def preauth(t, fen, auth, m=NO_METER):
     m.mark("checks (full, pending reversal)")
     voucher = st.take_voucher()
     m.mark("state: take_voucher")
-    mti, fields = messages.financial(messages.PREAUTH, t.cfg, st.batch_no, voucher, CARD, fen,
-                                     READ_CAP)
-    t.reversal.store(mti, fields, "98", None, "preauth")  # online.send
+    o = x.orig
+    mti, fields = messages.financial(x.msg, t.cfg, st.batch_no, voucher, x.card, x.amount,
+                                     READ_CAP, None if o is None else x.extra())
+    t.reversal.store(mti, fields, "98", link, x.rev_kind)  # online.send
     m.mark("reversal.store")
-    date, tm, mmdd = _now()
-    rec = Record(voucher=fields[11], batch=st.batch_no, date=date, time=tm, amount=fen,
-                 auth_code=auth, rrn="%012d" % (100000000000 + int(voucher)), host_date=mmdd,
-                 expiry=CARD["expiry"], entry_mode=fields[22], card_org="CUP")
-    rec.set_card(j.keys, CARD["pan"])
-    j.add(rec)
-    m.mark("journal.add")
+    rec = x.keep(fields, _answer(t, fields, auth))
+    m.mark("journal")
     t.reversal.clear()
     m.mark("reversal.clear")
-    t.remember_receipt("preauth", rec)
+    t.remember_receipt(rec)
+    receipt.from_record(t, rec)  # as the flow builds its slip
     m.mark("last_receipt")
     j.nearly_full()
     m.mark("checks (full, pending reversal)")
     return rec
 
 
-def void(t, voucher, m=NO_METER):
-    """app/void.run by voucher number after the supervisor password, host approving."""
-    j, st, sup = t.journal, t.state, t.supervisor
+def _txn(cls, t, orig=None, amount=None):
+    x = cls(t)
+    x.orig, x.card = orig, CARD
+    x.amount = amount if amount is not None else orig.amount
+    return x
+
+
+def preauth(t, fen, auth, m=NO_METER):
+    """app/preauth.py after the operator's Enter on the confirmation, host approving.
+    Returns the journal Record."""
+    return _exchange(t, _txn(Preauth, t, amount=fen), m, auth=auth)
+
+
+def _original(t, voucher, m):
+    rec = t.journal.find_voucher(voucher)
+    if rec is None or not t.journal.same_card(rec, CARD["pan"]):
+        raise RuntimeError("no original %s (or another card): %r" % (voucher, rec))
+    m.mark("find_voucher")
+    return rec
+
+
+def _supervisor(t, m):
+    sup = t.supervisor
     if sup.locked_for() or not sup.check(DEFAULT_PASSWORD):
         raise RuntimeError("supervisor refused")
     m.mark("supervisor check")
-    rec = j.find_voucher(voucher)
-    if rec is None or rec.state != OPEN or void_flow.refusal(t, rec):
+
+
+def void(t, voucher, m=NO_METER):
+    """app/void.py by voucher number after the supervisor password, host approving."""
+    _supervisor(t, m)
+    rec = _original(t, voucher, m)
+    x = _txn(Void, t, rec)
+    if x.preauth_refusal(rec):
         raise RuntimeError("cannot void %s: %r" % (voucher, rec))
-    if not j.same_card(rec, CARD["pan"]):
-        raise RuntimeError("wrong card")
-    m.mark("find_voucher")
-    if t.reversal.load() is not None:
-        raise RuntimeError("a reversal is pending")
-    m.mark("checks (full, pending reversal)")
-    orig = {"auth": rec.auth_code, "host_date": rec.host_date, "amount": rec.amount,
-            "batch": rec.batch, "voucher": rec.voucher}
-    f61 = orig["batch"] + orig["voucher"] + orig["host_date"]
-    stan = st.take_voucher()
-    m.mark("state: take_voucher")
-    mti, fields = messages.financial(messages.PREAUTH_VOID, t.cfg, st.batch_no, stan, CARD,
-                                     orig["amount"], READ_CAP, {38: orig["auth"], 61: f61})
-    t.reversal.store(mti, fields, "98", (rec.batch, rec.voucher), "void")
-    m.mark("reversal.store")
+    return _exchange(t, x, m, (rec.batch, rec.voucher))
+
+
+def completion(t, voucher, fen, m=NO_METER):
+    """app/completion.py by voucher number, host approving."""
+    rec = _original(t, voucher, m)
+    x = _txn(Completion, t, rec, fen)
+    if x.preauth_refusal(rec):
+        raise RuntimeError("cannot complete %s: %r" % (voucher, rec))
+    return _exchange(t, x, m, (rec.batch, rec.voucher))
+
+
+def completion_void(t, voucher, m=NO_METER):
+    """app/cvoid.py by the completion's voucher number, host approving."""
+    _supervisor(t, m)
+    rec = _original(t, voucher, m)
+    return _exchange(t, _txn(CompletionVoid, t, rec), m, (rec.batch, rec.voucher))
+
+
+def settlement(t, m=NO_METER):
+    """app/settle.py, host answering balanced: totals, the settlement in flight, the
+    report, the next batch (close_batch, pruning included). Returns the totals."""
+    batch = t.state.batch_no
+    sums = settle.totals(t.journal, batch)
+    m.mark("settle: totals")
+    t.state.take_voucher()
+    t.settlement.start(batch, sums)
+    m.mark("settle: in flight")
     date, tm, _ = _now()
-    v = {"void_voucher": fields[11], "void_date": date, "void_time": tm,
-         "void_rrn": "%012d" % (200000000000 + int(stan)), "void_auth": ""}
-    j.mark_voided(rec, **v)
-    m.mark("journal.mark_voided")
-    t.reversal.clear()
-    m.mark("reversal.clear")
-    receipt.void_slip(t, rec, orig, CARD, fields, v)  # as app/void.py builds it
-    t.remember_receipt("void", rec)
-    m.mark("last_receipt")
-    return rec
+    t.settlement.close({"batch": batch, "date": date, "time": tm, "totals": sums,
+                        "flag": "1", "rrn": "000000000000"})
+    settle.close_batch(t, batch)
+    m.mark("settle: close_batch")
+    return sums

@@ -1,7 +1,8 @@
 """Flash budget per transaction (docs/performance.md, "Flash cost"): at most one block
-erase and 2 KB programmed per pre-auth and per void (the issue's aim, now the budget),
-amortized over 1,500 of each on a fresh 2 MiB littlefs image with littlefs compaction
-included, as counted by board/unix/blockdev.py (host_tools/bench/flash.py, flash_mp.py).
+erase and 2 KB programmed per pre-auth, void, completion and completion void (the aim,
+now the budget), amortized over a full batch of pre-auths, its settlement, and a full
+batch of follow-ups on a fresh 2 MiB littlefs image with littlefs compaction included,
+as counted by board/unix/blockdev.py (host_tools/bench/flash.py, flash_mp.py).
 The counts are deterministic (same firmware, same counts). The worst single transaction
 (a pre-auth that seals a chunk: one 4 KB chunk, its index entries, and the directory
 compactions that fall on it) is held to a bound too, so that no step grows unnoticed.
@@ -9,11 +10,14 @@ compactions that fall on it) is held to a bound too, so that no step grows unnot
 
 from host_tools.bench.flash import AIM_BYTES, AIM_ERASES, N, figures, in_process
 
-# measured 2026-11-26: pre-auth 13.8 programs, 0.35 erases, 1,208 bytes, worst single
-# transaction 4 erases; void 10.1 programs, 0.22 erases, 804 bytes, worst 3
+# measured 2026-12-03: pre-auth 0.39 erases, 1,304 bytes, worst single transaction 6
+# erases; void 0.47, 1,551, worst 5; completion 0.56, 1,776, worst 8; completion void
+# 0.57, 1,968, worst 7 (its record and two notes: the completion's, its pre-auth's)
 BUDGET = {
-    "preauth": {"erases": AIM_ERASES, "bytes": AIM_BYTES, "max_erases": 6},
-    "void": {"erases": AIM_ERASES, "bytes": AIM_BYTES, "max_erases": 6},
+    "preauth": {"erases": AIM_ERASES, "bytes": AIM_BYTES, "max_erases": 7},
+    "void": {"erases": AIM_ERASES, "bytes": AIM_BYTES, "max_erases": 7},
+    "completion": {"erases": AIM_ERASES, "bytes": AIM_BYTES, "max_erases": 9},
+    "completion_void": {"erases": AIM_ERASES, "bytes": AIM_BYTES, "max_erases": 9},
 }
 
 
@@ -26,4 +30,4 @@ def test_flash_budget_per_transaction():
             if got > limit:
                 over.append(f"{kind} {key}: {got:,.2f} over the budget {limit:,}")
     assert not over, "flash cost per transaction over budget:\n" + "\n".join(over) + (
-        f"\n(measured over {N} transactions of each kind; see docs/performance.md)")
+        "\n(see docs/performance.md, 'Flash cost per transaction')")
