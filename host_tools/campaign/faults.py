@@ -2,7 +2,8 @@
 every way the acquirer host can fail it, on the real firmware (unix port, simulator board)
 against the host simulator.
 
-Rows (flows): ``preauth``, ``void`` (by voucher), ``reversal`` (the 0400 itself faulted),
+Rows (flows): ``preauth``, ``void`` (by voucher), ``completion`` (by voucher),
+``completion_void``, ``settlement`` (0500), ``reversal`` (the 0400 itself faulted),
 ``signin`` (0800). Columns (faults): the hostsim fault kinds, each decline code that the
 flow can meet, the host down at connect, the host restarted between request and reversal.
 
@@ -31,9 +32,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from host_tools.campaign import atrest
+from host_tools.campaign import agree, atrest
 from host_tools.hostsim.ledger import DEFAULT_MID, DEFAULT_TID, DEFAULT_TMK, Ledger
 from host_tools.simctl import SimTerminal, micropython
+from tests.integration import flows
 
 ROOT = Path(__file__).resolve().parents[2]
 DUMP = Path(__file__).with_name("mp_dump_faults.py")
@@ -59,12 +61,14 @@ RC_TEXT = {
     "64": "原始金额错误", "94": "重复交易", "96": "系统故障，请稍后重试",
 }
 
-FLOWS = ("preauth", "void", "reversal", "signin")
+FLOWS = ("preauth", "void", "completion", "completion_void", "settlement", "reversal",
+         "signin")
 WIRE = ("no_answer", "delay", "close", "close_mid", "close_after", "bad_mac", "wrong_stan",
         "wrong_tid", "wrong_mti", "duplicate", "garbage", "oversize_len", "proc3")
 SPECIAL = ("host_down", "host_restart", "host_A0")
 PREAUTH_DECLINES = tuple("d" + c for c in DECLINE_PANS)
 VOID_DECLINES = ("d12", "d25", "d64", "d94")
+FOLLOW_DECLINES = ("d94",)  # a completion or completion void: F11 seen before in the batch
 FAULTS = WIRE + PREAUTH_DECLINES + VOID_DECLINES + SPECIAL
 
 # Wire faults after which no valid answer reached the terminal: reversal reason 98.
@@ -74,7 +78,7 @@ ANSWERED = ("close_after", "duplicate", "proc3")  # a valid answer got through
 
 MENU = re.compile(r"1\.预授权")
 RESULT = re.compile(r"交易成功|交易失败|交易超时|连接主机失败|MAC校验错|保存交易失败|冲正不成功"
-                    r"|签到成功|签到失败")
+                    r"|签到成功|签到失败|结算完成")
 
 # The cells `make test` runs (tests/reliability/test_host_faults.py): every wire fault
 # class once per flow where it matters, every special cell, one decline per route.
@@ -83,6 +87,10 @@ QUICK = {
                 "duplicate", "garbage", "oversize_len", "proc3", "d51", "host_down",
                 "host_restart", "host_A0"),
     "void": ("no_answer", "bad_mac", "wrong_tid", "duplicate", "d12", "d64", "d94"),
+    "completion": ("no_answer", "bad_mac", "close_after", "host_down", "host_A0", "d94"),
+    "completion_void": ("delay", "bad_mac", "duplicate", "host_down", "host_A0", "d94"),
+    "settlement": ("no_answer", "close_mid", "close_after", "proc3", "host_down",
+                   "host_restart"),
     "reversal": ("close", "bad_mac", "wrong_mti", "close_after", "host_down", "host_restart"),
     "signin": ("no_answer", "bad_mac", "wrong_stan", "proc3", "host_down"),
 }
@@ -124,9 +132,10 @@ def applicable(flow: str, fault: str) -> bool:
     if fault in PREAUTH_DECLINES:
         return flow == "preauth"
     if fault in VOID_DECLINES:
-        return flow == "void"
+        return flow == "void" or (flow in ("completion", "completion_void")
+                                  and fault in FOLLOW_DECLINES)
     if fault == "host_A0":
-        return flow in ("preauth", "void")
+        return flow in ("preauth", "void", "completion", "completion_void")
     return True
 
 
@@ -185,6 +194,40 @@ def expect(cell: Cell) -> Expect:
         # 12: voided meanwhile by another terminal of the merchant (keyed route).
         host = "voided" if code == "12" else "open"
         return Expect(("交易失败", code + RC_TEXT[code]), "OPEN", None, host, ("0100",), host)
+    if cell.flow in ("completion", "completion_void"):
+        # journal: the state of the cell's original (the pre-auth, or the completion) on
+        # the terminal; host: the hold's state (the pre-auth's)
+        done, before = (("COMPLETED", "completed"), ("OPEN", "open")) if \
+            cell.flow == "completion" else (("VOIDED", "completion_voided"),
+                                            ("OPEN", "completed"))
+        if f in UNANSWERED or f == "host_restart":
+            return Expect(NO_ANSWER_MSG, before[0], "98", done[1], rev_mtis, before[1])
+        if f in ANSWERED:
+            return Expect(APPROVED_MSG, done[0], None, done[1],
+                          ("0800", "0100") if f == "proc3" else ("0100",), done[1],
+                          need_signin=f == "proc3")
+        if f == "bad_mac":
+            return Expect(MAC_MSG, before[0], "A0", done[1], ("0800",) + rev_mtis,
+                          before[1], need_signin=True)
+        if f == "host_A0":
+            return Expect(MAC_MSG, before[0], "A0", before[1], ("0800",) + rev_mtis,
+                          before[1], need_signin=True)
+        if f == "host_down":
+            return Expect(NOT_SENT_MSG, before[0], None, before[1], ("0100",), before[1])
+        code = f[1:]
+        return Expect(("交易失败", code + RC_TEXT[code]), before[0], None, before[1],
+                      ("0100",), before[1])
+    if cell.flow == "settlement":
+        # journal: the settlement on the terminal ("pending" or "none"); host: how many
+        # batches the host moved on after the fault; final: after recovery (which
+        # settles again first when the settlement is pending). Nothing is reversed.
+        if f in ANSWERED or f == "bad_mac":  # a 0510 has no MAC: bad_mac changes nothing
+            return Expect(("结算完成",), "none", None, 1,
+                          ("0800", "0100") if f == "proc3" else ("0100",), 1,
+                          need_signin=f == "proc3")
+        if f == "host_down":  # nothing reached the host: nothing pending, nothing closed
+            return Expect(NOT_SENT_MSG, "none", None, 0, ("0100",), 0)
+        return Expect(("交易超时", "请重新结算"), "pending", None, 1, ("0500", "0100"), 1)
     if cell.flow == "reversal":
         # The cell's hold is the pre-auth left unanswered (pending 98) by the set-up.
         failed = ("冲正不成功", "稍后重试")
@@ -376,9 +419,24 @@ class Rig:
         t.press("ENTER")
         return self.result()
 
+    def completion(self, voucher: str, fen: int) -> str:
+        return flows.completion(self.term, "voucher", voucher, fen)
+
+    def cvoid(self, voucher: str) -> str:
+        return flows.cvoid(self.term, voucher)
+
+    def settle(self) -> str:
+        return flows.settle(self.term)
+
     def sign_in(self) -> str:
-        self.term.press("5")
+        self.term.press(flows.KEYS["signin"])
         return self.result()
+
+    def batch(self) -> int:
+        """The host's current batch for this terminal."""
+        t = self.ledger.terminal(DEFAULT_TID)
+        assert t is not None
+        return t.batch
 
     # -- host
 
@@ -399,6 +457,9 @@ class Rig:
             self.host.start()
         self.to_menu()
         before = len(self.requests())
+        if "结算未完成" in self.term.screen().text:  # nothing goes out before it is done
+            self.settle()
+            self.to_menu()
         fen = self.next_amount()
         text = self.preauth(fen)
         self.to_menu()
@@ -410,54 +471,22 @@ class Rig:
 
 def consistency(ledger: Ledger, dump: dict[str, Any]) -> list[str]:
     """Differences between the host's ledger and the terminal's flash after recovery
-    (docs/reliability-faults.md "Consistent"). Empty when they agree."""
+    (docs/reliability-faults.md "Consistent"; the rules are host_tools/campaign/agree.py).
+    Empty when they agree."""
     problems: list[str] = []
     if dump.get("reversal"):
         problems.append(f"a reversal is still pending: {dump['reversal']}")
     if dump.get("failed"):
         problems.append(f"failed reversals: {dump['failed']}")
-    journal = {(int(r["batch"]), r["voucher"]): r for r in dump["journal"]}
-    by_void = {(int(r["batch"]), r["void_voucher"]): r for r in dump["journal"]
-               if r["void_voucher"]}
-    holds = {h["id"]: h for h in ledger.holds()}
     txns = [t for t in ledger.txns() if t["tid"] == DEFAULT_TID]
-    voided_elsewhere = {t["hold_id"] for t in ledger.txns()
-                        if t["tid"] != DEFAULT_TID and t["proc"] == "200000"
-                        and t["rc"] == "00" and not t["reversed"]}
-    for t in txns:
-        key = (t["batch"], t["voucher"])
-        if t["rc"] != "00":
-            if t["proc"] == "030000" and key in journal:
-                problems.append(f"declined pre-auth {key} ({t['rc']}) is in the journal")
-            continue
-        hold = holds.get(t["hold_id"])
-        if t["proc"] == "030000":  # approved pre-auth
-            rec = journal.get(key)
-            kept = rec is not None and rec["state"] != "REVERSED"
-            if kept == bool(t["reversed"]):
-                problems.append(f"pre-auth {key}: journal {rec and rec['state']}, host "
-                                f"{'reversed' if t['reversed'] else 'not reversed'}")
-            if rec is not None and hold is not None:
-                if (rec["amount"], rec["auth"]) != (hold["amount"], hold["auth_code"].strip()):
-                    problems.append(f"pre-auth {key}: journal and hold differ: {rec} {hold}")
-                want = {"OPEN": "open", "VOIDED": "voided", "REVERSED": "reversed"}.get(
-                    rec["state"])
-                if rec["state"] == "OPEN" and t["hold_id"] in voided_elsewhere:
-                    want = "voided"  # voided by another terminal: this one cannot know
-                if hold["state"] != want:
-                    problems.append(f"pre-auth {key}: journal {rec['state']}, hold "
-                                    f"{hold['state']}")
-        elif t["proc"] == "200000":  # approved void
-            marked = key in by_void and by_void[key]["state"] == "VOIDED"
-            if marked == bool(t["reversed"]):
-                problems.append(f"void {key}: journal {'voided' if marked else 'not voided'}"
-                                f", host {'reversed' if t['reversed'] else 'not reversed'}")
-    applied = {(t["batch"], t["voucher"]) for t in txns if t["rc"] == "00"
-               and t["proc"] == "030000"}
-    for key in journal:
-        if key not in applied:
-            problems.append(f"journal record {key} has no approved pre-auth at the host")
-    return problems
+    holds = {h["id"]: h for h in ledger.holds() if h["tid"] == DEFAULT_TID}
+    # a hold voided by another terminal: this one cannot know, its journal says OPEN
+    for t in ledger.txns():
+        if (t["tid"] != DEFAULT_TID and t["kind"] == "void" and t["rc"] == "00"
+                and not t["reversed"] and t["hold_id"] in holds):
+            holds[t["hold_id"]] = {**holds[t["hold_id"]], "state": "open"}
+    completions = {c["id"]: c for c in ledger.completions() if c["tid"] == DEFAULT_TID}
+    return problems + agree.check(dump["journal"], txns, holds, completions)
 
 
 # ---------------------------------------------------------------------- run a cell
@@ -551,6 +580,7 @@ def _run(rig: Rig, cell: Cell, res: CellResult) -> None:
     res.check(not before["reversal"], f"a reversal is pending before the cell: {before}")
     fen = rig.next_amount()
     voucher = None
+    batch0 = rig.batch()
 
     # -- set-up and the faulted exchange
     if cell.flow == "preauth":
@@ -577,6 +607,30 @@ def _run(rig: Rig, cell: Cell, res: CellResult) -> None:
             text = rig.void_keyed(hold["auth_code"].strip(), hold["host_date"], fen + 1)
         else:
             text = rig.void_by_voucher(voucher)
+    elif cell.flow in ("completion", "completion_void", "settlement"):
+        text = rig.preauth(fen)
+        res.check("交易成功" in text, f"set-up pre-auth not approved: {text}")
+        rig.to_menu()
+        hold = rig.hold(fen)
+        assert hold is not None
+        voucher = hold["voucher"]
+        if cell.flow != "completion":
+            text = rig.completion(voucher, fen)
+            res.check("交易成功" in text, f"set-up completion not approved: {text}")
+            rig.to_menu()
+            voucher = [c for c in rig.ledger.completions() if c["hold_id"] == hold["id"]][
+                0]["voucher"]
+        if f == "d94":
+            st = rig.dump()
+            rig.ledger.add_txn(DEFAULT_TID, int(st["batch"]), f"{st['next_voucher']:06d}",
+                               "0200", "000000", "completion", fen, "05")
+        if cell.flow == "settlement":
+            arm(rig, f, "0500")
+            text = rig.settle()
+        else:
+            arm(rig, f, "0200")
+            text = rig.completion(voucher, fen) if cell.flow == "completion" else rig.cvoid(
+                voucher)
     elif cell.flow == "reversal":
         rig.ledger.add_fault("no_answer", mti="0100", count=1)
         text = rig.preauth(fen)
@@ -595,13 +649,22 @@ def _run(rig: Rig, cell: Cell, res: CellResult) -> None:
         res.check(flat(want) in flat(text), f"screen lacks {want!r}: {text!r}")
     rig.to_menu()
     title = rig.term.screen().lines[0]
-    want_title = "有未完成冲正" if exp.reversal else "预授权终端"
+    want_title = "有未完成冲正" if exp.reversal else "结算未完成" if exp.journal == "pending" \
+        else "预授权终端"
     res.check(title == want_title, f"menu title {title!r}, want {want_title!r}")
 
     # -- journal, reversal, ledger right after the fault
     d = rig.dump()
     new = [r for r in d["journal"] if r["amount"] == fen]
-    if cell.flow == "void" and f not in ("d25", "d64"):
+    if cell.flow in ("completion", "completion_void"):
+        kind = "PREAUTH" if cell.flow == "completion" else "COMPLETION"
+        rec = next((r for r in new if r["kind"] == kind), None)
+        res.check(rec is not None and rec["state"] == exp.journal,
+                  f"journal {kind} of {fen} fen: {rec}, want {exp.journal}")
+    elif cell.flow == "settlement":
+        got = "pending" if d.get("settle_pending") else "none"
+        res.check(got == exp.journal, f"settlement {got}, want {exp.journal}")
+    elif cell.flow == "void" and f not in ("d25", "d64"):
         rec = new[0] if new else None
         res.check(rec is not None and rec["state"] == exp.journal,
                   f"journal record of voucher {voucher}: {rec}, want {exp.journal}")
@@ -616,11 +679,15 @@ def _run(rig: Rig, cell: Cell, res: CellResult) -> None:
     if isinstance(rev, dict) and exp.reversal:
         res.check(rev["attempts"] == exp.attempts,
                   f"reversal attempts {rev['attempts']}, want {exp.attempts}")
-        want_kind = "void" if cell.flow == "void" else "preauth"
+        want_kind = cell.flow if cell.flow in ("void", "completion", "completion_void") \
+            else "preauth"
         res.check(rev["kind"] == want_kind, f"reversal kind {rev['kind']}, want {want_kind}")
     res.check(d["need_signin"] == exp.need_signin,
               f"need_signin {d['need_signin']}, want {exp.need_signin}")
-    if cell.flow != "signin":
+    if cell.flow == "settlement":
+        res.check(rig.batch() - batch0 == exp.host,
+                  f"host batch {rig.batch()}, want {batch0 + exp.host}")
+    elif cell.flow != "signin":
         h = rig.hold(fen)
         got_h = h["state"] if h else None
         res.check(got_h == exp.host, f"host hold: {got_h}, want {exp.host}")
@@ -629,7 +696,11 @@ def _run(rig: Rig, cell: Cell, res: CellResult) -> None:
     sent, text2 = rig.recover()
     res.check(tuple(sent) == exp.recovery, f"recovery sent {sent}, want {list(exp.recovery)}")
     res.check("交易成功" in text2, f"recovery pre-auth: {text2!r}")
-    if cell.flow != "signin":
+    if cell.flow == "settlement":
+        res.check(rig.batch() - batch0 == exp.final, f"host batch after recovery "
+                  f"{rig.batch()}, want {batch0 + exp.final}")
+        res.check(int(rig.dump()["batch"]) == rig.batch(), "terminal and host batches differ")
+    elif cell.flow != "signin":
         h = rig.hold(fen)
         got_h = h["state"] if h else None
         res.check(got_h == exp.final, f"host hold after recovery: {got_h}, want {exp.final}")
@@ -695,13 +766,13 @@ def table(results: list[CellResult]) -> str:
     """Flows as rows, faults as columns: ok / FAIL / - (not applicable or not run)."""
     got = {(r.cell.flow, r.cell.fault): r for r in results}
     faults = [f for f in FAULTS if any(k[1] == f for k in got)]
-    lines = ["flow      " + " ".join(f"{f[:12]:>12s}" for f in faults)]
+    lines = ["flow            " + " ".join(f"{f[:12]:>12s}" for f in faults)]
     for flow in FLOWS:
         row = []
         for f in faults:
             r = got.get((flow, f))
             row.append("-" if r is None else ("ok" if r.ok else "FAIL"))
-        lines.append(f"{flow:9s} " + " ".join(f"{x:>12s}" for x in row))
+        lines.append(f"{flow:15s} " + " ".join(f"{x:>12s}" for x in row))
     return "\n".join(lines)
 
 

@@ -8,15 +8,16 @@ planted on flash (only a supervisor can clear it). Then, in batches of random ev
 track 2), the terminal must after every batch answer a ping and get back to the main menu
 with a few CANCELs. At the end:
 
-- no administrative action happened without the password: the host saw no void (0100
-  with F3 200000) and holds no voided hold; on flash the password record (salt + hash),
-  the language and the failed reversal are what they were; no screen the monkey saw was
-  past a supervisor check (the 管理 menu, the void's 按凭证号 menu);
+- no supervisor's action happened without the password: the host saw no void (0100 with
+  F3 200000), no completion void (0200 with F3 200000) and no settlement (0500), and holds
+  no voided hold; on flash the password record (salt + hash), the language and the failed
+  reversal are what they were; no screen the monkey saw was past a supervisor check (the
+  管理 menu, anything of a void, a completion void or a settlement after the password);
 - the screens seen and every receipt printed show card numbers masked (atrest.check_texts),
   and the flash image holds no PAN, password or clear key (atrest.check_image).
 
-Pre-auths by the monkey are allowed (any operator may take one). Coverage: the distinct
-screen titles and prompts seen. ``main(full=False)`` ~800 events (make test),
+Pre-auths and completions by the monkey are allowed (any operator may take them).
+Coverage: the distinct screen titles and prompts seen. ``main(full=False)`` ~800 events (make test),
 ``main(full=True)`` 10,000; returns a dict of figures, ``findings`` empty when clean.
 """
 
@@ -38,11 +39,16 @@ from host_tools.campaign import atrest
 from host_tools.hostsim.cards import TEST_CARDS
 from host_tools.hostsim.client import running_hostsim
 from host_tools.simctl import ControlError, SimTerminal, TerminalDied
+from tests.integration import flows
 from tests.mp import ROOT, micropython, mp_env
 
 MENU = re.compile(r"1\.预授权|1\.Pre-auth")
-ADMIN_SCREENS = ("语言/Language", "按凭证号", "手工输入原交易", "请输入新密码", "请再输入一次",
-                 "By voucher no.", "New password")
+# The supervisor's entries (their screen titles), and what may show under them before
+# the password is accepted: its prompt, the refusal, the lock.
+SUPERVISOR_TITLES = ("预授权撤销", "完成撤销", "结算", "管理", "Pre-auth void", "Compl. void",
+                     "Settlement", "Admin")
+BEFORE_PASSWORD = re.compile(r"请输入主管密码|密码错误|撤销功能已锁定|分钟后再试|Supervisor pwd|"
+                             r"Wrong password|locked|Retry in")
 DEFAULT_PASSWORD = "123456"
 KEYS = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "ENTER", "CANCEL", "CLEAR", "UP",
         "DOWN", "FUNC"]
@@ -105,7 +111,7 @@ def to_menu(term: SimTerminal, patience: float = 25.0) -> bool:
 def change_password(term: SimTerminal, new: str, old: str = DEFAULT_PASSWORD) -> None:
     """管理 → 修改主管密码, as a supervisor would."""
     term.wait_for(MENU, 30)
-    term.press("6")
+    term.press(flows.KEYS["admin"])
     term.wait_for(re.compile(r"请输入主管密码|Supervisor pwd"))
     term.type(old)
     term.press("ENTER")
@@ -156,7 +162,7 @@ def phrase(rng: random.Random, password: str) -> list[tuple[str, object]]:
     """A plausible start of a flow (the monkey alone rarely gets far before the batch
     ends): a pre-auth, a keyed card, the query, a reprint, a void or 管理 attempt with a
     wrong password, a sign-in. Random events follow it as usual."""
-    k = rng.randrange(8)
+    k = rng.randrange(10)
     if k <= 2:  # pre-auth: amount, card, confirm
         out: list[tuple[str, object]] = [("keys", ["1", *_digits(rng, 1, 7), "ENTER"])]
         if k == 2:  # keyed card
@@ -167,16 +173,26 @@ def phrase(rng: random.Random, password: str) -> list[tuple[str, object]]:
             out.append(("swipe", random_track2(rng)))
             out.append(("keys", ["ENTER"]))
         return out
+    keys = flows.KEYS
     if k == 3:
-        return [("keys", ["3", *rng.choices(["UP", "DOWN", "ENTER"], k=rng.randint(1, 6))])]
+        return [("keys", [keys["query"], *rng.choices(["UP", "DOWN", "ENTER"],
+                                                       k=rng.randint(1, 6))])]
     if k == 4:
-        return [("keys", ["4", rng.choice(["1", "2", "ENTER"]), *_digits(rng, 0, 3), "ENTER"])]
+        return [("keys", [keys["reprint"], rng.choice(["1", "2", "3", "ENTER"]),
+                          *_digits(rng, 0, 3), "ENTER"])]
     if k == 5:
-        return [("keys", ["5"])]
+        return [("keys", [keys["signin"]])]
+    if k == 6:  # completion: by voucher or auth code (the latter in letters), an amount
+        how = rng.choice(["1", "2", "3"])
+        code = _digits(rng, 1, 6) if how == "1" else rng.choices(LETTERS + list("0123456789"),
+                                                                 k=6)
+        return [("keys", [keys["completion"], how, *code, "ENTER", *_digits(rng, 1, 6),
+                          "ENTER"]), ("swipe", random_track2(rng)), ("keys", ["ENTER"])]
     guess = "".join(_digits(rng, 4, 12))
     while guess == password:
         guess = "".join(_digits(rng, 4, 12))
-    return [("keys", [rng.choice(["2", "6"]), *guess, "ENTER"])]
+    entry = rng.choice(["void", "cvoid", "settle", "admin"])
+    return [("keys", [keys[entry], *guess, "ENTER"])]
 
 
 def random_batch(rng: random.Random, n: int, password: str = "") -> list[tuple[str, object]]:
@@ -213,11 +229,14 @@ def _kind(text: str) -> str:
 
 
 def host_voids(db: Path) -> tuple[int, int]:
+    """Supervisor's requests the host saw (voids, completion voids, settlements) and the
+    holds they left voided or completion-voided."""
     con = sqlite3.connect(str(db), timeout=10)
     try:
         sent = con.execute("SELECT COUNT(*) FROM messages WHERE direction = 'in' AND "
-                           "mti = '0100' AND proc = '200000'").fetchone()[0]
-        voided = con.execute("SELECT COUNT(*) FROM holds WHERE state = 'voided'").fetchone()[0]
+                           "(proc = '200000' OR mti = '0500')").fetchone()[0]
+        voided = con.execute("SELECT COUNT(*) FROM holds WHERE state IN "
+                             "('voided', 'completion_voided')").fetchone()[0]
     finally:
         con.close()
     return sent, voided
@@ -272,9 +291,9 @@ def run(folder: Path, events: int, seed: int, batch: tuple[int, int] = (20, 80))
                         texts.append(s.text)
                         titles[s.lines[0] if s.lines else ""] += 1
                         kinds.add(_kind(s.text))
-                        for mark in ADMIN_SCREENS:
-                            if mark in s.text:
-                                findings.append(f"monkey reached a supervisor screen: {s.text!r}")
+                        if s.lines and s.lines[0] in SUPERVISOR_TITLES and len(
+                                s.lines) > 1 and not BEFORE_PASSWORD.search(s.text):
+                            findings.append(f"monkey reached a supervisor screen: {s.text!r}")
                 done = figures["keys"] + figures["swipes_valid"] + figures["swipes_invalid"]
                 figures["batches"] += 1
                 term.ping()
@@ -299,8 +318,8 @@ def run(folder: Path, events: int, seed: int, batch: tuple[int, int] = (20, 80))
             findings.append(f"monkey changed the {what}: {before[key]!r} -> {after[key]!r}")
     sent, voided = host_voids(db)
     if sent or voided:
-        findings.append(f"monkey voided without the password: {sent} void requests, "
-                        f"{voided} voided holds")
+        findings.append(f"monkey acted without the password: {sent} void or settlement "
+                        f"requests, {voided} voided holds")
     if "flow error" in log:
         findings += [f"monkey: {line[:200]}" for line in log.splitlines()
                      if "flow error" in line][:5]

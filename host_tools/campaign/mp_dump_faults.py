@@ -12,7 +12,7 @@ import sys
 
 import vfs
 from journal.pan import Keys
-from journal.preauth import STATE_NAMES, Journal
+from journal.txnlog import KIND_NAMES, STATE_NAMES, Journal
 from journal.reversal import PendingReversal, ReversalDamaged
 from journal.state import TerminalState
 
@@ -67,8 +67,10 @@ def main():
         j = Journal("/flash/journal", keys, st.batch_no)
         for r in j.newest(100000):
             out["journal"].append({
-                "batch": r.batch, "voucher": r.voucher, "state": STATE_NAMES.get(r.state),
-                "amount": r.amount, "auth": r.auth_code.strip(), "host_date": r.host_date,
+                "batch": r.batch, "voucher": r.voucher, "kind": KIND_NAMES.get(r.kind),
+                "state": STATE_NAMES.get(r.state), "amount": r.amount,
+                "auth": r.auth_code.strip(), "host_date": r.host_date,
+                "orig": [r.orig_batch, r.orig_voucher], "next": [r.next_batch, r.next_voucher],
                 "void_voucher": r.void_voucher})
         out["journal_errors"] = j.errors
     except OSError as e:
@@ -84,6 +86,12 @@ def main():
         out["failed"] = [rev_dict(p) for p in rv.failed()]
     except (ReversalDamaged, OSError) as e:
         out["failed"] = "damaged: " + str(e)
+    from journal import record
+
+    try:
+        out["settle_pending"] = record.read("/flash/settle", None)
+    except record.RecordError as e:
+        out["settle_pending"] = "damaged: " + str(e)
     print(json.dumps(out))
 
 

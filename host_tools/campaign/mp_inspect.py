@@ -5,8 +5,9 @@
 # Used by the power-cut campaign (powercut.py) on a *copy* of the image after each cut.
 # It mounts the image as the board does (littlefs v2, board/unix/blockdev.py geometry) and
 # reads without repairing anything: the state record, the pending reversal (unsealed as the
-# app would, so a damaged one shows), the failed reversals, and every record of every
-# batch as the journal reads it (CRC checked), plus the index lengths. Prints
+# app would, so a damaged one shows), the failed reversals, the settlement records, and
+# every record of every batch as the journal reads it (CRC checked), plus the index
+# lengths. Prints
 # {"mounted": false, "error": ...} when the image does not mount.
 import json
 import os
@@ -16,7 +17,7 @@ import vfs
 from blockdev import FileBlockDevice
 from journal import record
 from journal.pan import Keys
-from journal.preauth import STATE_NAMES, Journal, JournalError
+from journal.txnlog import KIND_NAMES, STATE_NAMES, Journal, JournalError
 from journal.reversal import PendingReversal, ReversalDamaged
 
 D = "/flash"
@@ -41,11 +42,11 @@ def _records(batch):
             errors.append(str(e))
             continue
         out.append({
-            "slot": slot, "state": STATE_NAMES.get(r.state, r.state),
-            "voucher": r.voucher, "batch": r.batch, "amount": r.amount,
-            "auth": r.auth_code.strip(), "pan6": r.pan_masked[:6],
-            "void_voucher": r.void_voucher, "void_date": r.void_date,
-            "void_rrn": r.void_rrn,
+            "slot": slot, "kind": KIND_NAMES.get(r.kind, r.kind),
+            "state": STATE_NAMES.get(r.state, r.state), "voucher": r.voucher,
+            "batch": r.batch, "amount": r.amount, "auth": r.auth_code.strip(),
+            "pan6": r.pan_masked[:6], "orig": [r.orig_batch, r.orig_voucher],
+            "next": [r.next_batch, r.next_voucher], "void_voucher": r.void_voucher,
         })
     try:
         ix = os.stat(D + "/journal/" + batch + "/ix")[6]
@@ -95,6 +96,13 @@ def main():
             except ReversalDamaged as e:
                 failed.append({"file": n, "damaged": str(e)})
     res["failed_reversals"] = failed
+    sett = {}
+    for key, name in (("pending", "settle"), ("last", "settle.last")):
+        try:
+            sett[key] = record.read(D + "/" + name, None)
+        except record.RecordError as e:
+            sett[key] = {"damaged": str(e)}
+    res["settlement"] = sett
     batches = {}
     errors = []
     for b in _names(D + "/journal"):

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from host_tools.campaign import atrest
+from host_tools.campaign import agree, atrest
 from host_tools.hostsim.client import running_hostsim
 from host_tools.hostsim.ledger import DEFAULT_TID, DEFAULT_TMK, Ledger
 from host_tools.simctl import ControlError, SimTerminal, TerminalDied
@@ -215,7 +215,7 @@ def _setup_rollover(c: Ctx) -> None:
 def _run_rollover(c: Ctx) -> None:
     t = c.term
     flows.at_menu(t)
-    t.press("5")  # sign in: the host answers batch 000002, the journal opens it
+    t.press(flows.KEYS["signin"])  # sign in: the host answers batch 000002, the journal opens it
     t.wait_for("签到成功", 15)
     t.press("ENTER")
     text = _void(c, "000002")  # the pre-auth of the old batch, voided from the new one
@@ -325,7 +325,9 @@ def inspect_image(image: Path, work: Path, tag: str) -> dict[str, Any]:
 
 def host_view(db: Path) -> dict[str, Any]:
     return _ledger(db, lambda led: {
-        "holds": led.holds(), "txns": led.txns(), "reversals": led.reversals(),
+        "holds": led.holds(), "completions": led.completions(), "txns": led.txns(),
+        "reversals": led.reversals(), "terminals": led.terminals(),
+        "settlements": led.settlements(),
         "messages": led.messages(10**9)})
 
 
@@ -454,29 +456,17 @@ def cut_run(flow: Flow, snap: Path, work: Path, n: int, tear: int = 0) -> dict[s
 # ------------------------------------------------------------------- the invariants
 
 
-def _records(img: dict[str, Any]) -> tuple[dict[tuple[str, str], dict], list[str]]:
-    """Journal records by (batch, voucher), synthetic fill records left out; and the
-    violations of a record's own consistency."""
+def _records(img: dict[str, Any]) -> tuple[list[dict], list[str]]:
+    """Journal records, synthetic fill records left out; and damaged ones as violations."""
     bad: list[str] = [f"damaged journal record: {e}" for e in img.get("errors", [])]
-    recs: dict[tuple[str, str], dict] = {}
-    for b, batch in img.get("batches", {}).items():
-        for r in batch["records"]:
-            key = (b, r["voucher"])
-            if key in recs:
-                bad.append(f"voucher {r['voucher']} recorded twice in batch {b}: "
-                           f"{recs[key]['state']} and {r['state']}")
-            if r["state"] == "OPEN" and r["void_voucher"]:
-                bad.append(f"record {key} is OPEN with a void (voucher {r['void_voucher']})")
-            if r["state"] == "VOIDED" and not r["void_voucher"]:
-                bad.append(f"record {key} is VOIDED without a void voucher")
-            if r["pan6"] != SYNTHETIC_PAN6:
-                recs[key] = r
+    recs = [r for batch in img.get("batches", {}).values() for r in batch["records"]
+            if r["pan6"] != SYNTHETIC_PAN6]
     return recs, bad
 
 
-def _structure(img: dict[str, Any]) -> tuple[list[str], dict, dict | None, int]:
+def _structure(img: dict[str, Any]) -> tuple[list[str], list, dict | None, int]:
     if not img.get("mounted"):
-        return [f"flash does not mount: {img.get('error')}"], {}, None, 0
+        return [f"flash does not mount: {img.get('error')}"], [], None, 0
     recs, bad = _records(img)
     st = img.get("state") or {}
     if "damaged" in st:
@@ -487,7 +477,15 @@ def _structure(img: dict[str, Any]) -> tuple[list[str], dict, dict | None, int]:
         rev = None
     for f in img.get("failed_reversals", []):
         bad.append(f"a reversal failed for good: {f}")
+    for k, v in (img.get("settlement") or {}).items():
+        if isinstance(v, dict) and "damaged" in v:
+            bad.append(f"settlement record ({k}) damaged: {v['damaged']}")
     return bad, recs, rev, int(st.get("next_voucher", 1))
+
+
+def _host_rows(host: dict[str, Any]) -> tuple[list, dict, dict]:
+    return (_ours(host["txns"]), {h["id"]: h for h in _ours(host["holds"])},
+            {c["id"]: c for c in _ours(host["completions"])})
 
 
 def _ours(rows: list[dict]) -> list[dict]:
@@ -520,77 +518,54 @@ def check_after_cut(img: dict[str, Any], host: dict[str, Any]) -> list[str]:
     bad, recs, rev, next_voucher = _structure(img)
     if not img.get("mounted"):
         return bad
-    holds = {h["id"]: h for h in _ours(host["holds"])}
 
-    def pending(voucher: str, batch: str | None, kind: str) -> bool:
+    def pending(voucher: str, batch: int, kind: str) -> bool:
         return bool(rev and not rev.get("flagged") and rev.get("f11") == voucher
-                    and rev.get("kind") == kind
-                    and (batch is None or (rev.get("f60") or "")[2:8] == batch))
+                    and rev.get("kind") == kind and (rev.get("f60") or "")[2:8] == f"{batch:06d}")
 
-    for t in _ours(host["txns"]):
-        if t["rc"] != "00" or t["reversed"]:
-            continue
-        h = holds.get(t["hold_id"])
-        if h is None:
-            continue
-        hb = f"{h['batch']:06d}"
-        orig = recs.get((hb, h["voucher"]))
-        if t["kind"] == "preauth":
-            if orig is not None:
-                if orig["auth"] != h["auth_code"].strip():
-                    bad.append(f"pre-auth {hb}/{h['voucher']}: journal auth {orig['auth']} "
-                               f"!= host {h['auth_code']}")
-            elif not pending(t["voucher"], f"{t['batch']:06d}", "preauth"):
-                bad.append(f"approved pre-auth {hb}/{h['voucher']} (hold {h['state']}) lost: "
-                           "not in the journal and no reversal pending")
-        elif t["kind"] == "void":
-            recorded = (orig is not None and orig["state"] == "VOIDED"
-                        and orig["void_voucher"] == t["voucher"])
-            if not recorded and not pending(t["voucher"], f"{t['batch']:06d}", "void"):
-                bad.append(f"void F11 {t['voucher']} of {hb}/{h['voucher']} reached the host "
-                           f"(approved) but is neither recorded (journal: "
-                           f"{orig and orig['state']}) nor has its reversal pending")
-    by_key = {(f"{h['batch']:06d}", h["voucher"]): h for h in holds.values()}
-    for key, r in recs.items():
-        h = by_key.get(key)
-        if h is None:
-            bad.append(f"journal record {key} that the host never approved")
-        elif r["state"] == "VOIDED" and h["state"] != "voided":
-            bad.append(f"journal says {key} VOIDED, host hold is {h['state']}")
+    bad += agree.check(recs, *_host_rows(host), lag_ok=True, pending=pending)
     sent = [m for m in _ours(host["messages"]) if m["direction"] == "in" and m["stan"]]
     if sent and next_voucher <= max(int(m["stan"]) for m in sent):
         bad.append(f"next voucher {next_voucher:06d} on flash is not past every F11 sent")
-    return bad
+    return bad + _settlement_checks(img, host, after_cut=True)
 
 
 def check_after_recovery(img: dict[str, Any], host: dict[str, Any]) -> list[str]:
-    """After the next transaction (pending reversals sent): the two sides agree."""
+    """After the next transaction (pending reversals sent, a pending settlement settled
+    again): the two sides agree."""
     bad, recs, rev, next_voucher = _structure(img)
     if not img.get("mounted"):
         return bad
     if rev is not None:
         bad.append(f"a reversal is still pending after the next transaction: F11 "
                    f"{rev.get('f11')} ({rev.get('kind')})")
-    voids = {t["hold_id"]: t for t in _ours(host["txns"])
-             if t["kind"] == "void" and t["rc"] == "00" and not t["reversed"]}
-    seen = set()
-    for h in _ours(host["holds"]):
-        key = (f"{h['batch']:06d}", h["voucher"])
-        seen.add(key)
-        r = recs.get(key)
-        state = r["state"] if r else None
-        want = {"open": ("OPEN",), "voided": ("VOIDED",), "reversed": (None, "REVERSED"),
-                "completed": ("COMPLETED",)}.get(h["state"], (state,))
-        if state not in want:
-            bad.append(f"host hold {key} is {h['state']}, the journal says {state}")
-        elif h["state"] == "voided" and h["id"] in voids and \
-                r["void_voucher"] != voids[h["id"]]["voucher"]:
-            bad.append(f"{key}: journal void voucher {r['void_voucher']}, host "
-                       f"{voids[h['id']]['voucher']}")
-    for key in recs:
-        if key not in seen:
-            bad.append(f"journal record {key} that the host never approved")
-    return bad + _voucher_checks(host, next_voucher)
+    bad += agree.check(recs, *_host_rows(host))
+    return bad + _voucher_checks(host, next_voucher) + _settlement_checks(img, host)
+
+
+def _settlement_checks(img: dict[str, Any], host: dict[str, Any],
+                       after_cut: bool = False) -> list[str]:
+    """A batch closes once: the terminal's batch number is never ahead of the host's (a
+    batch closed twice would put it there); after recovery no settlement is pending and
+    the terminal is past every batch the host settled (it knows the batch closed)."""
+    bad = []
+    st = img.get("state") or {}
+    ours = [t for t in host.get("terminals", []) if t["tid"] == DEFAULT_TID]
+    if not ours or "batch_no" not in st:
+        return bad
+    term_batch, host_batch = int(st["batch_no"]), int(ours[0]["batch"])
+    if term_batch > host_batch:
+        bad.append(f"terminal batch {term_batch:06d} is ahead of the host's {host_batch:06d}")
+    if after_cut:
+        return bad
+    pend = (img.get("settlement") or {}).get("pending")
+    if pend:
+        bad.append(f"a settlement is still pending after recovery: batch {pend['batch']}")
+    settled = [s["batch"] for s in _ours(host.get("settlements", []))]
+    if settled and term_batch <= max(settled):
+        bad.append(f"the host settled batch {max(settled):06d}, the terminal is still on "
+                   f"{term_batch:06d}")
+    return bad
 
 
 # ------------------------------------------------------------------------ campaign
