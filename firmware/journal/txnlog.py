@@ -303,6 +303,7 @@ class Journal:
         self._counts = {}  # batch -> record count, filled on first use (stats, no scan)
         self._sealed = {}  # batch -> records in chunk files (= index entries)
         self._noted = {}  # batch -> the chunks k that have a notes directory n<k>
+        self._probed = None  # find_voucher: the tail record its search read last
         # No flash access here: boot reads nothing of the journal. The batch's directories
         # are made by its first add, its records counted (and the index repaired) by the
         # first call that needs the count.
@@ -776,7 +777,8 @@ class Journal:
                 if f:
                     f.close()
             if slot is not None:
-                rec = self._read(b, slot)
+                rec = self._probed if slot >= sealed else self._read(b, slot)
+                self._probed = None
                 if int(rec.voucher) == v:
                     return rec
                 self._report("journal batch %s slot %d: index disagrees with record"
@@ -787,25 +789,46 @@ class Journal:
         return None
 
     def _voucher_at(self, f, b, sealed, i):
-        v = self._entry(f, b, i)[0] if i < sealed else int(self._read(b, i).voucher)
+        if i < sealed:
+            v = self._entry(f, b, i)[0]
+        else:  # a tail record: kept, the search's last probe is what it returns
+            self._probed = self._read(b, i)
+            v = int(self._probed.voucher)
         if not v:  # vouchers are 1..999999: 0 is a blank entry (a damaged record's)
             raise JournalError("journal batch %s slot %d: index entry blank" % (b, i))
         return v
 
     def _bsearch(self, f, b, sealed, n, v):
+        # Interpolation search: keys (distances from the first voucher) rise strictly and
+        # almost evenly with the slot (every financial transaction takes a number and is
+        # recorded; sign-ins and settlements take the few others), so the first guess
+        # from the two ends usually is the slot. A guess that does not halve the
+        # interval is followed by a halving: never more probes than twice a bisection.
         try:
             v0 = self._voucher_at(f, b, sealed, 0)
             key = (v - v0) % 1000000
-            lo, hi = 0, n - 1
-            while lo <= hi:
-                mid = (lo + hi) // 2
+            if key == 0:
+                return 0
+            lo, hi, klo = 0, n - 1, 0
+            khi = (self._voucher_at(f, b, sealed, hi) - v0) % 1000000
+            if key >= khi:
+                return hi if key == khi else None
+            halve = False
+            while hi - lo > 1:  # klo < key < khi
+                if halve:
+                    mid = (lo + hi) // 2
+                else:
+                    mid = lo + (key - klo) * (hi - lo) // (khi - klo)
+                    mid = max(lo + 1, min(hi - 1, mid))
+                width = hi - lo
                 k = (self._voucher_at(f, b, sealed, mid) - v0) % 1000000
                 if k == key:
                     return mid
                 if k < key:
-                    lo = mid + 1
+                    lo, klo = mid, k
                 else:
-                    hi = mid - 1
+                    hi, khi = mid, k
+                halve = not halve and 2 * (hi - lo) > width
             return None
         except JournalError as e:  # a probe is damaged in index and record: go linear
             self._report(str(e))
@@ -833,7 +856,8 @@ class Journal:
         for b in self._search_order(batch):
             n = self._count(b)
             sealed = self._sealed[b]
-            k = _readinto(self._thpath(b), 0, self._h) // 2  # tail hashes, chunk order
+            k = _readinto(self._thpath(b), 0, self._h) // 2 if n > sealed else 0  # tail
+            # hashes, in chunk order
             for slot in range(n - 1, sealed - 1, -1):
                 i = slot - sealed
                 if i < k and _rfind16(self._h, i, h) != i:
@@ -841,35 +865,41 @@ class Journal:
                 r = self._match(b, slot, want, host_date, amount, kind)
                 if r:
                     yield r
-            covered = min(sealed, max(_size(self._ahpath(b)), 0) // 2)
+            covered, hits = self._hash_hits(b, sealed, h)
             end = sealed
             while end > covered:  # not hashed yet: the index, 32 entries at a time
                 start = max(covered, end - _WINDOW)
                 f = open(self._ixpath(b), "rb")
                 try:
-                    hits = self._window_hits(f, b, start, end, want, amount)
+                    more = self._window_hits(f, b, start, end, want, amount)
                 finally:
                     f.close()
                 end = start
-                for slot in hits:
+                for slot in more:
                     r = self._match(b, slot, want, host_date, amount, kind)
                     if r:
                         yield r
-            for slot in self._hash_hits(b, covered, h):
+            for slot in hits:
                 r = self._match(b, slot, want, host_date, amount, kind)
                 if r:
                     yield r
 
     def _hash_hits(self, b, n, h):
-        # the slots in [0, n) whose ah entry is h, newest first: ah read backwards 256
-        # entries at a time through one open file, closed before the caller gets them
+        # (c, the slots in [0, c) whose ah entry is h, newest first), c = the sealed
+        # records ah covers (at most n). ah is opened once (no stat first: every path
+        # lookup walks the directories) and read backwards 256 entries at a time; it is
+        # closed before the caller reads a record.
         hits = []
         if not n:
-            return hits
+            return 0, hits
         buf = self._ix
-        f = open(self._ahpath(b), "rb")
         try:
-            end = n
+            f = open(self._ahpath(b), "rb")
+        except OSError:
+            return 0, hits
+        try:
+            end = min(n, f.seek(0, 2) // 2)
+            covered = end
             while end > 0:
                 start = max(0, end - len(buf) // 2)
                 f.seek(2 * start)
@@ -883,7 +913,7 @@ class Journal:
                 end = start
         finally:
             f.close()
-        return hits
+        return covered, hits
 
     def _match(self, b, slot, want, host_date, amount, kind):
         try:
