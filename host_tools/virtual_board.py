@@ -49,7 +49,8 @@ sys.path.insert(0, sys.argv[3])
 from blockdev import FileBlockDevice
 del sys.modules["blockdev"]
 try:
-    _fs = vfs.VfsLfs2(FileBlockDevice(sys.argv[1]))
+    _fs = vfs.VfsLfs2(FileBlockDevice(sys.argv[1]), readsize=64)  # journal/record.py
+    # LFS_READSIZE, as the boards mount it
 except OSError as _e:
     print("virtual board: %s does not mount: %s" % (sys.argv[1], _e))
     sys.exit(86)

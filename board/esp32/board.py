@@ -60,11 +60,45 @@ def _isdir(path):
 
 def mount_flash(image=None):
     """MicroPython mounted the littlefs partition at / during boot (and would have stopped
-    with a message if it did not mount); make sure the data folder exists."""
+    with a message if it did not mount), with the default read size; mount it again with
+    the firmware's (journal/record.py LFS_READSIZE: larger caches, half the block reads
+    per file lookup; nothing on flash changes). Then make sure the data folder
+    exists."""
     os.statvfs("/")  # OSError if there is no filesystem at all
+    _remount_root()
     if not _isdir(DATA_DIR):
         os.mkdir(DATA_DIR)  # OSError (shown as FLASH ERROR) if the flash is full or damaged
     return None
+
+
+def _remount_root():
+    try:
+        from flashbdev import bdev  # the partition MicroPython's _boot.py mounted at /
+    except ImportError:
+        return
+    if bdev is not None:
+        remount(bdev, "/")
+
+
+def remount(bdev, path):
+    """Mount the littlefs on bdev at path again, with the firmware's read size. True if
+    it did; a filesystem that is not littlefs v2 stays mounted as it was."""
+    import vfs
+
+    from journal.record import LFS_READSIZE
+
+    try:
+        fs = vfs.VfsLfs2(bdev, readsize=LFS_READSIZE)
+    except OSError as e:
+        log("flash: kept the boot mount (%s)" % e)
+        return False
+    vfs.umount(path)
+    try:
+        vfs.mount(fs, path)
+    except OSError:
+        vfs.mount(bdev, path)  # as _boot.py did: the terminal still has its flash
+        raise
+    return True
 
 
 def log(*args):

@@ -7,6 +7,7 @@ import os
 import vfs
 
 from blockdev import FileBlockDevice
+from journal.record import LFS_READSIZE
 from sim_printer import PrinterError  # noqa: F401  (re-exported: board.PrinterError)
 
 NAME = "unix-sim"
@@ -42,12 +43,12 @@ def mount_flash(image=None):
     path = image or FLASH_IMAGE
     bdev = FileBlockDevice(path)
     try:
-        fs = vfs.VfsLfs2(bdev)
+        fs = vfs.VfsLfs2(bdev, readsize=LFS_READSIZE)
     except OSError as e:
         if not bdev.created:
             raise FlashError("flash does not mount, left unformatted: %s (%s)" % (path, e))
         vfs.VfsLfs2.mkfs(bdev)
-        fs = vfs.VfsLfs2(bdev)
+        fs = vfs.VfsLfs2(bdev, readsize=LFS_READSIZE)
     vfs.mount(fs, DATA_DIR)
     return bdev
 

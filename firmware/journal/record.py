@@ -13,7 +13,18 @@ import json
 import os
 from binascii import crc32
 
-# littlefs's inline limit with the boards' mount (read/prog size 32: a 128-byte cache)
+# The boards mount littlefs with this read size (board.mount_flash): its caches are then
+# 4 x 64 = 256 bytes instead of 128, so a directory's metadata log (which every path
+# lookup reads) takes about half the block reads. 128 would save another third, but each
+# open file then allocates 636 bytes and the heap the terminal needs grows by 5 KB
+# (docs/journal.md, "Boot and lookups"). A mount option only: nothing on flash depends
+# on it.
+LFS_READSIZE = 64
+# Files of at most INLINE bytes are rewritten in place: littlefs keeps them inline in
+# their directory's metadata (its inline limit is the cache size: 128 bytes with
+# MicroPython's default mount, 256 with the boards'), so a record stays in place and
+# atomic whichever way the flash was mounted (a REPL session after a soft reset mounts it
+# with the defaults).
 INLINE = 128
 
 

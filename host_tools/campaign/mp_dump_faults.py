@@ -12,6 +12,7 @@ import sys
 
 import vfs
 from journal.pan import Keys
+from journal.record import LFS_READSIZE
 from journal.txnlog import KIND_NAMES, STATE_NAMES, Journal
 from journal.reversal import PendingReversal, ReversalDamaged
 from journal.state import TerminalState
@@ -58,7 +59,7 @@ def rev_dict(p):
 
 def main():
     image, tmk = sys.argv[1], sys.argv[2]
-    vfs.mount(vfs.VfsLfs2(ImageDev(image)), "/flash")
+    vfs.mount(vfs.VfsLfs2(ImageDev(image), readsize=LFS_READSIZE), "/flash")
     st = TerminalState("/flash/state")
     keys = Keys(bytes.fromhex(tmk))
     out = {"batch": st.batch_no, "next_voucher": st.next_voucher,

@@ -16,6 +16,7 @@ import sys
 import vfs
 from blockdev import FileBlockDevice
 from journal import record
+from journal.record import LFS_READSIZE
 from journal.pan import Keys
 from journal.txnlog import KIND_NAMES, STATE_NAMES, Journal, JournalError
 from journal.reversal import PendingReversal, ReversalDamaged
@@ -59,7 +60,7 @@ def main():
     image, tmk = sys.argv[1], sys.argv[2]
     res = {"mounted": False}
     try:
-        fs = vfs.VfsLfs2(FileBlockDevice(image))
+        fs = vfs.VfsLfs2(FileBlockDevice(image), readsize=LFS_READSIZE)
         vfs.mount(fs, D)
     except OSError as e:
         res["error"] = f"mount: {e}"

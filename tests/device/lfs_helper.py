@@ -6,6 +6,7 @@ import vfs
 
 import mptest
 from blockdev import FileBlockDevice  # board/unix is on the test path
+from journal.record import LFS_READSIZE
 
 EIO = -5
 
@@ -95,7 +96,7 @@ class Flash:
     def remount(self, cut=None):
         self.unmount()
         self.dev = Dev(FileBlockDevice(self.image, block_count=self.blocks), cut)
-        vfs.mount(vfs.VfsLfs2(self.dev), self.mount)
+        vfs.mount(vfs.VfsLfs2(self.dev, readsize=LFS_READSIZE), self.mount)
         return self.dev
 
     def copy_to(self, other_image):

@@ -350,6 +350,45 @@ def test_mount_flash_makes_the_data_folder():
     os.rmdir(board.DATA_DIR)
 
 
+def test_remount_with_the_firmware_read_size():
+    import vfs
+    from blockdev import FileBlockDevice
+    from journal.record import LFS_READSIZE
+
+    class Dev(FileBlockDevice):
+        sizes = []
+
+        def readblocks(self, block, buf, off=0):
+            Dev.sizes.append(len(buf))
+            return FileBlockDevice.readblocks(self, block, buf, off)
+
+    image, mnt = TMP + "/remount.img", "/remount_t"
+    try:
+        os.remove(image)
+    except OSError:
+        pass
+    dev = Dev(image, block_count=32)
+    vfs.VfsLfs2.mkfs(dev)
+    vfs.mount(dev, mnt)  # as _boot.py mounts: detected, default read size 32
+    with open(mnt + "/state", "w") as f:
+        f.write("kept")
+    Dev.sizes = []
+    os.stat(mnt + "/state")
+    assert min(Dev.sizes) < LFS_READSIZE  # the default mount reads 32-byte pieces
+    assert board.remount(dev, mnt) is True
+    Dev.sizes = []
+    with open(mnt + "/state") as f:
+        assert f.read() == "kept"  # the same filesystem, nothing rewritten
+    assert Dev.sizes and all(n % LFS_READSIZE == 0 for n in Dev.sizes), Dev.sizes
+    vfs.umount(mnt)
+
+    with open(image, "wb") as f:  # not littlefs: no remount, and nothing unmounted
+        f.write(bytes(32 * 4096))
+    dev = Dev(image, block_count=32)
+    assert board.remount(dev, mnt) is False
+    os.remove(image)
+
+
 def test_frozen_modules_searched_before_flash():
     saved = list(sys.path)
     sys.path[:] = ["", "/lib", ".frozen"]
