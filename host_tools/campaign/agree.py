@@ -23,6 +23,11 @@ COMPLETION_STATES = {"standing": ("OPEN",), "voided": ("VOIDED",),
 # What a follow-up makes of its original, the step before (a cut between the writes).
 LAG = {"VOID": ("VOIDED", "OPEN"), "COMPLETION": ("COMPLETED", "OPEN"),
        "COMPLETION_VOID": ("VOIDED", "OPEN")}
+# A follow-up the host approved whose reversal is pending and whose record is not written
+# (the cut came before it): the journal keeps its originals in the state before it.
+# (follow-up kind) -> {host state of the original: journal state before the follow-up}
+BEFORE = {"void": {"voided": "OPEN"}, "completion": {"completed": "OPEN"},
+          "completion_void": {"completion_voided": "COMPLETED", "voided": "OPEN"}}
 KINDS = {"preauth": "PREAUTH", "void": "VOID", "completion": "COMPLETION",
          "completion_void": "COMPLETION_VOID"}
 NONE = "000000"
@@ -57,6 +62,15 @@ def check(recs: list[dict], txns: list[dict], holds: dict[int, dict],
                 bad.append(f"{t['kind']} {k} was declined ({t['rc']}) but is in the journal")
             continue
         approved[_key(t["batch"], t["voucher"])] = t
+    unrecorded = {}  # ("hold"|"completion", id) -> kind of a follow-up not yet recorded
+    if lag_ok:
+        for k, t in approved.items():
+            if (k not in journal and not t["reversed"] and t["kind"] in BEFORE
+                    and pending(t["voucher"], t["batch"], t["kind"])):
+                if t.get("hold_id") is not None:
+                    unrecorded["hold", t["hold_id"]] = t["kind"]
+                if t["kind"] == "completion_void" and t.get("completion_id") is not None:
+                    unrecorded["completion", t["completion_id"]] = t["kind"]
     # every approved request is recorded, every record was approved
     for k, t in approved.items():
         r = journal.get(k)
@@ -86,10 +100,13 @@ def check(recs: list[dict], txns: list[dict], holds: dict[int, dict],
             if (r["amount"], r["auth"]) != (h["amount"], h["auth_code"].strip()):
                 bad.append(f"pre-auth {k}: journal {r['amount']}/{r['auth']}, host "
                            f"{h['amount']}/{h['auth_code'].strip()}")
+            if BEFORE.get(unrecorded.get(("hold", h["id"])), {}).get(h["state"]) == r["state"]:
+                continue  # its follow-up's reversal is pending, the record not written
             _state(bad, k, r, HOLD_STATES.get(h["state"], ()), h["state"], followed, lag_ok)
         elif r["kind"] == "COMPLETION":
             c = completions.get(t["completion_id"])
-            if c is not None:
+            if c is not None and BEFORE.get(unrecorded.get(("completion", c["id"])), {}).get(
+                    c["state"]) != r["state"]:
                 _state(bad, k, r, COMPLETION_STATES.get(c["state"], ()), c["state"],
                        followed, lag_ok)
         if r["kind"] != "PREAUTH" and r["orig"][1] != NONE:

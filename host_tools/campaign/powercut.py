@@ -204,7 +204,50 @@ def _run_batch_full(c: Ctx) -> None:
     t.press("1")  # the next one is refused before anything is sent
     t.wait_for("批次已满")
     t.press("ENTER")
-    flows.at_menu(t)
+    _settle(c)  # the full batch closes
+    flows.approved_preauth(t, 100)  # and the next batch takes pre-auths
+
+
+def _settle(c: Ctx) -> None:
+    text = flows.settle(c.term)
+    assert "结算完成" in text, text
+    c.term.wait_for(flows.MENU, 20)  # after the report
+
+
+def _run_completion(c: Ctx) -> None:
+    flows.approved(c.term, flows.completion(c.term, "voucher", "000002", 12000))
+
+
+def _setup_completed(c: Ctx) -> None:
+    _setup_one_preauth(c)
+    _run_completion(c)  # voucher 000003
+
+
+def _run_completion_void(c: Ctx) -> None:
+    flows.approved(c.term, flows.cvoid(c.term, "000003"))
+
+
+def _setup_reversal_completion(c: Ctx) -> None:
+    _setup_one_preauth(c)
+    _ledger(c.db, lambda led: led.add_fault("no_answer", mti="0200", count=1))
+
+
+def _run_reversal_completion(c: Ctx) -> None:
+    text = flows.completion(c.term, "voucher", "000002", 12000)
+    assert "交易超时" in text, text  # completed by the host, never answered: reversal
+    c.term.press("ENTER")
+    flows.approved_preauth(c.term, 100)  # the reversal goes out first
+
+
+def _setup_settlement(c: Ctx) -> None:
+    _setup_completed(c)  # pre-auth 000002, its completion 000003: one debit
+    flows.approved_preauth(c.term, 20000)  # 000004: stays open into the next batch
+
+
+def _run_settlement(c: Ctx) -> None:
+    _settle(c)  # batch 000001 closes, 000002 opens
+    # the open pre-auth of the settled batch, completed from the new one
+    flows.approved(c.term, flows.completion(c.term, "voucher", "000004", 20000))
 
 
 def _setup_rollover(c: Ctx) -> None:
@@ -248,8 +291,18 @@ FLOWS: dict[str, Flow] = {f.name: f for f in (
          _setup_reversal_preauth, _run_reversal_preauth),
     Flow("void_reversal", "void unanswered (reversal kept), next pre-auth sends it",
          _setup_reversal_void, _run_reversal_void),
-    Flow("batch_full", "the 1,500th pre-auth fills the batch; the next is refused",
-         _setup_batch_full, _run_batch_full, recover="keyed_void"),
+    Flow("completion", "approved completion of a journalled pre-auth: its record, the "
+         "pre-auth's state", _setup_one_preauth, _run_completion),
+    Flow("completion_void", "approved completion void: its record, the completion's and "
+         "the pre-auth's states", _setup_completed, _run_completion_void),
+    Flow("completion_reversal", "completion unanswered (reversal kept), next pre-auth "
+         "sends it", _setup_reversal_completion, _run_reversal_completion),
+    Flow("settlement", "settlement of a batch with a debit and an open pre-auth: "
+         "pending, report, batch rollover; that pre-auth completed in the new batch",
+         _setup_settlement, _run_settlement),
+    Flow("batch_full", "the 1,500th pre-auth fills the batch, the next is refused; "
+         "settlement closes it and the next batch takes a pre-auth",
+         _setup_batch_full, _run_batch_full, recover="settle"),
     Flow("seal", "the 32nd pre-auth of a chunk: its record, then the 4 KB chunk, the "
          "index entries, the tail files removed; then the next chunk's first record",
          _setup_seal, _run_seal),
@@ -375,15 +428,14 @@ def count_ops(flow: Flow, snap: Path, work: Path) -> dict[str, Any]:
 
 
 def _recover(flow: Flow, term: SimTerminal) -> str:
-    """The next transaction after the cut: it sends a pending reversal first."""
-    flows.at_menu(term)
-    if flow.recover == "keyed_void":  # the batch is full: a pre-auth would be refused
-        text = flows.void_keyed(term, "ZZ9999", time.strftime("%m%d"), 1)
-        term.press("ENTER")
-        flows.at_menu(term)
-        if not re.search(r"25\s", text):
-            return f"keyed void after the cut was not answered 25: {text!r}"
-        return ""
+    """The next transaction after the cut: a settlement first when one is pending (or
+    the flow's batch may be full), then a pre-auth (it sends a pending reversal first)."""
+    menu = flows.at_menu(term).text
+    if flow.recover == "settle" or "结算未完成" in menu:
+        text = flows.settle(term)
+        if "结算完成" not in text:
+            return f"settlement after the cut did not complete: {text!r}"
+        term.wait_for(flows.MENU, 20)
     text = flows.preauth(term, 1)
     if "交易成功" not in text:
         return f"pre-auth after the cut not approved: {text!r}"
