@@ -113,7 +113,7 @@ S = {
     "debits": ("借记%d笔", "%d debits"),
     "no_settlement": ("无结算记录", "No settlement"),
     "batches_dropped": ("已删除旧批次", "Batches dropped"),
-    "too_old": ("原交易已过期", "Too old to void"),
+    "too_old": ("原交易已过期", "Too old"),
     "wrong_card": ("卡号不符", "Not the same card"),
     "pwd_wrong": ("密码错误", "Wrong password"),
     "pwd_left": ("还可尝试%d次", "%d tries left"),
