@@ -95,7 +95,8 @@ async def run(app):
     title, scr = t("m_settle"), app.scr
     if not await authorize(app, title) or not await app.online.ready(title):
         return
-    batch = app.state.batch_no
+    p = app.settlement.pending()  # settled again: the batch it was for, even if a
+    batch = p["batch"] if p else app.state.batch_no  # sign-in has moved on since
     scr.draw(title, [t("counting"), t("batch") + batch])
     sums = totals(app.journal, batch)
     ok = await entry.confirm(scr, title, [

@@ -252,6 +252,29 @@ def test_settlement_without_an_answer_stays_pending(host, term):
     assert hold(db, flows.approved_preauth(term, 100))["batch"] == 2
 
 
+def test_pending_settlement_settles_its_own_batch_after_a_sign_in(host, term):
+    """The host settled batch 1 but its answer was lost; a sign-in then moves the
+    terminal to batch 2. Settling again must close batch 1 (the one pending), not 2."""
+    db, _ = host
+    a = flows.approved_preauth(term, 10000)
+    flows.approved(term, flows.completion(term, "auth", a, 10000))
+    fault(db, "no_answer", "0500")
+    assert "交易超时" in flows.settle(term)
+    term.press("ENTER")
+    flows.at_menu(term)
+    term.press(flows.KEYS["signin"])
+    term.wait_for("签到成功", 15)
+    term.press("ENTER")
+    assert "结算未完成" in flows.at_menu(term).text
+    text = flows.settle(term)
+    assert "结算完成" in text and "000002" in text, text
+    term.wait_for(flows.MENU, 20)
+    led = ledger(db)
+    assert [s["batch"] for s in led["settlements"]] == [1, 1] and led["batch"] == 2
+    assert "结算未完成" not in flows.at_menu(term).text
+    assert hold(db, flows.approved_preauth(term, 100))["batch"] == 2
+
+
 def test_completion_reversals(host, term):
     db, _ = host
     a = flows.approved_preauth(term, 10000)
