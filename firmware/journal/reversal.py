@@ -8,9 +8,10 @@
 # On flash: one small binary record, rewritten in place (open "wb", write, close). littlefs
 # commits a file on close, atomically: a power cut leaves the old or the new contents (a
 # cut while the file is being *created* leaves an empty file, read as "none stored": the
-# request it was for had not been sent). At most 128 bytes for a pre-auth and for a void,
-# which keeps the file inline in its directory's metadata (littlefs inline limit = cache
-# size, 128 bytes with the board's VfsLfs2 defaults): a rewrite erases no block of its own.
+# request it was for had not been sent). At most 128 bytes for every kind, which keeps the
+# file inline in its directory's metadata (littlefs's inline limit is its cache size: 128
+# bytes with MicroPython's default mount, 256 with the boards'): a rewrite erases no
+# block of its own.
 #
 #   0   2  magic b"R2"
 #   2   1  flags: bit0 flagged, bit1 sealed F2 follows, bit2 journal_voucher follows,
@@ -19,7 +20,7 @@
 #   4   2  reason, F39 in ASCII ("98", "A0", "06")
 #   6   1  kind: b"p" "preauth", b"v" "void", b"c" "completion", b"x" "completion_void"
 #   [6]    journal_voucher (batch, voucher) as 12 BCD digits, if bit2
-#   [1+n]  n, then the sealed F2 (n = 32), if bit1
+#   [1+n]  n, then the sealed F2 (n = 24: pan.Keys.seal), if bit1
 #   ...    MTI + bitmap + the kept fields, packed by codec.iso8583 (numeric fields BCD)
 #   -4  4  CRC-32 (binascii.crc32) of everything before it, little endian
 #
