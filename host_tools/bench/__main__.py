@@ -229,8 +229,8 @@ def render(res: dict, out: dict, date: str, commit: str, dirty: bool, elapsed: f
         if not all(f["aim_met"] for _, f in kinds) else
         "**The aim (at most one erase and 2 KB programmed a transaction) is met** by every "
         "kind, and `make test` holds it as the budget.")
-    add(" What makes it: littlefs keeps a file of at most 128 bytes (its cache size with the "
-        "boards' `VfsLfs2` settings) inline in its directory's metadata and writes it as one "
+    add(" What makes it: littlefs keeps a small file (up to its cache size, 256 bytes as the "
+        "boards mount it) inline in its directory's metadata and writes it as one "
         "small metadata commit, with no block of its own, while any change to a larger file "
         "copies that file's last block to a freshly erased one. So every record a "
         "transaction writes is at most 128 bytes: the voucher counter (`state.voucher`, ~20 "
@@ -294,16 +294,16 @@ def render(res: dict, out: dict, date: str, commit: str, dirty: bool, elapsed: f
         "time is dominated by starting the interpreter and importing the firmware.\n")
 
     add("## Lookup scaling\n")
-    add("Finding a void's original (in-process, after a power cycle): `find_voucher` "
-        "(binary search: index entries for sealed chunks, the records themselves in the "
-        "chunk being filled; one record read confirms) and `find_auth` with host date and "
-        "amount as app/void.py asks, first match (the records of the chunk being filled one "
-        "by one, then the index read backwards 32 entries at a time: for the oldest record "
-        "the whole index). Block reads of one call; best of 5 calls in microseconds. 15 "
-        "records are all in the chunk being filled (tail files), 1,500 are 46 sealed chunks "
-        "and 28 tail files. A tail file costs more block reads than an index entry (littlefs "
-        "walks its directory's metadata log to find it): this is what the auth-code ratio "
-        "measures, the price of writing records without erasing a block.\n")
+    add("Finding an original (in-process, after a power cycle, the firmware's mount): "
+        "`find_voucher` (interpolation search: index entries for sealed chunks, the records "
+        "themselves in the chunk being filled) and `find_auth` with host date and amount as "
+        "a keyed void or completion asks, first match (the auth-code hashes of the chunk "
+        "being filled, then those of the sealed chunks, read backwards; only records whose "
+        "hash matches are read). Block reads of one call; best of 5 calls in microseconds. "
+        "15 records are all in the chunk being filled (tail files), 1,500 are 46 sealed "
+        "chunks and 28 tail files. What is left of the growth is littlefs walking the "
+        "larger metadata log of a full batch's directory (docs/journal.md, \"Boot and "
+        "lookups\").\n")
     add("| lookup | 15 records: reads / us | 1,500 records: reads / us | ratio reads | "
         "ratio time | aim <= 1.5 |")
     add("|---|---|---|---|---|---|")
