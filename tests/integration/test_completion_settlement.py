@@ -275,6 +275,29 @@ def test_pending_settlement_settles_its_own_batch_after_a_sign_in(host, term):
     assert hold(db, flows.approved_preauth(term, 100))["batch"] == 2
 
 
+def test_settlement_drops_batches_past_the_validity_window(host, term):
+    """A batch whose newest record is older than the validity window (30 days) goes from
+    flash at the next settlement, and the screen says which; the batch just settled
+    stays (query, reprint)."""
+    db, _ = host
+    a1 = flows.approved_preauth(term, 10000)
+    v1 = hold(db, a1)["voucher"]
+    assert "结算完成" in flows.settle(term)
+    term.wait_for(flows.MENU, 20)
+    term.set_clock_offset(31 * 86400)  # a month later
+    a2 = flows.approved_preauth(term, 20000)
+    assert "结算完成" in flows.settle(term)
+    term.press("ENTER")
+    s = term.wait_for("已删除旧批次", 15)
+    assert "000001" in s.text, s.text
+    term.press("ENTER")
+    term.wait_for(flows.MENU, 20)
+    assert "无此交易" in flows.void_by_voucher(term, v1)  # batch 1 is gone from flash
+    term.press("ENTER")
+    flows.approved(term, flows.completion(term, "auth", a2, 20000))  # batch 2 stays
+    assert hold(db, a2)["state"] == "completed"
+
+
 def test_completion_reversals(host, term):
     db, _ = host
     a = flows.approved_preauth(term, 10000)

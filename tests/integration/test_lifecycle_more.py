@@ -400,6 +400,18 @@ def test_batch_nearly_full_then_full(host, term, monkeypatch):
     assert flows.host_messages(db) == sent
     assert len(flows.holds(db)) == 1
 
+    # settlement closes the full batch (its synthetic records move no money: the one
+    # real pre-auth stays open, no debit); the next batch takes pre-auths at once
+    text = flows.settle(term)
+    assert "结算完成" in text and "对账平" in text and "000002" in text, text
+    term.wait_for(flows.MENU, 30)
+    auth2 = flows.approved_preauth(term, 200)
+    assert hold_of(db, auth2)["batch"] == 2
+    # and the 1,350th, in the settled batch, is still completed by its auth code
+    text = flows.completion(term, "auth", auth, 1350)
+    flows.approved(term, text)
+    assert hold_of(db, auth)["state"] == "completed"
+
 
 # ------------------------------------------------------------------ 7. keyed card entry
 
