@@ -771,14 +771,17 @@ class Journal:
                 continue
             sealed = self._sealed[b]
             f = open(self._ixpath(b), "rb") if sealed else None
+            self._probed = None
             try:
                 slot = self._bsearch(f, b, sealed, n, v)
             finally:
                 if f:
                     f.close()
             if slot is not None:
-                rec = self._probed if slot >= sealed else self._read(b, slot)
+                rec = self._probed  # the record last read by the search, if it is slot's
                 self._probed = None
+                if rec is None or rec.slot != slot:
+                    rec = self._read(b, slot)
                 if int(rec.voucher) == v:
                     return rec
                 self._report("journal batch %s slot %d: index disagrees with record"
@@ -832,7 +835,7 @@ class Journal:
             return None
         except JournalError as e:  # a probe is damaged in index and record: go linear
             self._report(str(e))
-            r = self._scan_voucher(b, 0, n, v)
+            r = self._probed = self._scan_voucher(b, 0, n, v)
             return r.slot if r else None
 
     def _scan_voucher(self, b, start, n, v):
