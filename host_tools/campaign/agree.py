@@ -39,10 +39,13 @@ def _key(batch: Any, voucher: str) -> tuple[int, str]:
 
 def check(recs: list[dict], txns: list[dict], holds: dict[int, dict],
           completions: dict[int, dict], lag_ok: bool = False,
-          pending: Callable[[str, int, str], bool] = lambda v, b, k: False) -> list[str]:
+          pending: Callable[[str, int, str], bool] = lambda v, b, k: False,
+          dropped: frozenset[int] = frozenset()) -> list[str]:
     """Problems, empty when the two sides agree. txns, holds, completions: this terminal's
     rows of the host ledger. pending(voucher, batch, kind): a reversal for that request
-    is pending on the terminal (only asked when lag_ok)."""
+    is pending on the terminal (only asked when lag_ok). dropped: settled batches the
+    terminal has removed from flash as a whole (retention, docs/journal.md): their
+    records are not looked for."""
     bad: list[str] = []
     journal: dict[tuple[int, str], dict] = {}
     for r in recs:
@@ -79,6 +82,8 @@ def check(recs: list[dict], txns: list[dict], holds: dict[int, dict],
                 bad.append(f"{t['kind']} {k}: reversed at the host, {r['state']} in the journal")
             continue
         if r is None:
+            if int(t["batch"]) in dropped:
+                continue
             if not (lag_ok and pending(t["voucher"], t["batch"], t["kind"])):
                 bad.append(f"approved {t['kind']} {k} lost: not in the journal"
                            + ("" if not lag_ok else " and no reversal pending"))
