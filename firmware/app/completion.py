@@ -12,10 +12,8 @@ TOLERANCE_PCT = 115  # a completion may charge up to 115 % of its pre-auth
 
 
 class Completion(txn.Txn):
-    title_key = "m_completion"
-    msg = messages.COMPLETION
-    kind = COMPLETION
-    rev_kind = "completion"
+    title_key, msg, kind, rev_kind, supervisor = (  # its row of the table (txn.Txn)
+        "m_completion", messages.COMPLETION, COMPLETION, "completion", False)
 
     async def find_original(self):
         how = await entry.menu(self.app.scr, self.title,

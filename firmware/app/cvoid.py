@@ -9,11 +9,8 @@ from journal.txnlog import COMPLETION, COMPLETION_VOID, OPEN, REVERSED
 
 
 class CompletionVoid(txn.Txn):
-    title_key = "m_cvoid"
-    msg = messages.COMPLETION_VOID
-    kind = COMPLETION_VOID
-    rev_kind = "completion_void"
-    supervisor = True
+    title_key, msg, kind, rev_kind, supervisor = (  # its row of the table (txn.Txn)
+        "m_cvoid", messages.COMPLETION_VOID, COMPLETION_VOID, "completion_void", True)
 
     async def find_original(self):
         rec = await self.original_by_voucher()

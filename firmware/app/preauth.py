@@ -4,13 +4,14 @@ from app import txn
 from app.strings import t
 from host import messages
 from journal import pan
+from journal.txnlog import PREAUTH
 from ui import entry
 from ui.screen import RIGHT
 
 
 class Preauth(txn.Txn):
-    title_key = "m_preauth"
-    msg = messages.PREAUTH
+    title_key, msg, kind, rev_kind, supervisor = (  # its row of the table (txn.Txn)
+        "m_preauth", messages.PREAUTH, PREAUTH, "preauth", False)
 
     async def enter_amount(self):
         fen = await entry.amount(self.app.scr, self.title)

@@ -68,13 +68,15 @@ async def authorize(app, title):
 
 
 class Txn:
-    """One transaction in the making. Class attributes are the type's table row."""
+    """One transaction in the making. A type's row of the table, its class attributes
+    (each type sets all five in one line):
+    title_key  strings key: the menu entry and the screens' title
+    msg        host.messages kind: (MTI, F3, 60.1)
+    kind       journal.txnlog kind of its record
+    rev_kind   journal.reversal kind of its pending reversal
+    supervisor behind the supervisor password"""
 
-    title_key = None  # strings key: the menu entry and the screens' title
-    msg = None  # host.messages kind: (MTI, F3, 60.1)
-    kind = PREAUTH  # journal.txnlog kind of its record
-    rev_kind = "preauth"  # journal.reversal kind of its pending reversal
-    supervisor = False  # behind the supervisor password
+    title_key = msg = kind = rev_kind = supervisor = None
 
     def __init__(self, app):
         self.app = app

@@ -10,11 +10,8 @@ from ui import entry
 
 
 class Void(txn.Txn):
-    title_key = "m_void"
-    msg = messages.PREAUTH_VOID
-    kind = VOID
-    rev_kind = "void"
-    supervisor = True
+    title_key, msg, kind, rev_kind, supervisor = (  # its row of the table (txn.Txn)
+        "m_void", messages.PREAUTH_VOID, VOID, "void", True)
 
     async def find_original(self):
         how = await entry.menu(self.app.scr, self.title, [t("m_by_voucher"), t("m_by_keyed")])

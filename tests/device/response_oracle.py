@@ -194,17 +194,13 @@ def run_config(folder):
 # ---------------------------------------------------------------------- journal
 
 def _rmtree(path):
+    from journal.txnlog import _remove_tree  # the journal's own (drop_batch uses it)
+
     try:
-        entries = list(os.ilistdir(path))
+        os.stat(path)
     except OSError:
         return
-    for e in entries:
-        p = path + "/" + e[0]
-        if e[1] == 0x4000:
-            _rmtree(p)
-        else:
-            os.remove(p)
-    os.rmdir(path)
+    _remove_tree(path)
 
 
 def _record(Record, keys, i, batch):
