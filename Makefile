@@ -47,12 +47,16 @@ $(STAMP): requirements.txt
 
 venv: $(STAMP)
 
+# make run HOST=10.0.0.5 HOST_PORT=5000: the terminal talks to that host, no simulator
+# (PORT is the serial port of the board targets)
+RUN_HOST = $(if $(HOST),--host $(HOST) --port $(HOST_PORT))
+
 ifeq ($(FROZEN),1)
 run: frozen
-	$(PY) -m host_tools.run --frozen $(RUN_ARGS)
+	$(PY) -m host_tools.run --frozen $(RUN_HOST) $(RUN_ARGS)
 else
 run: $(STAMP)
-	$(PY) -m host_tools.run $(RUN_ARGS)
+	$(PY) -m host_tools.run $(RUN_HOST) $(RUN_ARGS)
 endif
 
 # The device-like interpreter: mpy-cross and the unix port, 32-bit, with asyncio, the

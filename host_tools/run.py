@@ -4,6 +4,10 @@ The simulator's ledger lives in .sim/host.db (log .sim/host.log); the terminal's
 config, printer output and log in .sim/terminal/; every receipt is also saved as
 .sim/receipts/NNNN.txt. All of it survives between runs.
 
+With --host and --port the terminal talks to that host (an integrator's, a test host
+elsewhere) and no simulator is started; without them, to a host simulator started here
+(.sim/host.db, .sim/host.log).
+
 On a terminal (a TTY) this opens the interactive view (host_tools/tui.py). Otherwise (CI,
 a pipe), or with --script, it runs without a keyboard: it plays the script, waits until
 --until TEXT shows (if given) and the screen and printer settle, prints the screen and
@@ -14,6 +18,10 @@ Script tokens (space-separated; quote a token with spaces):
   wait:TEXT                          wait until the screen shows TEXT
   sleep:SECONDS                      pause
   swipe / swipe:PAN:YYMM             swipe the approving test card / another card
+  card:RC                            swipe the test card the simulator answers RC
+                                     (00 approves; 01 05 14 51 54 61 96 decline)
+  host:down / host:up                stop the host simulator (connections refused) /
+                                     start it again on the same port
   paper:out / paper:in               take the paper out / put it back
   screen                             print the screen now
   anything else                      typed key by key (digits and letters)
@@ -29,20 +37,20 @@ import time
 from pathlib import Path
 
 from . import frozen_unix
-from .hostsim.client import running_hostsim
+from .hostsim.client import HostProcess
 from .simctl import DEFAULT_CARD, KEY_NAMES, ControlError, Runtime, SimTerminal, TerminalDied
-from .tui import Tui, save_receipts
+from .tui import Tui, host_switch, save_receipts, card_for
 
 ROOT = Path(__file__).resolve().parent.parent
 SIM = ROOT / ".sim"
 
 
-def provision(term_dir: Path, port: int) -> None:
-    """Point the simulator terminal at this run's host port, keeping any other settings."""
+def provision(term_dir: Path, port: int, host: str = "127.0.0.1") -> None:
+    """Point the simulator terminal at this run's host, keeping any other settings."""
     term_dir.mkdir(parents=True, exist_ok=True)
     cfg_path = term_dir / "config.json"
     cfg = json.loads(cfg_path.read_text()) if cfg_path.exists() else {}
-    cfg["host"], cfg["port"] = "127.0.0.1", port
+    cfg["host"], cfg["port"] = host, port
     cfg_path.write_text(json.dumps(cfg, ensure_ascii=False, indent=1))
 
 
@@ -53,7 +61,7 @@ def print_screen(term: SimTerminal, mode: str) -> None:
     print("\n".join(s.lines))
 
 
-def play(term: SimTerminal, script: str, mode: str) -> None:
+def play(term: SimTerminal, script: str, mode: str, host: HostProcess | None = None) -> None:
     for tok in shlex.split(script):
         word, _, arg = tok.partition(":")
         if tok.upper() in KEY_NAMES:
@@ -65,6 +73,10 @@ def play(term: SimTerminal, script: str, mode: str) -> None:
         elif word == "swipe":
             pan, _, exp = arg.partition(":")
             term.swipe(pan, exp) if pan and exp else term.swipe(*DEFAULT_CARD)
+        elif word == "card" and arg:
+            term.swipe(*card_for(arg))
+        elif word == "host" and arg in ("up", "down"):
+            print(host_switch(host, arg == "up"))
         elif word == "paper" and arg in ("in", "out"):
             term.set_paper(arg == "in")
         elif tok == "screen":
@@ -86,10 +98,11 @@ def settle(term: SimTerminal, quiet: float, limit: float) -> None:
             still_since = time.monotonic()
 
 
-def batch(term: SimTerminal, args: argparse.Namespace, receipts_dir: Path) -> int:
+def batch(term: SimTerminal, args: argparse.Namespace, receipts_dir: Path,
+          host: HostProcess | None = None) -> int:
     """No keyboard: play the script, wait, print what the terminal shows and printed."""
     try:
-        play(term, args.script or "", args.display)
+        play(term, args.script or "", args.display, host)
         if args.until:
             term.wait_for(args.until, timeout=args.timeout)
         settle(term, args.settle, args.timeout)
@@ -97,7 +110,7 @@ def batch(term: SimTerminal, args: argparse.Namespace, receipts_dir: Path) -> in
     except AssertionError as e:
         print(e)
         return 1
-    except (TerminalDied, ControlError, TimeoutError) as e:
+    except (TerminalDied, ControlError, TimeoutError, KeyError) as e:
         print(f"terminal: {e}\n---- {_rel(term.log_path)} (tail)")
         print("\n".join(term.log_text().splitlines()[-20:]))
         return 1
@@ -122,6 +135,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--frozen", action="store_true",
                     help="run on the device-like interpreter (make frozen): 32-bit, the "
                          "firmware frozen in, a 64 KB heap unless --heapsize says otherwise")
+    ap.add_argument("--host", help="talk to this host instead of starting the simulator "
+                    "(with --port)")
+    ap.add_argument("--port", type=int, help="the host's port (with --host)")
     ap.add_argument("--sim", type=Path, default=SIM,
                     help="state folder: host.db, terminal/, receipts/ (default .sim)")
     args = ap.parse_args(argv)
@@ -133,31 +149,49 @@ def main(argv: list[str] | None = None) -> int:
             print(f"make run --frozen: {why}; `make frozen MICROPY_DIR=...` builds it")
             return 2
         runtime = Runtime.frozen()
+    if (args.host is None) != (args.port is None):
+        ap.error("--host and --port go together")
+    if args.port is not None and not 0 < args.port < 65536:
+        ap.error(f"--port {args.port}: not a TCP port")
     sim = args.sim.resolve()
     sim.mkdir(parents=True, exist_ok=True)
     term_dir = sim / "terminal"
-    with running_hostsim(sim / "host.db") as (_host, port):
-        provision(term_dir, port)
-        info = f"host 127.0.0.1:{port}" + (" · frozen 32-bit" if runtime else "")
-        term = SimTerminal(term_dir, main=args.main, heapsize=args.heapsize, runtime=runtime)
-        try:
-            term.start()
-        except (TerminalDied, TimeoutError) as e:
-            print(e)
-            return 1
-        try:
-            if args.script is None and args.until is None \
-                    and sys.stdin.isatty() and sys.stdout.isatty():
-                Tui(term, sim / "receipts", args.display, info).run()
-                code = 0
-            else:
-                print(f"{info}; logs {_rel(sim / 'host.log')} {_rel(term.log_path)}")
-                code = batch(term, args, sim / "receipts")
-        finally:
-            term.stop()
-    print(f"receipts: {_rel(sim / 'receipts')}/   logs: {_rel(sim / 'host.log')} "
-          f"{_rel(term_dir / 'terminal.log')}")
+    host = None if args.host else HostProcess(sim / "host.db")
+    try:
+        if host is None:
+            provision(term_dir, args.port, args.host)
+            info = f"host {args.host}:{args.port} (external)"
+        else:
+            provision(term_dir, host.start())
+            info = f"host 127.0.0.1:{host.port}"
+        code = _run_terminal(args, runtime, sim, term_dir, host,
+                             info + (" · frozen 32-bit" if runtime else ""))
+    finally:
+        if host is not None:
+            host.stop()
+    logs = ([_rel(sim / "host.log")] if host else []) + [_rel(term_dir / "terminal.log")]
+    print(f"receipts: {_rel(sim / 'receipts')}/   logs: {' '.join(logs)}")
     return code
+
+
+def _run_terminal(args: argparse.Namespace, runtime: Runtime | None, sim: Path,
+                  term_dir: Path, host: HostProcess | None, info: str) -> int:
+    term = SimTerminal(term_dir, main=args.main, heapsize=args.heapsize, runtime=runtime)
+    try:
+        term.start()
+    except (TerminalDied, TimeoutError) as e:
+        print(e)
+        return 1
+    try:
+        if args.script is None and args.until is None \
+                and sys.stdin.isatty() and sys.stdout.isatty():
+            Tui(term, sim / "receipts", args.display, info, host).run()
+            return 0
+        logs = ([_rel(sim / "host.log")] if host else []) + [_rel(term.log_path)]
+        print(f"{info}; logs {' '.join(logs)}")
+        return batch(term, args, sim / "receipts", host)
+    finally:
+        term.stop()
 
 
 def _rel(p: Path) -> str:

@@ -20,6 +20,8 @@ import tty
 import unicodedata
 from pathlib import Path
 
+from .hostsim.cards import TEST_CARDS
+from .hostsim.client import HostProcess
 from .simctl import (
     DEFAULT_CARD,
     ControlError,
@@ -32,10 +34,44 @@ from .simctl import (
 
 LEGEND = [
     "0-9 A-Z keys  Enter 确认  Backspace 清除 CLEAR  Esc/* 取消 CANCEL  ↑/↓ UP/DOWN",
-    "Tab/F1/# FUNC  F2 swipe test card  F3 paper out/in  F5 power cut+reboot",
-    "Ctrl-C/F10 quit",
+    "Tab/F1/# FUNC  F2 swipe test card  F4 choose a test card  F3 paper out/in",
+    "F5 power cut+reboot  F6 host down/up  Ctrl-C/F10 quit",
 ]
-LEGEND_SHORT = "⏎确认 ⌫清除 Esc取消 ↑↓ Tab功能 F2刷卡 F3纸 F5断电 F10退出"
+LEGEND_SHORT = "⏎确认 ⌫清除 Esc取消 ↑↓ Tab功能 F2刷卡 F4选卡 F3纸 F5断电 F6主机 F10退出"
+
+# The cards F4 offers (and the script's card:RC): the approving card, then one card for
+# each decline of the host simulator's test-card table (docs/host-simulator.md).
+CARD_EXPIRY = DEFAULT_CARD[1]
+CARDS: list[tuple[str, str, str]] = [(DEFAULT_CARD[0], "00", "approve")] + [
+    (pan, rc, what) for pan, (rc, what) in TEST_CARDS.items() if rc != "00"]
+
+
+def card_for(rc: str) -> tuple[str, str]:
+    """(PAN, expiry) of the test card the simulator answers rc; KeyError if none."""
+    for pan, code, _ in CARDS:
+        if code == rc:
+            return pan, CARD_EXPIRY
+    raise KeyError(f"no test card answers {rc!r}; there are "
+                   + " ".join(code for _, code, _ in CARDS))
+
+
+def host_switch(host: HostProcess | None, up: bool) -> str:
+    """Start or stop the host simulator; what happened, in words."""
+    if host is None:
+        return "the host is external (--host): it cannot be taken down from here"
+    if up == host.up:
+        return f"the host is already {'up' if up else 'down'}"
+    if up:
+        host.start()
+        return f"host up again on port {host.port}"
+    host.stop()
+    return "host down: connections are refused until it is up again"
+
+
+def card_menu() -> str:
+    """The status line F4 shows: a digit picks a card."""
+    return "card? " + "  ".join(f"{i} {rc} {what.split(' (')[0]}"
+                                for i, (_, rc, what) in enumerate(CARDS, 1)) + "  Esc none"
 
 # Escape sequences (xterm, tmux/screen, the Linux console) → action names.
 ESCAPES = {
@@ -46,6 +82,7 @@ ESCAPES = {
     b"OR": "F3", b"[13~": "F3", b"[[C": "F3",
     b"OS": "F4", b"[14~": "F4", b"[[D": "F4",
     b"[15~": "F5", b"[[E": "F5",
+    b"[17~": "F6",
     b"[21~": "F10",
 }
 ACTIONS = {"F1": "FUNC", "F10": "QUIT"}  # function keys that are plain key presses
@@ -140,8 +177,10 @@ def box(title: str, lines: list[str], width: int) -> list[str]:
 
 class Tui:
     def __init__(self, term: SimTerminal, receipts_dir: Path, mode: str = "auto",
-                 info: str = "") -> None:
+                 info: str = "", host: HostProcess | None = None) -> None:
         self.term = term
+        self.host = host  # None: an external host, which F6 cannot take down
+        self.choosing = False  # F4 was pressed: the next digit picks a test card
         self.receipts_dir = receipts_dir
         self.mode = mode
         self.info = info
@@ -179,7 +218,15 @@ class Tui:
     def act(self, key: str) -> None:
         t = self.term
         try:
-            if key == "QUIT":
+            if self.choosing:
+                self.choosing = False
+                if key.isdigit() and 1 <= int(key) <= len(CARDS):
+                    pan, rc, what = CARDS[int(key) - 1]
+                    t.swipe(pan, CARD_EXPIRY)
+                    self.message = f"swiped {pan} exp {CARD_EXPIRY}: the host answers {rc} ({what})"
+                else:
+                    self.message = "no card swiped"
+            elif key == "QUIT":
                 self.quit = True
             elif key == "REDRAW":
                 self.size = (0, 0)
@@ -199,7 +246,14 @@ class Tui:
                 self.screen = None
                 self.message = "power cut; terminal rebooted"
             elif key == "F4":
-                pass
+                self.choosing = True
+                self.message = card_menu()
+            elif key == "F6":
+                self.message = "host: ..."
+                self.draw()
+                self.message = host_switch(self.host, not (self.host and self.host.up))
+                self.info = self.info.split(" · host down")[0] + (
+                    "" if self.host is None or self.host.up else " · host down")
             else:
                 t.press(key)
                 self.message = f"key {key}"

@@ -1,0 +1,113 @@
+"""`make run` (host_tools/run.py, host_tools/tui.py) as an integrator and a tester use it:
+against a host of their own (no simulator started), with the test-card table and the
+host taken down and up again, from a script and from the interactive view's keys."""
+
+import json
+import subprocess
+import sys
+
+from host_tools.hostsim.cards import TEST_CARDS
+from host_tools.hostsim.client import HostProcess, running_hostsim
+from host_tools.hostsim.ledger import Ledger
+from host_tools.tui import CARDS, Tui, card_menu, parse_keys, card_for
+from tests.mp import ROOT
+
+
+def _run(sim, *args, timeout=120):
+    out = subprocess.run([sys.executable, "-m", "host_tools.run", "--sim", str(sim), *args],
+                         capture_output=True, text=True, cwd=ROOT, timeout=timeout)
+    return out.returncode, out.stdout + out.stderr
+
+
+def _text(output):
+    """The run's output without the display's braille rows."""
+    return "\n".join(x for x in output.splitlines()
+                     if not x.strip() or not all(0x2800 <= ord(c) <= 0x28FF for c in x.strip()))
+
+
+def test_make_run_talks_to_an_external_host_and_starts_no_simulator(tmp_path):
+    sim = tmp_path / "sim"
+    with running_hostsim(tmp_path / "theirs.db") as (_proc, port):
+        code, out = _run(sim, "--host", "127.0.0.1", "--port", str(port), "--script",
+                         "wait:预授权终端 1 100 ENTER swipe wait:确认键继续 ENTER",
+                         "--until", "持卡人存根")
+        assert code == 0, out
+        led = Ledger(str(tmp_path / "theirs.db"))
+        try:
+            holds = led.holds()
+        finally:
+            led.close()
+    assert [h["amount"] for h in holds] == [100], "the pre-auth did not reach their host"
+    assert f"host 127.0.0.1:{port} (external)" in out
+    cfg = json.loads((sim / "terminal" / "config.json").read_text())
+    assert (cfg["host"], cfg["port"]) == ("127.0.0.1", port)
+    assert not (sim / "host.db").exists(), "a simulator was started anyway"
+
+
+def test_host_and_port_go_together(tmp_path):
+    code, out = _run(tmp_path / "sim", "--host", "10.0.0.2", timeout=30)
+    assert code == 2 and "--host and --port go together" in out
+
+
+def test_script_swipes_declining_cards_and_takes_the_host_down(tmp_path):
+    code, out = _run(tmp_path / "sim", "--script",
+                     "wait:预授权终端 1 100 ENTER card:05 wait:确认键继续 ENTER "
+                     "wait:交易失败 screen ENTER "
+                     "host:down 1 100 ENTER swipe wait:确认键继续 ENTER wait:连接主机失败 screen "
+                     "ENTER host:up 1 100 ENTER card:00 wait:确认键继续 ENTER",
+                     "--until", "持卡人存根")
+    text = _text(out)
+    assert code == 0, text
+    declined, down, rest = text.split("---- screen")[1:4]
+    assert "交易失败" in declined and "05" in declined
+    assert "host down" in text and "连接主机失败" in down
+    assert "host up again" in text and "持卡人存根" in rest
+
+
+def test_the_card_table_offers_approval_and_every_decline():
+    assert CARDS[0][1] == "00"
+    declines = {rc for rc, _ in TEST_CARDS.values() if rc != "00"}
+    assert {rc for _, rc, _ in CARDS[1:]} == declines
+    assert len(CARDS) <= 9, "F4 picks a card with one digit"
+    assert card_for("51")[0] == "6222020000000000513"
+    assert all(f"{i} {rc}" in card_menu() for i, (_, rc, _) in enumerate(CARDS, 1))
+
+
+class FakeTerm:
+    def __init__(self):
+        self.swiped = []
+        self.pressed = []
+
+    def swipe(self, pan, expiry):
+        self.swiped.append((pan, expiry))
+
+    def press(self, key):
+        self.pressed.append(key)
+
+
+def test_interactive_f4_picks_a_card_and_f6_takes_the_host_down_and_up(tmp_path):
+    assert parse_keys(b"\x1bOS\x1b[17~")[0] == ["F4", "F6"]
+    host = HostProcess(tmp_path / "host.db")
+    port = host.start()
+    try:
+        term = FakeTerm()
+        tui = Tui(term, tmp_path / "receipts", host=host)
+        tui.draw = lambda: None
+        tui.act("F4")
+        assert "05" in tui.message
+        i = [rc for _, rc, _ in CARDS].index("05") + 1
+        tui.act(str(i))
+        assert term.swiped == [(card_for("05")[0], "2812")] and not term.pressed
+        tui.act("F4")
+        tui.act("CANCEL")  # no card: the key does not reach the terminal either
+        assert len(term.swiped) == 1 and not term.pressed and "no card" in tui.message
+        tui.act("F6")
+        assert not host.up and "host down" in tui.message and "host down" in tui.info
+        tui.act("F6")
+        assert host.up and host.port == port and "host down" not in tui.info
+    finally:
+        host.stop()
+    tui = Tui(FakeTerm(), tmp_path / "receipts", host=None)
+    tui.draw = lambda: None
+    tui.act("F6")
+    assert "external" in tui.message
