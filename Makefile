@@ -20,7 +20,7 @@ TEST_JOBS   ?= 2
 PYTEST      := $(PY) -m pytest -q -n $(TEST_JOBS) --dist loadfile
 export MICROPYTHON MPY_CROSS MICROPY_DIR
 
-.PHONY: all run test test-frozen frozen bench lint mpy assets campaign clean help
+.PHONY: all run test test-frozen frozen bench lint mpy assets campaign docs-update clean help
 
 all: test
 
@@ -31,8 +31,9 @@ help:
 	@echo "             set, also builds the device-like interpreter and runs the device tests"
 	@echo "make frozen  the device-like interpreter: build/frozen/micropython (needs MICROPY_DIR)"
 	@echo "make test-frozen  the device unit tests and the integration suite on it (64 KB heap)"
-	@echo "make bench   figures into docs/performance.md: flash, heap, scaling, CPU, size, DES/codec"
-	@echo "make campaign  reliability campaigns, exhaustive (power cuts, host faults, ...)"
+	@echo "make bench   figures into build/reports/performance.md: flash, heap, scaling, CPU, size, DES/codec"
+	@echo "make campaign  reliability campaigns, exhaustive, into build/reports/reliability.md"
+	@echo "make docs-update  copy those reports into docs/ (the tracked pages)"
 	@echo "make lint    ruff on host tools and tests"
 	@echo "make mpy     compile the firmware for the ESP32 (xtensawin) into build/mpy"
 	@echo "make assets regenerate firmware/ui/font16.bin + gb18030.bin (needs unifont)"
@@ -86,6 +87,11 @@ bench: $(STAMP)
 # host faults, fuzzing, keypad monkey.
 campaign: $(STAMP)
 	$(PY) -m host_tools.campaign
+
+# make bench and make campaign write their reports under build/reports/; this copies
+# them into docs/ (performance.md, reliability.md), the tracked pages.
+docs-update: $(STAMP)
+	$(PY) -m host_tools.reports
 
 lint: $(STAMP)
 	$(PY) -m ruff check host_tools tests

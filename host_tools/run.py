@@ -39,7 +39,7 @@ from pathlib import Path
 from . import frozen_unix
 from .hostsim.client import HostProcess
 from .simctl import DEFAULT_CARD, KEY_NAMES, ControlError, Runtime, SimTerminal, TerminalDied
-from .tui import Tui, host_switch, save_receipts, card_for
+from .tui import Tui, card_for, host_switch, save_receipts
 
 ROOT = Path(__file__).resolve().parent.parent
 SIM = ROOT / ".sim"
