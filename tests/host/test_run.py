@@ -9,7 +9,7 @@ import sys
 from host_tools.hostsim.cards import TEST_CARDS
 from host_tools.hostsim.client import HostProcess, running_hostsim
 from host_tools.hostsim.ledger import Ledger
-from host_tools.tui import CARDS, Tui, card_menu, parse_keys, card_for
+from host_tools.tui import CARDS, Tui, card_for, card_menu, parse_keys
 from tests.mp import ROOT
 
 

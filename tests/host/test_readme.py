@@ -1,0 +1,59 @@
+"""The README against what it describes: every folder of tests/ in the layout table,
+every key of the interactive view in the key table, every make target it names in the
+Makefile, the countdown the operating guide promises equal to the configured waits, and
+the things a new user looked for and did not find (docs/ had them, the README did not)."""
+
+import re
+
+from host_tools import tui
+from tests.mp import ROOT
+
+README = (ROOT / "README.md").read_text()
+
+
+def test_the_layout_table_lists_every_test_folder():
+    row = next(x for x in README.splitlines() if x.startswith("| `tests/` |"))
+    folders = sorted(p.name for p in (ROOT / "tests").iterdir()
+                     if p.is_dir() and not p.name.startswith((".", "_")))
+    missing = [f for f in folders if f"`{f}/`" not in row]
+    assert not missing, f"README's layout table leaves out tests/{missing}"
+
+
+def test_the_key_table_lists_every_key_of_the_view():
+    legend = " ".join(tui.LEGEND)
+    fkeys = sorted(set(re.findall(r"\bF\d+\b", legend)))
+    lines = README.splitlines()
+    start = lines.index("| keyboard | terminal key |")
+    table = "\n".join(lines[start : lines.index("", start)])
+    missing = [k for k in fkeys if not re.search(rf"\b{k}\b", table)]
+    assert not missing, f"README's key table leaves out {missing}"
+
+
+def test_every_make_target_named_exists():
+    makefile = (ROOT / "Makefile").read_text()
+    targets = set(re.findall(r"^([a-z][a-z0-9-]*):", makefile, re.M))
+    named = set(re.findall(r"`make ([a-z][a-z0-9-]*)", README))
+    assert named <= targets, f"README names make targets that do not exist: {named - targets}"
+
+
+def test_the_countdown_start_in_the_guide_is_the_configured_wait():
+    config = (ROOT / "firmware" / "config.py").read_text()
+    connect = int(re.search(r'"connect_timeout_s": (\d+)', config)[1])
+    answer = int(re.search(r'"response_timeout_s": (\d+)', config)[1])
+    guide = (ROOT / "docs" / "operating.md").read_text()
+    said = re.search(r"seconds left, from (\d+)", guide)
+    assert said and int(said[1]) == connect + answer
+
+
+def test_what_a_new_user_looked_for_is_in_the_readme():
+    for what, text in [
+        ("the window size the view needs", "170×50"),
+        ("receipts as pictures", "host_tools.render_png receipt"),
+        ("fault injection", "fault add"),
+        ("the reversals the host received", "admin --db .sim/host.db reversals"),
+        ("a real board reaching the simulator", "--host 0.0.0.0"),
+        ("board tests on a real board", ".venv/bin/pytest tests/board --port"),
+        ("make run against another host", "HOST_PORT="),
+        ("which receipt file the void is", "if you skipped it with Esc"),
+    ]:
+        assert text in README, f"README does not say {what} ({text!r})"
