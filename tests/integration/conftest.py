@@ -27,6 +27,28 @@ class HostSim:
 
 
 @pytest.fixture
+def host(tmp_path):
+    """(db path, port) of a running host simulator with a fresh ledger."""
+    with running_hostsim(tmp_path / "host.db") as (_proc, port):
+        yield tmp_path / "host.db", port
+
+
+@pytest.fixture
+def term(request, tmp_path, host):
+    """A started simulator terminal configured for `host`, with the test module's
+    TERM_TIMEOUTS (seconds to connect and to wait for an answer; default 3 and 3)."""
+    from host_tools.simctl import SimTerminal
+
+    _, port = host
+    t = SimTerminal(tmp_path / "term", config={
+        "port": port, **getattr(request.module, "TERM_TIMEOUTS",
+                                {"response_timeout_s": 3, "connect_timeout_s": 3})})
+    t.start()
+    yield t
+    t.stop()
+
+
+@pytest.fixture
 def hostsim(tmp_path):
     with running_hostsim(tmp_path / "host.db") as (proc, port):
         yield HostSim(tmp_path / "host.db", proc, port)

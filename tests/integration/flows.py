@@ -92,15 +92,7 @@ def void_by_voucher(term: SimTerminal, voucher: str, pan=APPROVE_PAN) -> str:
     term.wait_for("原凭证号")
     term.type(voucher)
     term.press("ENTER")
-    s = term.wait_for(re.compile(r"请刷卡或输卡号|无此交易|已撤销|已完成|已过期"))
-    if "请刷卡" not in s.text:
-        return s.text
-    term.swipe(pan, EXPIRY)
-    s = term.wait_for(re.compile(r"/|卡号不符"))  # the summary shows the date as MM/DD
-    if "卡号不符" in s.text:
-        return s.text
-    term.press("ENTER")
-    return term.wait_for(DONE, 30).text
+    return _card_and_confirm(term, pan)
 
 
 REFUSED_OR_CARD = re.compile(r"请刷卡或输卡号|无此交易|已撤销|已完成|已过期|已冲正|已结算|非预授权")

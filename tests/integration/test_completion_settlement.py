@@ -4,29 +4,11 @@ each flow, each local refusal, their reversals, and what reached the host."""
 
 import re
 
-import pytest
-
-from host_tools.hostsim.client import running_hostsim
 from host_tools.hostsim.ledger import DEFAULT_TID, Ledger
-from host_tools.simctl import SimTerminal
 from tests.integration import flows
 from tests.integration.flows import APPROVE_PAN, EXPIRY, OTHER_PAN
 
-
-@pytest.fixture
-def host(tmp_path):
-    with running_hostsim(tmp_path / "host.db") as (proc, port):
-        yield tmp_path / "host.db", port
-
-
-@pytest.fixture
-def term(tmp_path, host):
-    _, port = host
-    t = SimTerminal(tmp_path / "term", config={"port": port, "response_timeout_s": 2,
-                                                "connect_timeout_s": 2})
-    t.start()
-    yield t
-    t.stop()
+TERM_TIMEOUTS = {"response_timeout_s": 2, "connect_timeout_s": 2}
 
 
 def ledger(db):

@@ -6,26 +6,8 @@ import time
 
 import pytest
 
-from host_tools.hostsim.client import running_hostsim
-from host_tools.simctl import SimTerminal
 from tests.integration import flows
 from tests.integration.flows import APPROVE_PAN, OTHER_PAN
-
-
-@pytest.fixture
-def host(tmp_path):
-    with running_hostsim(tmp_path / "host.db") as (proc, port):
-        yield tmp_path / "host.db", port
-
-
-@pytest.fixture
-def term(tmp_path, host):
-    _, port = host
-    t = SimTerminal(tmp_path / "term", config={"port": port, "response_timeout_s": 3,
-                                                "connect_timeout_s": 3})
-    t.start()
-    yield t
-    t.stop()
 
 
 def hold_of(db, auth):
