@@ -125,7 +125,7 @@ def figures(raw: dict) -> dict:
         n = r["count"]
         erases = r["erases"] / n
         out[kind] = {
-            "programs": r["programs"] / n, "erases": erases, "bytes": r["bytes"] / n,
+            "count": n, "programs": r["programs"] / n, "erases": erases, "bytes": r["bytes"] / n,
             "reads": r["reads"] / n, "max_erases": r["max_erases"],
             "max_programs": r["max_programs"], "max_bytes": r["max_bytes"],
             "amplification": r["bytes"] / n / RECORD_BYTES,
