@@ -47,15 +47,14 @@ def _boot(runtime, work, heapsize, port):
         term.stop()
 
 
-def test_boot_that_runs_out_of_memory_still_reaches_the_menu(frozen_runtime, tmp_path):
-    """Above the smallest heap that holds the App up lies a window where the boot's
-    sign-in (the host stack's work on top of the App) runs out of memory. The terminal
-    must keep running at every heap, and in that window log the MemoryError and bring
-    the menu up (it used to exit). The window is not clean: heap layout differs with
-    paths and fragmentation, so a sign-in may pass at one size and fail 128 bytes above.
-    So: find the first heap that shows the menu (256-byte steps from 44 KB), then walk
-    3 KB above it in 128-byte steps, every size checked."""
-    seen_oom = False
+def test_boot_on_a_heap_barely_big_enough_keeps_running(frozen_runtime, tmp_path):
+    """From the smallest heap that holds the App up, and 3 KB above it in 128-byte
+    steps: the terminal keeps running at every size and brings its menu up (or, should a
+    fragmented heap not hold the App, says START ERROR and waits), whether the
+    boot's sign-in (the host stack's work on top of the App) fits or runs out of memory
+    (the terminal used to exit). Whether some size here does run the sign-in out of
+    memory depends on the heap's layout (paths, fragmentation: it did on one machine and
+    not on another), so tests/device/test_boot.py provokes that MemoryError every time."""
     first = None
     with running_hostsim(tmp_path / "host.db") as (_proc, port):
         for size in range(44 * 1024, 60 * 1024, 256):
@@ -63,16 +62,13 @@ def test_boot_that_runs_out_of_memory_still_reaches_the_menu(frozen_runtime, tmp
             assert running, f"{size} bytes: the terminal exited:\n{log[-1500:]}"
             if menu:
                 first = size
-                seen_oom = "boot sign-in error: MemoryError" in log
                 break
         assert first is not None, "no heap between 44 and 60 KB brought the menu up"
         for size in range(first + 128, first + 3 * 1024, 128):
             menu, running, log = _boot(frozen_runtime, tmp_path / f"u{size}", str(size), port)
             assert running, f"{size} bytes: the terminal exited:\n{log[-1500:]}"
-            if menu and "boot sign-in error: MemoryError" in log:
-                seen_oom = True
-    assert seen_oom, (f"no heap in the 3 KB above {first} bytes (the first to show the "
-                      "menu) ran the boot's sign-in out of memory")
+            assert menu or "START ERROR" in log, (  # the menu, or why not (and waiting)
+                f"{size} bytes: neither the menu nor a START ERROR:\n{log[-1500:]}")
 
 
 def test_a_heap_too_small_for_the_app_says_so_and_waits(frozen_runtime, tmp_path):
