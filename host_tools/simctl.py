@@ -630,6 +630,10 @@ class SimTerminal:
     def clock(self) -> tuple[int, ...]:
         return tuple(self.request({"op": "clock"})["now"])
 
+    def beeps(self) -> int:
+        """How many times the buzzer sounded since the terminal booted."""
+        return int(self.request({"op": "beeps"})["beeps"])
+
     def printed_bytes(self) -> int:
         """Bytes printed so far (works while the terminal is down, too)."""
         return self.printer_path.stat().st_size if self.printer_path.exists() else 0

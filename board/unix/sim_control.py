@@ -159,6 +159,10 @@ class ControlServer:
             self.hw.clock.set_offset(off)
         return {"now": list(self.hw.clock.now()), "offset_s": self.hw.clock.offset}
 
+    def op_beeps(self, req):
+        """How many times the buzzer sounded since boot (tests see the error beeps)."""
+        return {"beeps": self.hw.beeps}
+
     def op_printed(self, req):
         return {"bytes": self.hw.printer.printed()}
 

@@ -1,5 +1,5 @@
 # The Hardware object of the simulator board (docs/terminal-design.md, "Hardware"):
-# display, keys, printer, clock, log, tasks, card_reader, all simulated in-process and
+# display, keys, printer, buzzer, clock, log, tasks, card_reader, all simulated in-process and
 # driven from outside through the control interface on stdin/stdout.
 import sys
 
@@ -18,6 +18,11 @@ class Hardware:
         self.clock = Clock(sim_dir + "/clock_offset")
         self.card_reader = card_reader
         self.control = ControlServer(self, name)
+        self.beeps = 0  # the buzzer: counted (control op "beeps") and logged
+
+    async def beep(self, ms=80):
+        self.beeps += 1
+        self.log("beep", ms)
 
     def log(self, *args):
         # stderr only: stdout carries the control interface and nothing else.

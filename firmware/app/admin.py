@@ -35,7 +35,7 @@ async def change_password(app):
     if again is None:
         return
     if new != again:
-        await entry.message(scr, title, [t("pwd_mismatch")], 5000)
+        await entry.error(scr, title, [t("pwd_mismatch")], 5000)
         return
     app.supervisor.change(new)
     await entry.message(scr, title, [t("pwd_changed")], 3000)

@@ -56,7 +56,7 @@ async def read_card(scr, title, amount_line=None):
             card = parse_track2(ev[1])
             if card:
                 return card
-            await entry.message(scr, title, [t("bad_swipe")], 3000)
+            await entry.error(scr, title, [t("bad_swipe")], 3000)
         elif entry.is_digit(ev):
             return await _keyed(scr, title, ev)  # the first digit belongs to the PAN
 
@@ -69,11 +69,11 @@ async def _keyed(scr, title, first):
             return None
         if pan_ok(pan):
             break
-        await entry.message(scr, title, [t("bad_pan")], 3000)
+        await entry.error(scr, title, [t("bad_pan")], 3000)
     while True:
         exp = await entry.digits(scr, title, t("expiry"), 4, 4)
         if exp is None:
             return None
         if expiry_ok(exp):
             return {"pan": pan, "expiry": exp}
-        await entry.message(scr, title, [t("bad_expiry")], 3000)
+        await entry.error(scr, title, [t("bad_expiry")], 3000)

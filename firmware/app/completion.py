@@ -39,7 +39,7 @@ class Completion(txn.Txn):
             if fen <= limit:
                 self.amount = fen
                 return True
-            await entry.message(self.app.scr, self.title, [
+            await entry.error(self.app.scr, self.title, [
                 t("over_limit"), t("l_max") + entry.yuan(limit)], 5000)
 
 

@@ -41,7 +41,7 @@ class Online:
         reason = entry_reason(res)
         if res.outcome == OK and res.rc == "00":  # approved, but its keys did not check
             reason = t("key_check")
-        await entry.message(app.scr, title, [t("signin_fail"), reason], 10000)
+        await entry.error(app.scr, title, [t("signin_fail"), reason], 10000)
         return False
 
     async def ready(self, title):
@@ -98,9 +98,9 @@ class Online:
             app.reversal.flag()
             rev.attempts = attempts
             await receipt.print_reversal_failed(app, rev)
-            await entry.message(app.scr, t("rev_failed"), [t("rev_flagged")], 10000)
+            await entry.error(app.scr, t("rev_failed"), [t("rev_flagged")], 10000)
             return True
-        await entry.message(app.scr, t("rev_failed"), [entry_reason(res), t("rev_retry")], 10000)
+        await entry.error(app.scr, t("rev_failed"), [entry_reason(res), t("rev_retry")], 10000)
         return False
 
     async def send(self, title, kind, mti, fields, journal_voucher=None):
@@ -131,7 +131,9 @@ class Online:
             lines = [rc_line(res.rc)]
         else:
             lines = [t("no_answer"), t("no_answer_hint")]
-        await entry.message(scr, t("declined") if res.outcome == OK else title, lines)
+        # the outcome stays until the operator acknowledges it (never a time-out: the
+        # operator must know whether the customer's card was charged)
+        await entry.error(scr, t("declined") if res.outcome == OK else title, lines, None)
         return False
 
     def keep_reversal(self, res, reason):

@@ -1,6 +1,7 @@
 # 交易查询 and 重打印: the journal newest first, every kind of transaction, one a screen
-# (UP/DOWN), ENTER for its details and a reprint of its own slip; the last receipt, any
-# receipt by voucher number, or the last settlement report.
+# (UP/DOWN), ENTER for its details and then a reprint, of its own slip or of the one that
+# followed it (or came before), the operator choosing by name and voucher number; the
+# last receipt, any receipt by voucher number, or the last settlement report.
 from app import receipt
 from app.strings import t
 from journal.txnlog import COMPLETION, OPEN, PREAUTH, JournalError
@@ -20,13 +21,17 @@ def state_name(rec):
     return t(STATE_KEYS[rec.state - 1])
 
 
+def name(rec):
+    """Its kind and voucher number, e.g. 预授权 000002."""
+    return t(KIND_KEYS[rec.kind - 1]) + " " + rec.voucher
+
+
 def lines(scr, rec):
     """The three lines of a record in the list: its kind and voucher, its amount, its
     state and auth code (the code left out when it does not fit)."""
     state = state_name(rec)
     with_auth = state + " " + rec.auth_code.strip()
-    return [t(KIND_KEYS[rec.kind - 1]) + " " + rec.voucher,
-            ("RMB " + entry.yuan(rec.amount), RIGHT),
+    return [name(rec), ("RMB " + entry.yuan(rec.amount), RIGHT),
             with_auth if scr.font.width(with_auth) <= WIDTH else state]
 
 
@@ -67,13 +72,44 @@ async def run(app):
                 nxt = j.older(rec) if ev == entry.DOWN else j.newer(rec)
             except JournalError as e:  # a damaged record: say so, stay where we are
                 app.hw.log("query:", e)
-                await entry.message(scr, title, [t("rec_damaged")], 5000)
+                await entry.error(scr, title, [t("rec_damaged")], 5000)
                 continue
             if nxt is not None:
                 rec = nxt
         elif ev == entry.ENTER:
             if await entry.scroll(scr, title, details(rec)):
-                await receipt.print_both(app, receipt.from_record(app, rec), reprint=True)
+                await reprint_of(app, rec)
+
+
+async def reprint_of(app, rec):
+    """Reprint a slip of rec's story: its own, its follow-up's or its original's. The
+    operator chooses by name (预授权 000002, 撤销 000003), so what prints is what was
+    asked for."""
+    recs = [rec]
+    links = []
+    if rec.has_next:
+        links.append((rec.next_batch, rec.next_voucher))
+    if rec.has_orig:
+        links.append((rec.orig_batch, rec.orig_voucher))
+    for batch, voucher in links:
+        try:
+            other = app.journal.find_voucher(voucher, batch)
+        except JournalError as e:
+            app.hw.log("query:", e)
+            other = None
+        if other is not None:
+            recs.append(other)
+    names = [name(r) for r in recs]
+    if rec.void_voucher:  # a format-1 pre-auth: its void inside it
+        names.append(t("q_void") + " " + rec.void_voucher)
+    which = await entry.menu(app.scr, t("m_reprint"), names)
+    if which is None:
+        return
+    if which == len(recs):
+        slip = receipt.from_record(app, rec, True)
+    else:
+        slip = receipt.from_record(app, recs[which])
+    await receipt.print_both(app, slip, reprint=True)
 
 
 async def reprint(app):
@@ -89,11 +125,13 @@ async def reprint(app):
         await receipt.print_settlement(app, report, reprint=True)
         return
     if how == 0:
-        slip = app.last_receipt()
+        rec = app.unprinted()  # the newest transaction, if its slip never printed
+        slip = app.last_receipt() if rec is None else receipt.from_record(app, rec)
         if slip is None:
             await entry.message(scr, title, [t("no_records")], 5000)
             return
-        await receipt.print_both(app, slip, reprint=True)
+        if await receipt.print_both(app, slip, reprint=True) and rec is not None:
+            app.remember_receipt(rec)  # out now: the last receipt
         return
     v = await entry.digits(scr, title, t("l_voucher"), 1, 6)
     if v is None:
@@ -107,4 +145,4 @@ async def reprint(app):
         if rec.void_voucher == v:  # pre-auth (older flash only), a bounded scan
             await receipt.print_both(app, receipt.from_record(app, rec, True), reprint=True)
             return
-    await entry.message(scr, title, [t("not_found")], 5000)
+    await entry.error(scr, title, [t("not_found")], 5000)

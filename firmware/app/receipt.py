@@ -138,19 +138,22 @@ async def _print(app, data):
         if ok:
             app.scr.draw(t("printing"), [])
             await hw.printer.write(data)
+            hw.keys.clear()  # typed while it printed: no answer to the next screen
             return True
     except Exception as e:  # the board's printer error: reported, never fatal
         hw.log("printer:", e)
-    await entry.message(app.scr, t("paper_out"), [t("paper_hint")], 10000)
+    await entry.error(app.scr, t("paper_out"), [t("paper_hint")], 10000)
     return False
 
 
 async def print_both(app, slip, reprint=False):
-    """Merchant copy, then the cardholder copy if the operator confirms."""
+    """Merchant copy, then the cardholder copy if the operator confirms. True when the
+    merchant copy printed."""
     if not await _print(app, render(app, slip, "merchant", reprint)):
-        return
+        return False
     if await entry.confirm(app.scr, t("print_cardholder"), [t("yes_no")]):
         await _print(app, render(app, slip, "cardholder", reprint))
+    return True
 
 
 async def print_settlement(app, report, reprint=False):

@@ -108,7 +108,7 @@ async def run(app):
                                           sums[8])
     except ValueError as e:
         app.hw.log("settlement:", e)
-        await entry.message(scr, title, [t("settle_too_big")])
+        await entry.error(scr, title, [t("settle_too_big")])
         return
     app.settlement.start(batch, sums)
     wait = app.cfg["connect_timeout_s"] + app.cfg["response_timeout_s"]
@@ -118,13 +118,13 @@ async def run(app):
     if res.outcome != OK:
         if res.outcome == NOT_SENT:
             app.settlement.done()  # the host saw nothing
-            await entry.message(scr, title, [t("not_sent"), t("not_sent_hint")], 10000)
+            await entry.error(scr, title, [t("not_sent"), t("not_sent_hint")], None)
         else:
-            await entry.message(scr, title, [t("no_answer"), t("settle_again")], 10000)
+            await entry.error(scr, title, [t("no_answer"), t("settle_again")], None)
         return
     if res.rc != "00":
         app.settlement.done()
-        await entry.message(scr, t("declined"), ["%s %s" % (res.rc, rc_text(res.rc))])
+        await entry.error(scr, t("declined"), ["%s %s" % (res.rc, rc_text(res.rc))], None)
         return
     f48 = res.fields.get(48) or ""
     y, mo, d, h, mi, s = app.hw.clock.now()

@@ -20,7 +20,7 @@ from journal.pan import Keys
 from journal.txnlog import Journal, JournalError
 from journal.reversal import PendingReversal
 from journal.settlement import Settlement
-from journal.state import TerminalState
+from journal.state import VOUCHER_MAX, TerminalState
 from ui import entry
 from ui.font import Font
 from ui.screen import Screen
@@ -70,10 +70,44 @@ class App:
         self.state.save()
 
     def remember_receipt(self, rec):
-        """What 重打上笔 prints: the record's place (batch, slot: a record of ~30 bytes,
-        which littlefs rewrites without erasing a block); its slip is rebuilt from the
-        journal."""
-        record.write(self.data_dir + "/last_receipt", {"batch": rec.batch, "slot": rec.slot})
+        """What 重打上笔 prints, once its merchant copy has printed: the record's place
+        (batch, slot) and voucher (a record of ~50 bytes, which littlefs rewrites without
+        erasing a block); its slip is rebuilt from the journal."""
+        record.write(self.data_dir + "/last_receipt",
+                     {"batch": rec.batch, "slot": rec.slot, "voucher": rec.voucher})
+
+    def unprinted(self):
+        """The newest transaction, if its merchant copy never printed (the power went,
+        or the paper ran out): the last voucher number taken belongs to a record of the
+        journal that last_receipt does not name. No extra flash write marks a slip
+        printed (remember_receipt comes after it), and the journal is only looked at
+        when last_receipt does not name the last voucher (a sign-in, a decline, or
+        this). None if nothing is missing."""
+        st = self.state
+        v = "%06d" % (st.next_voucher - 1 if st.next_voucher > 1 else VOUCHER_MAX)
+        try:
+            d = record.read(self.data_dir + "/last_receipt")
+            if d is not None and d.get("voucher") == v:
+                return None
+            rec = self.journal.find_voucher(v, st.batch_no)
+            if rec is None or (d is not None and (d.get("batch"), d.get("slot")) == (
+                    rec.batch, rec.slot)):
+                return None
+            return rec
+        except (record.RecordError, JournalError, IndexError, KeyError, TypeError,
+                AttributeError, ValueError) as e:
+            self.hw.log("last receipt unreadable:", e)
+            return None
+
+    async def announce_unprinted(self, rec):
+        """At boot: a transaction went through but its slip did not print. Say so, with
+        the reprint one key away."""
+        self.hw.log("unprinted receipt: batch", rec.batch, "voucher", rec.voucher)
+        await entry.beep(self.scr)
+        if await entry.confirm(self.scr, t("unprinted_title"),
+                               [t("unprinted"), query.name(rec), t("print_yes_no")]):
+            if await receipt.print_both(self, receipt.from_record(self, rec), reprint=True):
+                self.remember_receipt(rec)
 
     def last_receipt(self):
         """The slip of the last transaction, or None (none, or unreadable: logged). The
@@ -119,10 +153,17 @@ class App:
             await self.online.sign_in()
 
     async def run(self):
+        unprinted = self.unprinted()  # before a sign-in takes the next voucher number
         try:
             await self.boot()
         except Exception as e:  # e.g. out of memory: the menu still comes up, and the
             await self.report("boot sign-in error:", t("m_signin"), e)  # sign-in stays due
+        if unprinted is not None:
+            try:
+                await self.announce_unprinted(unprinted)
+            except Exception as e:
+                await self.report("unprinted receipt:", t("m_reprint"), e)
+            unprinted = None
         while True:
             choice = await entry.menu(self.scr, self.menu_title(), [t(k) for k, _ in MENU])
             if choice is None:
@@ -138,7 +179,7 @@ class App:
         try:
             self.hw.log(what, repr(e))
             sys.print_exception(e, sys.stderr)
-            await entry.message(self.scr, title, [repr(e)[:40]], 10000)
+            await entry.error(self.scr, title, [repr(e)[:40]], 10000)
         except Exception:  # MemoryError while reporting: what is left is the screen
             import gc
 

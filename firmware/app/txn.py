@@ -47,24 +47,32 @@ def days_ago(app, n):
     return "%04d%02d%02d" % then[:3]
 
 
+def tries_left(n):
+    return t("pwd_left_1") if n == 1 else t("pwd_left") % n
+
+
 async def authorize(app, title):
-    """The supervisor password, with the lockout. True when the supervisor said yes."""
+    """The supervisor password, with the lockout. A wrong one is asked again on the same
+    screen, which says so and how many tries are left (the digits typed next are the
+    new try, not a menu choice). True when the supervisor said yes."""
     sup, scr = app.supervisor, app.scr
-    left = sup.locked_for()
-    if left:
-        await entry.message(scr, title, [t("locked"), t("locked_left") % ((left + 59) // 60)])
-        return False
-    pwd = await entry.digits(scr, title, t("sup_pwd"), 4, 12, mask=True)
-    if pwd is None:
-        return False
-    if sup.check(pwd):
-        return True
-    app.hw.log("supervisor password refused; tries left", sup.tries_left())
-    if sup.locked_for():
-        await entry.message(scr, title, [t("pwd_wrong"), t("locked")], 5000)
-    else:
-        await entry.message(scr, title, [t("pwd_wrong"), t("pwd_left") % sup.tries_left()], 5000)
-    return False
+    prompt, hint = t("sup_pwd"), ""
+    while True:
+        left = sup.locked_for()
+        if left:
+            await entry.error(scr, title, [t("locked"), t("locked_left") % ((left + 59) // 60)])
+            return False
+        pwd = await entry.digits(scr, title, prompt, 4, 12, mask=True, hint=hint)
+        if pwd is None:
+            return False
+        if sup.check(pwd):
+            return True
+        app.hw.log("supervisor password refused; tries left", sup.tries_left())
+        if sup.locked_for():
+            await entry.error(scr, title, [t("pwd_wrong"), t("locked")], 5000)
+            return False
+        await entry.beep(scr)
+        prompt, hint = t("pwd_wrong"), tries_left(sup.tries_left())
 
 
 class Txn:
@@ -122,7 +130,7 @@ class Txn:
             return None
         rec = self.app.journal.find_voucher("%06d" % int(v))
         if rec is None:
-            await entry.message(self.app.scr, self.title, [t("not_found")])
+            await entry.error(self.app.scr, self.title, [t("not_found")])
         return rec
 
     async def preauth_by_auth(self):
@@ -132,7 +140,7 @@ class Txn:
             return None
         for rec in self.app.journal.find_auth(auth):
             return rec
-        await entry.message(self.app.scr, self.title, [t("not_found")])
+        await entry.error(self.app.scr, self.title, [t("not_found")])
         return None
 
     async def preauth_keyed(self):
@@ -150,7 +158,7 @@ class Txn:
             date = keyed_date(app.hw.clock.now(), mmdd)
             if date:
                 break
-            await entry.message(scr, self.title, [t("bad_date")], 3000)
+            await entry.error(scr, self.title, [t("bad_date")], 3000)
         fen = await entry.amount(scr, self.title, t("orig_amount"))
         if fen is None:
             return None
@@ -180,7 +188,7 @@ class Txn:
         """Say why the original cannot be used (its voucher number too); False."""
         if rec is not None and rec.slot is not None:
             lines = lines + [t("l_voucher") + rec.voucher]
-        await entry.message(self.app.scr, self.title, lines)
+        await entry.error(self.app.scr, self.title, lines)
         return False
 
     # --- the record --------------------------------------------------------------------
@@ -225,10 +233,10 @@ async def run(app, cls):
     if cls.supervisor and not await authorize(app, title):
         return
     if j.full():
-        await entry.message(scr, title, [t("batch_full"), t("batch_full_hint")])
+        await entry.error(scr, title, [t("batch_full"), t("batch_full_hint")])
         return
     if app.settlement.pending() is not None:
-        await entry.message(scr, title, [t("settle_pending"), t("settle_again")])
+        await entry.error(scr, title, [t("settle_pending"), t("settle_again")])
         return
     if not await x.find_original() or not await x.enter_amount():
         return
@@ -237,7 +245,7 @@ async def run(app, cls):
         return
     o = x.orig
     if o is not None and o.slot is not None and not j.same_card(o, card["pan"]):
-        await entry.message(scr, title, [t("wrong_card")])
+        await entry.error(scr, title, [t("wrong_card")])
         return
     x.card = card
     if not await entry.confirm(scr, title, x.summary()) or not await app.online.ready(title):
@@ -254,12 +262,12 @@ async def run(app, cls):
     except Exception as e:  # full, a flash failure, a bad answer after the host approved
         app.hw.log("journal:", repr(e))
         app.online.keep_reversal(res, "06")
-        await entry.message(scr, title, [t("store_fail"), t("will_reverse")])
+        await entry.error(scr, title, [t("store_fail"), t("will_reverse")])
         return
     app.reversal.clear()
     del res  # the response is recorded: free it before the receipts
-    app.remember_receipt(rec)
     await entry.message(scr, t("approved"), x.approved(rec), 2000)
-    await receipt.print_both(app, receipt.from_record(app, rec))
+    if await receipt.print_both(app, receipt.from_record(app, rec)):
+        app.remember_receipt(rec)  # until then, App.unprinted names it (boot, 重打上笔)
     if j.nearly_full():
-        await entry.message(scr, title, [t("batch_nearly_full"), t("batch_full_hint")], 5000)
+        await entry.error(scr, title, [t("batch_nearly_full"), t("batch_full_hint")], 5000)

@@ -1,6 +1,8 @@
 # The operator's input screens: menus, amounts, digits, masked passwords, multi-tap text,
 # confirmations, messages and a countdown while waiting. Each returns None on CANCEL or
-# when the operator leaves it idle (Screen.idle_ms): no screen traps anyone.
+# when the operator leaves it idle (Screen.idle_ms): no screen traps anyone. An input
+# refused (ENTER on an amount of 0, too few digits) is never silent: the screen says why
+# on its last line, and the buzzer sounds (beep); the next key goes on with the input.
 import asyncio
 
 from app.strings import t
@@ -28,6 +30,13 @@ def is_letter(ev):
     return isinstance(ev, str) and len(ev) == 1 and "A" <= ev <= "Z"
 
 
+async def beep(scr):
+    """The buzzer, on errors (a board without one: nothing)."""
+    b = getattr(scr.hw, "beep", None)
+    if b is not None:
+        await b()
+
+
 def yuan(fen):
     """Fen as yuan with thousands separators: 123456789 -> '1,234,567.89'."""
     s = "%d" % (fen // 100)
@@ -41,13 +50,15 @@ def yuan(fen):
 
 async def menu(scr, title, items):
     """Numbered items, three a page; a digit chooses, UP/DOWN turn pages, ENTER picks
-    the first item of the page. Returns the item's index or None."""
+    the first item of the page. More than one page: the title says which page of how
+    many (预授权终端 1/3), so the operator knows there are more. Returns the item's
+    index or None."""
     page = 0
     pages = (len(items) + 2) // 3
     while True:
         first = page * 3
         lines = ["%d.%s" % (i + 1, items[i]) for i in range(first, min(first + 3, len(items)))]
-        scr.draw(title, lines)
+        scr.draw(title if pages == 1 else "%s %d/%d" % (title, page + 1, pages), lines)
         ev = await scr.key()
         if ev is None or ev == CANCEL:
             return None
@@ -64,36 +75,47 @@ async def menu(scr, title, items):
 async def amount(scr, title, prompt=None):
     """An amount in fen, shown as yuan as it is typed. None if cancelled."""
     fen = 0
+    why = ""
     while True:
-        scr.draw(title, [prompt or t("amount"), ("RMB " + yuan(fen), RIGHT)])
+        scr.draw(title, [prompt or t("amount"), ("RMB " + yuan(fen), RIGHT), why])
         ev = await scr.key()
+        why = ""
         if ev is None or ev == CANCEL:
             return None
-        if is_digit(ev):
+        if ev == ENTER and not fen:
+            why = t("e_zero")
+            await beep(scr)
+        elif is_digit(ev):
             nxt = fen * 10 + int(ev)
             if nxt <= MAX_AMOUNT_FEN:
                 fen = nxt
         elif ev == CLEAR:
             fen //= 10
-        elif ev == ENTER and fen > 0:
+        elif ev == ENTER:
             return fen
 
 
 async def digits(scr, title, prompt, min_len, max_len, mask=False, hint="", initial=""):
-    """A string of digits (min_len..max_len), optionally shown as '*'."""
+    """A string of digits (min_len..max_len), optionally shown as '*'. hint: the last
+    line (until a refused ENTER puts the reason there)."""
     buf = initial
+    why = None
     while True:
         shown = "*" * len(buf) if mask else buf
-        scr.draw(title, [prompt, (shown or "_", RIGHT), hint])
+        scr.draw(title, [prompt, (shown or "_", RIGHT), hint if why is None else why])
         ev = await scr.key()
+        why = None
         if ev is None or ev == CANCEL:
             return None
         if is_digit(ev) and len(buf) < max_len:
             buf += ev
         elif ev == CLEAR:
             buf = buf[:-1]
-        elif ev == ENTER and len(buf) >= min_len:
-            return buf
+        elif ev == ENTER:
+            if len(buf) >= min_len:
+                return buf
+            why = (t("e_len") if min_len == max_len else t("e_min_len")) % min_len
+            await beep(scr)
 
 
 async def text(scr, title, prompt, length):
@@ -103,11 +125,12 @@ async def text(scr, title, prompt, length):
     letters = False
     tap_key = None
     tap_i = 0
+    why = None  # the reason a refused ENTER gives, on the mode's line until the next key
     idle_since = ticks()
     while True:
         pending = MULTITAP[tap_key][tap_i] if tap_key else ""
         mode = t("mode_abc") if letters else t("mode_123")
-        scr.draw(title, [prompt, ((buf + pending) or "_", RIGHT), mode])
+        scr.draw(title, [prompt, ((buf + pending) or "_", RIGHT), why or mode])
         wait = MULTITAP_COMMIT_MS if tap_key else scr.idle_ms - elapsed(idle_since)
         ev = await scr.key(max(1, wait))
         if ev is None:
@@ -117,6 +140,7 @@ async def text(scr, title, prompt, length):
                 continue
             return None
         idle_since = ticks()
+        why = None
         if ev == CANCEL:
             return None
         if ev == CLEAR:
@@ -133,6 +157,8 @@ async def text(scr, title, prompt, length):
         elif ev == ENTER:
             if len(buf) == length:
                 return buf
+            why = t("e_len") % length
+            await beep(scr)
         elif is_letter(ev):
             if len(buf) < length:
                 buf += ev
@@ -157,9 +183,16 @@ async def confirm(scr, title, lines):
             return False
 
 
+async def error(scr, title, lines, timeout_ms=0):
+    """A message that says something went wrong or was refused: the buzzer, then the
+    message."""
+    await beep(scr)
+    await message(scr, title, lines, timeout_ms)
+
+
 async def message(scr, title, lines, timeout_ms=0):
-    """Show a message until any key (or the timeout). Long lines wrap; more than three
-    lines scroll with UP/DOWN."""
+    """Show a message until any key (or the timeout; None: until a key, however long).
+    Long lines wrap; more than three lines scroll with UP/DOWN."""
     flat = []
     for line in lines:
         if isinstance(line, tuple) or not line:
@@ -192,7 +225,9 @@ async def scroll(scr, title, lines):
 
 async def countdown(scr, title, what, seconds, coro):
     """Run coro while showing what is happening and the seconds left; returns its result.
-    The countdown is the operator's only promise that the terminal has not hung."""
+    The countdown is the operator's only promise that the terminal has not hung. It
+    cannot be cancelled (what it waits for is under way), so keys pressed meanwhile are
+    discarded: none may answer the screen that follows (an outcome must be seen)."""
     done = asyncio.Event()
     box = [None, None]
 
@@ -212,6 +247,7 @@ async def countdown(scr, title, what, seconds, coro):
             await asyncio.wait_for_ms(done.wait(), 1000 - elapsed(start) % 1000)
         except asyncio.TimeoutError:
             pass
+    scr.hw.keys.clear()
     if box[1] is not None:
         raise box[1]
     return box[0]

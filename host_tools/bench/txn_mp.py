@@ -65,8 +65,9 @@ class Terminal:
         self.settlement = Settlement(DATA + "/settle")
         self.supervisor = Supervisor(DATA + "/supervisor", self.hw.clock)
 
-    def remember_receipt(self, rec):  # App.remember_receipt
-        record.write(self.data_dir + "/last_receipt", {"batch": rec.batch, "slot": rec.slot})
+    def remember_receipt(self, rec):  # App.remember_receipt (once the slip printed)
+        record.write(self.data_dir + "/last_receipt",
+                     {"batch": rec.batch, "slot": rec.slot, "voucher": rec.voucher})
 
     def menu_title_reads(self):
         """What App.menu_title() reads before the main menu is drawn."""
@@ -169,8 +170,8 @@ def _exchange(t, x, m, link=None, auth=None):
     m.mark("journal")
     t.reversal.clear()
     m.mark("reversal.clear")
+    receipt.from_record(t, rec)  # as the flow builds its slip, then prints it
     t.remember_receipt(rec)
-    receipt.from_record(t, rec)  # as the flow builds its slip
     m.mark("last_receipt")
     j.nearly_full()
     m.mark("checks (full, pending reversal)")

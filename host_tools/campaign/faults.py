@@ -648,7 +648,7 @@ def _run(rig: Rig, cell: Cell, res: CellResult) -> None:
     for want in exp.screen:
         res.check(flat(want) in flat(text), f"screen lacks {want!r}: {text!r}")
     rig.to_menu()
-    title = rig.term.screen().lines[0]
+    title = re.sub(r" \d+/\d+$", "", rig.term.screen().lines[0])  # less its page (1/3)
     want_title = "有未完成冲正" if exp.reversal else "结算未完成" if exp.journal == "pending" \
         else "预授权终端"
     res.check(title == want_title, f"menu title {title!r}, want {want_title!r}")

@@ -47,8 +47,9 @@ MENU = re.compile(r"1\.预授权|1\.Pre-auth")
 # the password is accepted: its prompt, the refusal, the lock.
 SUPERVISOR_TITLES = ("预授权撤销", "完成撤销", "结算", "管理", "Pre-auth void", "Compl. void",
                      "Settlement", "Admin")
-BEFORE_PASSWORD = re.compile(r"请输入主管密码|密码错误|撤销功能已锁定|分钟后再试|Supervisor pwd|"
+BEFORE_PASSWORD = re.compile(r"请输入主管密码|密码错误|主管功能已锁定|分钟后再试|Supervisor pwd|"
                              r"Wrong password|locked|Retry in")
+PAGE = re.compile(r" \d+/\d+$")  # a menu title's page (管理 1/2)
 DEFAULT_PASSWORD = "123456"
 KEYS = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "ENTER", "CANCEL", "CLEAR", "UP",
         "DOWN", "FUNC"]
@@ -263,7 +264,7 @@ def run(folder: Path, events: int, seed: int, batch: tuple[int, int] = (20, 80))
             term.stop()
             before = flash_snapshot(sim_dir, plant=True)
             term.start()
-            term.wait_for(MENU, 30)
+            flows.at_menu(term, 30)
             setup_s = time.monotonic() - t0
             t1 = time.monotonic()
             done = 0
@@ -291,7 +292,7 @@ def run(folder: Path, events: int, seed: int, batch: tuple[int, int] = (20, 80))
                         texts.append(s.text)
                         titles[s.lines[0] if s.lines else ""] += 1
                         kinds.add(_kind(s.text))
-                        if s.lines and s.lines[0] in SUPERVISOR_TITLES and len(
+                        if s.lines and PAGE.sub("", s.lines[0]) in SUPERVISOR_TITLES and len(
                                 s.lines) > 1 and not BEFORE_PASSWORD.search(s.text):
                             findings.append(f"monkey reached a supervisor screen: {s.text!r}")
                 done = figures["keys"] + figures["swipes_valid"] + figures["swipes_invalid"]
@@ -301,7 +302,7 @@ def run(folder: Path, events: int, seed: int, batch: tuple[int, int] = (20, 80))
                     s = term.screen()
                     findings.append(f"monkey: no way back to the menu from {s.text!r}")
                     term.restart(hard=True)
-                    term.wait_for(MENU, 30)
+                    flows.at_menu(term, 30)
                     figures["restarts"] += 1
                 else:
                     figures["back_to_menu"] += 1

@@ -327,7 +327,10 @@ def test_query_newest_first_details_and_reprint(host, term):
     assert "后续凭证号:" + void_voucher in seen[-1]  # what voided it
 
     n = len(term.receipts())
-    term.press("ENTER")  # reprint: the pre-auth's own slip
+    term.press("ENTER")  # reprint: which slip? the pre-auth's own, or its void's
+    s = term.wait_for("重打印")
+    assert f"1.预授权 {v1}" in s.text and f"2.撤销 {void_voucher}" in s.text, s.text
+    term.press("1")
     term.wait_for("打印持卡人存根")
     term.press("CANCEL")
     term.wait_for("预授权 " + v1)  # back in the list, on the same record
@@ -341,7 +344,10 @@ def test_query_newest_first_details_and_reprint(host, term):
     term.press("ENTER")
     s = term.wait_for("状态:")
     assert "撤销 凭证号:" + void_voucher in s.text
-    term.press("ENTER")  # the void's slip
+    term.press("ENTER")
+    s = term.wait_for("重打印")
+    assert f"1.撤销 {void_voucher}" in s.text and f"2.预授权 {v1}" in s.text, s.text
+    term.press("1")  # the void's slip
     term.wait_for("打印持卡人存根")
     term.press("CANCEL")
     term.wait_for("撤销 " + void_voucher)

@@ -15,3 +15,6 @@ def test_bounded_monkey():
     assert res["screen_kinds"] >= 10, res["kinds"]
     assert any("请输入主管密码" in k for k in res["kinds"]), res["kinds"]
     assert any("请刷卡或输卡号" in k for k in res["kinds"]), res["kinds"]
+    # and the screens of the completion, the completion void and the settlement
+    titles = {t.split(" ")[0] for t in res["titles"]}
+    assert {"预授权完成", "完成撤销", "结算"} <= titles, sorted(titles)
