@@ -70,11 +70,11 @@ class App:
         self.state.save()
 
     def remember_receipt(self, rec):
-        """What 重打上笔 prints, once its merchant copy has printed: the record's place
-        (batch, slot) and voucher (a record of ~50 bytes, which littlefs rewrites without
+        """What 重打上笔 prints, once its merchant copy has printed: the record's batch
+        and voucher number (a record of ~45 bytes, which littlefs rewrites without
         erasing a block); its slip is rebuilt from the journal."""
         record.write(self.data_dir + "/last_receipt",
-                     {"batch": rec.batch, "slot": rec.slot, "voucher": rec.voucher})
+                     {"batch": rec.batch, "voucher": int(rec.voucher)})
 
     def unprinted(self):
         """The newest transaction, if its merchant copy never printed (the power went,
@@ -84,14 +84,14 @@ class App:
         when last_receipt does not name the last voucher (a sign-in, a decline, or
         this). None if nothing is missing."""
         st = self.state
-        v = "%06d" % (st.next_voucher - 1 if st.next_voucher > 1 else VOUCHER_MAX)
+        v = st.next_voucher - 1 if st.next_voucher > 1 else VOUCHER_MAX
         try:
             d = record.read(self.data_dir + "/last_receipt")
-            if d is not None and d.get("voucher") == v:
+            if d is not None and (d.get("batch"), d.get("voucher")) == (st.batch_no, v):
                 return None
             rec = self.journal.find_voucher(v, st.batch_no)
             if rec is None or (d is not None and (d.get("batch"), d.get("slot")) == (
-                    rec.batch, rec.slot)):
+                    rec.batch, rec.slot)):  # (a last receipt the previous firmware wrote)
                 return None
             return rec
         except (record.RecordError, JournalError, IndexError, KeyError, TypeError,
@@ -114,10 +114,17 @@ class App:
         previous firmware kept a slip dict for a keyed void, or a kind with the place."""
         try:
             d = record.read(self.data_dir + "/last_receipt")
-            if d is None or "slot" not in d:
+            if d is not None and "voucher" in d:
+                rec = self.journal.find_voucher(d["voucher"], d["batch"])
+                if rec is None:
+                    raise JournalError("voucher %r of batch %r not in the journal"
+                                       % (d["voucher"], d["batch"]))
+                return receipt.from_record(self, rec)
+            if d is None or "slot" not in d:  # none, or a keyed void's slip (older)
                 return d
             rec = self.journal.get(d["slot"], d["batch"])
-        except (record.RecordError, JournalError, IndexError, KeyError, TypeError) as e:
+        except (record.RecordError, JournalError, IndexError, KeyError, TypeError,
+                ValueError) as e:
             self.hw.log("last receipt unreadable:", e)
             return None
         return receipt.from_record(self, rec, d.get("kind") == "void" and bool(rec.void_voucher))

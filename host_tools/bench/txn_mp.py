@@ -67,7 +67,7 @@ class Terminal:
 
     def remember_receipt(self, rec):  # App.remember_receipt (once the slip printed)
         record.write(self.data_dir + "/last_receipt",
-                     {"batch": rec.batch, "slot": rec.slot, "voucher": rec.voucher})
+                     {"batch": rec.batch, "voucher": int(rec.voucher)})
 
     def menu_title_reads(self):
         """What App.menu_title() reads before the main menu is drawn."""

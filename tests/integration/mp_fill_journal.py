@@ -20,6 +20,7 @@ import time
 
 import board
 import config
+from journal import record
 from journal.pan import Keys
 from journal.txnlog import Journal, Record
 from journal.state import VOUCHER_MAX, TerminalState
@@ -51,6 +52,10 @@ def main():
         added += 1
     st.next_voucher = v  # one state write for the whole fill
     st.save()
+    if added:  # the slips of the fill "printed": the last one is the last receipt, as
+        # app.terminal.App.remember_receipt writes it (no unprinted slip at the next boot)
+        record.write(board.DATA_DIR + "/last_receipt",
+                     {"batch": rec.batch, "voucher": int(rec.voucher)})
     print(json.dumps({"count": j.count(), "added": added, "batch": st.batch_no,
                       "next_voucher": v, "ms": time.ticks_diff(time.ticks_ms(), t0)}))
 
