@@ -52,11 +52,12 @@ from tests.integration import flows
 BUDGET_KB = 64
 AIM_KB = 48  # and no run failing anywhere between the minimum and BUDGET_KB
 RUNS = 20
-# The 64-bit .mpy figure stays as a regression guard. 203 KB measured 2026-12-03, all
-# modules resident (a .mpy module keeps its bytecode in the heap); the peak moves with
-# asyncio timing (176 KB failed on a loaded machine when the minimum was 165), so the
-# guard keeps a margin.
-GUARD64_KB = 240
+# The 64-bit .mpy figure stays as a regression guard. All modules are resident (a .mpy
+# module keeps its bytecode in the heap): 203 KB measured 2026-12-03 before the
+# completion and settlement, 229 KB with them, 237 KB with the counter's new screens and
+# messages; the peak moves with asyncio timing (176 KB failed on a loaded machine when
+# the minimum was 165), so the guard keeps a margin.
+GUARD64_KB = 256
 RECORDS = 1500  # journal records when the scenario settles (a full batch)
 PREFILL = RECORDS - 5  # the scenario's pre-auths, void, completion, completion void add 5
 BATCH = "000001"  # the batch the host simulator's first sign-in assigns
