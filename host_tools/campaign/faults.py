@@ -571,6 +571,17 @@ def cleanup(rig: Rig, res: CellResult) -> None:
             return
 
 
+def _approved_hold(rig: Rig, res: CellResult, fen: int) -> dict[str, Any]:
+    """The set-up of the flows that need an original: an approved pre-auth of fen, back
+    at the menu; its hold in the host's ledger."""
+    text = rig.preauth(fen)
+    res.check("交易成功" in text, f"set-up pre-auth not approved: {text}")
+    rig.to_menu()
+    hold = rig.hold(fen)
+    assert hold is not None
+    return hold
+
+
 def _run(rig: Rig, cell: Cell, res: CellResult) -> None:
     exp = expect(cell)
     f = cell.fault
@@ -588,11 +599,7 @@ def _run(rig: Rig, cell: Cell, res: CellResult) -> None:
         arm(rig, f, "0100")
         text = rig.preauth(fen, pan)
     elif cell.flow == "void":
-        text = rig.preauth(fen)
-        res.check("交易成功" in text, f"set-up pre-auth not approved: {text}")
-        rig.to_menu()
-        hold = rig.hold(fen)
-        assert hold is not None
+        hold = _approved_hold(rig, res, fen)
         voucher = hold["voucher"]
         if f == "d12":
             other_terminal_voids(rig, fen, hold)
@@ -608,11 +615,7 @@ def _run(rig: Rig, cell: Cell, res: CellResult) -> None:
         else:
             text = rig.void_by_voucher(voucher)
     elif cell.flow in ("completion", "completion_void", "settlement"):
-        text = rig.preauth(fen)
-        res.check("交易成功" in text, f"set-up pre-auth not approved: {text}")
-        rig.to_menu()
-        hold = rig.hold(fen)
-        assert hold is not None
+        hold = _approved_hold(rig, res, fen)
         voucher = hold["voucher"]
         if cell.flow != "completion":
             text = rig.completion(voucher, fen)
