@@ -170,7 +170,6 @@ class App:
                 await self.announce_unprinted(unprinted)
             except Exception as e:
                 await self.report("unprinted receipt:", t("m_reprint"), e)
-            unprinted = None
         while True:
             choice = await entry.menu(self.scr, self.menu_title(), [t(k) for k, _ in MENU])
             if choice is None:

@@ -242,7 +242,7 @@ def render(res: dict, out: dict, date: str, commit: str, dirty: bool, elapsed: f
         "void's included since the PAN is sealed in BCD), the journal record (a 128-byte "
         "tail file and its 2-byte auth-code hash in `t/h`, sealed with 31 others into one "
         "4 KB chunk every 32 records: the worst single transaction above), an original's "
-        "new version (a 128-byte note), and the last receipt (its journal slot); small "
+        "new version (a 128-byte note), and the last receipt (its batch and voucher number); small "
         "records are rewritten in place (littlefs commits a file whole at close). The "
         "erases left are littlefs compacting directory metadata logs and, every 32 "
         "records, the chunk and the index and hash appends (docs/journal.md).\n")
@@ -288,7 +288,8 @@ def render(res: dict, out: dict, date: str, commit: str, dirty: bool, elapsed: f
         f"{ip[str(n)]['boot']['us']:,}" for n in scaling.BOOT_SIZES)
         + f" | {sc['boot_us_ratio']:.2f} | |")
     add("")
-    add("Boot reads nothing of the journal (docs/journal.md, \"Boot and lookups\"): the "
+    add("Boot reads nothing of the journal's records (docs/journal.md, \"Boot and lookups\"; the "
+        "App looks up the last voucher number only when the last receipt does not name it): the "
         "batch's records are counted by the first call that needs the count (the first "
         "pre-auth, a lookup, the query), a few `stat`s and one listing of the journal's "
         "tail directory. What boot reads is the state and voucher records, the pending "
