@@ -6,13 +6,16 @@ import argparse
 import asyncio
 import logging
 import signal
+import ssl
 import sys
+from pathlib import Path
 
 from .acquirer import Acquirer
 from .cards import DEFAULT_AMOUNT_LIMIT
 from .faults import DEFAULT_DELAY, KINDS, normalise
 from .ledger import Ledger
-from .server import HostSim
+from .server import HANDSHAKE_TIMEOUT, HostSim
+from .tls import PKI_DIR, Pki, cert_sha256, server_context, test_pki
 
 
 def terminal_arg(text: str) -> tuple[str, str, str]:
@@ -49,6 +52,15 @@ def parser() -> argparse.ArgumentParser:
                    help=f"seconds for the delay fault ({DEFAULT_DELAY:g})")
     p.add_argument("--amount-limit", type=int, default=DEFAULT_AMOUNT_LIMIT,
                    help=f"pre-auths above this many fen are declined 61 ({DEFAULT_AMOUNT_LIMIT})")
+    tls = p.add_mutually_exclusive_group()
+    tls.add_argument("--tls-dir", type=Path, metavar="DIR",
+                     help="serve TLS 1.2 with DIR/server.pem and DIR/server.key (default: "
+                          f"the test PKI in {PKI_DIR.relative_to(PKI_DIR.parents[1])}, "
+                          "made when missing)")
+    tls.add_argument("--plain", action="store_true", help="plain TCP, no TLS")
+    p.add_argument("--handshake-timeout", type=float, default=HANDSHAKE_TIMEOUT, metavar="S",
+                   help="seconds a client has for the TLS handshake "
+                        f"({HANDSHAKE_TIMEOUT:g})")
     p.add_argument("--log-file", help="also write the log to this file")
     p.add_argument("-v", "--verbose", action="store_true",
                    help="debug level: every decoded field (PAN masked)")
@@ -71,13 +83,31 @@ def setup_logging(log_file: str | None, verbose: bool) -> None:
         root.addHandler(h)
 
 
+def tls_context(args: argparse.Namespace) -> ssl.SSLContext | None:
+    """The server's TLS context (None with --plain); says in the log what it serves."""
+    log = logging.getLogger("hostsim")
+    if args.plain:
+        log.info("TLS off (--plain): plain TCP")
+        return None
+    pki = test_pki() if args.tls_dir is None else Pki.at(args.tls_dir)
+    try:
+        ctx = server_context(pki)
+        pin = cert_sha256(pki)
+    except (OSError, ValueError) as e:
+        raise SystemExit(f"hostsim: no TLS with {pki.folder}: {e}") from None
+    log.info("TLS 1.2 on: certificate %s (SHA-256 %s), CA %s", pki.cert, pin, pki.ca_der)
+    return ctx
+
+
 async def run(args: argparse.Namespace) -> None:
+    ctx = tls_context(args)
     ledger = Ledger(args.db)
     ledger.seed_default()
     for tid, mid, tmk in args.terminal:
         ledger.add_terminal(tid, mid, tmk)
     sim = HostSim(ledger, Acquirer(ledger, amount_limit=args.amount_limit),
-                  run_fault=args.fault, run_delay=args.delay)
+                  run_fault=args.fault, run_delay=args.delay, ssl_context=ctx,
+                  handshake_timeout=args.handshake_timeout)
     host, port = await sim.start(args.host, args.port)
     print(f"hostsim listening on {host}:{port}", flush=True)
     stop = asyncio.Event()

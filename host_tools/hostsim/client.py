@@ -1,12 +1,15 @@
 """A small blocking terminal-side client for tests and manual poking at the simulator.
 
 It builds requests with ``spec`` + ``crypto`` exactly as wire-format.md §3 lists them; it is
-not the firmware, just enough of a terminal to drive the host.
+not the firmware, just enough of a terminal to drive the host. Like the terminal it speaks
+TLS 1.2 by default, trusting the test PKI's CA (tls.py); ``tls=False`` for a simulator
+started with ``--plain``.
 """
 
 from __future__ import annotations
 
 import socket
+import ssl
 import struct
 import subprocess
 import sys
@@ -48,6 +51,8 @@ def _recv_exactly(sock: socket.socket, n: int) -> bytes:
             chunk = sock.recv(n - len(buf))
         except TimeoutError:
             raise NoAnswer("timeout") from None
+        except ssl.SSLError as e:  # an alert, a bad record: the answer never comes
+            raise NoAnswer(f"TLS: {e}") from None
         if not chunk:
             raise NoAnswer(f"closed after {len(buf)} of {n} bytes")
         buf += chunk
@@ -67,9 +72,24 @@ class PosClient:
     pik: bytes | None = None
     mak: bytes | None = None
     sock: socket.socket | None = field(default=None, repr=False)
+    tls: bool = True
+    ca: Path | None = None  # the CA to trust (PEM or DER); None: the test PKI's
+    server_name: str | None = None  # the name checked in the certificate; None: host
 
     def connect(self) -> PosClient:
-        self.sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
+        """Connect, and with ``tls`` complete the TLS handshake (ssl.SSLError, e.g.
+        ssl.SSLCertVerificationError, when it fails)."""
+        sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
+        if self.tls:
+            from .tls import client_context, test_pki
+
+            try:
+                ctx = client_context(self.ca if self.ca is not None else test_pki().ca_pem)
+                sock = ctx.wrap_socket(sock, server_hostname=self.server_name or self.host)
+            except BaseException:
+                sock.close()
+                raise
+        self.sock = sock
         return self
 
     def close(self) -> None:

@@ -1,9 +1,10 @@
-"""The asyncio TCP front of the host simulator: framing, decoding, faults, logging."""
+"""The asyncio TCP front of the host simulator: TLS, framing, decoding, faults, logging."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 import struct
 
 from . import crypto, faults
@@ -26,6 +27,7 @@ from .spec import (
 log = logging.getLogger("hostsim")
 
 SUMMARY_FIELDS = (3, 11, 4, 39)
+HANDSHAKE_TIMEOUT = 10.0  # seconds a client has to finish the TLS handshake
 
 
 def mask_pan(pan: str) -> str:
@@ -70,11 +72,16 @@ class HostSim:
         acquirer: Acquirer | None = None,
         run_fault: str | None = None,
         run_delay: float = faults.DEFAULT_DELAY,
+        ssl_context: ssl.SSLContext | None = None,
+        handshake_timeout: float = HANDSHAKE_TIMEOUT,
     ) -> None:
+        """ssl_context: serve TLS with it (tls.server_context); None: plain TCP."""
         self.ledger = ledger
         self.acquirer = acquirer or Acquirer(ledger)
         self.run_fault = faults.normalise(run_fault) if run_fault else None
         self.run_delay = run_delay
+        self.ssl_context = ssl_context
+        self.handshake_timeout = handshake_timeout
         self.server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -100,6 +107,8 @@ class HostSim:
         peer = f"{host}:{port}"
         log.info("connection from %s", peer)
         try:
+            if self.ssl_context is not None and not await self._handshake(peer, writer):
+                return
             while True:
                 try:
                     head = await reader.readexactly(2)
@@ -119,6 +128,8 @@ class HostSim:
                     break
         except (ConnectionError, asyncio.CancelledError):
             pass
+        except ssl.SSLError as e:  # a bad record, an alert from the client
+            log.warning("%s: TLS error (%s); closing", peer, e)
         except Exception:  # never let one terminal take the server down
             log.exception("%s: unexpected error; closing", peer)
         finally:
@@ -126,6 +137,22 @@ class HostSim:
             writer.close()
             if task is not None:
                 self._tasks.discard(task)
+
+    async def _handshake(self, peer: str, writer: asyncio.StreamWriter) -> bool:
+        """The TLS handshake on a new connection (its first bytes: nothing has been
+        read yet); False when it failed or took too long, which is logged and closes
+        this connection only."""
+        assert self.ssl_context is not None
+        try:
+            await writer.start_tls(self.ssl_context,
+                                   ssl_handshake_timeout=self.handshake_timeout)
+        except (OSError, TimeoutError, EOFError) as e:
+            log.warning("%s: TLS handshake failed (%s); closing", peer,
+                        str(e).strip() or type(e).__name__)
+            return False
+        log.info("%s: %s %s", peer, writer.get_extra_info("ssl_object").version(),
+                 writer.get_extra_info("cipher")[0])
+        return True
 
     async def _frame(self, peer: str, payload: bytes, writer: asyncio.StreamWriter) -> bool:
         """Handle one LEN-less frame; False closes the connection."""
