@@ -22,6 +22,7 @@ import queue
 import re
 import shutil
 import signal
+import ssl
 import subprocess
 import threading
 import time
@@ -376,11 +377,15 @@ class SimTerminal:
     def __init__(
         self, sim_dir: str | Path, *, config: dict[str, Any] | None = None,
         heapsize: str | int | None = None, main: str | Path | None = None,
-        runtime: Runtime | None = None,
+        runtime: Runtime | None = None, ca: Path | None = None,
     ) -> None:
         """runtime: the interpreter and where the firmware comes from (default
         Runtime.from_env(): the sources, or the frozen build POS_FROZEN names); heapsize
-        defaults to the runtime's. main: a script to run instead of the firmware's main."""
+        defaults to the runtime's. main: a script to run instead of the firmware's main.
+        ca: the CA certificate the terminal trusts for TLS to the host, installed with
+        every config written whose "tls" is not false (default: the test PKI's, which the
+        host simulator serves; hostsim/tls.py)."""
+        self.ca = ca
         self.dir = Path(sim_dir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.runtime = runtime or Runtime.from_env()
@@ -417,6 +422,22 @@ class SimTerminal:
 
     def write_config(self, config: dict[str, Any]) -> None:
         self.config_path.write_text(json.dumps(config, ensure_ascii=False, indent=1))
+        if config.get("tls", True) is not False:
+            self.install_ca(config.get("tls_ca", "ca.der"))
+
+    def install_ca(self, name: str = "ca.der") -> None:
+        """Put the CA (`ca`, or the test PKI's) as DER at sim_dir/name, which the
+        terminal reads for TLS (a name that is an absolute path is left alone)."""
+        if os.path.isabs(name):
+            return
+        from .hostsim.tls import test_pki
+
+        data = Path(self.ca if self.ca is not None else test_pki().ca_der).read_bytes()
+        if data.lstrip().startswith(b"-----BEGIN"):
+            data = ssl.PEM_cert_to_DER_cert(data.decode("ascii"))
+        tmp = self.dir / (name + ".tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, self.dir / name)
 
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

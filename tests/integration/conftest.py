@@ -2,12 +2,14 @@
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
 import pytest
 
 from host_tools.hostsim.client import running_hostsim
+from host_tools.hostsim.tls import test_pki
 from tests.mp import ROOT, micropython, mp_env
 
 
@@ -55,7 +57,8 @@ def hostsim(tmp_path):
 
 
 class Terminal:
-    """A terminal's simulator folder: config.json (provisioning) and flash.img."""
+    """A terminal's simulator folder: config.json (provisioning), ca.der (the test PKI's
+    CA, which the host simulator's certificate is signed by) and flash.img."""
 
     def __init__(self, path, port, **cfg):
         self.dir = path
@@ -65,6 +68,8 @@ class Terminal:
 
     def write_config(self):
         (self.dir / "config.json").write_text(json.dumps(self.config))
+        if self.config.get("tls", True) is not False:
+            shutil.copyfile(test_pki().ca_der, self.dir / "ca.der")
 
     def env(self):
         env = mp_env()
