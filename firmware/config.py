@@ -23,6 +23,15 @@ DEFAULTS = {
     "language": "zh",  # "zh" or "en"
     "wifi_ssid": "",  # ESP32 board: network to join at boot ("" = no WiFi); docs/hardware.md
     "wifi_password": "",  # "" for an open network, else a WPA2 passphrase or 64 hex digits
+    # TLS to the host (docs/configuration.md "TLS"): on unless the acquirer's host has
+    # none; never a fallback. tls_ca: the acquirer's CA certificate (DER), a path beside
+    # the configuration file unless absolute; tls_server_name: the name the host's
+    # certificate must carry ("" = the host setting); tls_pin: "" or the SHA-256 of the
+    # host's certificate (64 hex digits)
+    "tls": True,
+    "tls_ca": "ca.der",
+    "tls_server_name": "",
+    "tls_pin": "",
 }
 
 
@@ -51,13 +60,17 @@ def _int(key, value, lo, hi):
     return value
 
 
-def _hexkey(key, value, n):
+def _hex(key, value, n):
     if not isinstance(value, str) or len(value) != n:
         raise ConfigError("%s: want %d hex digits" % (key, n))
     try:
-        raw = bytes.fromhex(value)
+        return bytes.fromhex(value)
     except ValueError:
         raise ConfigError("%s: not hexadecimal" % key)
+
+
+def _hexkey(key, value, n):
+    raw = _hex(key, value, n)
     if raw[: n // 4] == raw[n // 4 :]:
         raise ConfigError("%s: both halves equal (single-DES key)" % key)
     return value.upper()
@@ -130,6 +143,17 @@ def validate(cfg):
             v = _ssid(key, v)
         elif key == "wifi_password":
             v = _wifi_password(key, v)
+        elif key == "tls":
+            if not isinstance(v, bool):
+                raise ConfigError("tls: want true or false")
+        elif key == "tls_ca":
+            v = _ascii(key, v, 1, 96)
+        elif key == "tls_server_name":
+            v = _ascii(key, v, 0, 64) if v else ""
+        elif key == "tls_pin":
+            if v:
+                _hex(key, v, 64)
+                v = v.lower()
         out[key] = v
     if out["wifi_password"] and not out["wifi_ssid"]:
         raise ConfigError("wifi_password: set without wifi_ssid")
@@ -142,12 +166,21 @@ MAX_BYTES = 4096  # a full configuration is well under 1 KB
 def load(path):
     """Read and validate the configuration file at path; a missing file means defaults.
     Anything wrong with the file is a ConfigError, never another exception: a file too
-    large, not UTF-8, or JSON nested deeply enough to exhaust the heap included."""
+    large, not UTF-8, or JSON nested deeply enough to exhaust the heap included. A
+    relative tls_ca comes back as a path beside the file."""
+    cfg = validate(_read(path))
+    ca = cfg["tls_ca"]
+    if not ca.startswith("/") and "/" in path:
+        cfg["tls_ca"] = path[: path.rindex("/") + 1] + ca
+    return cfg
+
+
+def _read(path):
     try:
         size = os.stat(path)[6]
         f = open(path, "rb")
     except OSError:
-        return validate({})
+        return {}
     try:
         # no more than the file holds: read(n) allocates all n bytes at once (see record.py)
         data = f.read(min(size, MAX_BYTES) + 1)
@@ -161,4 +194,4 @@ def load(path):
         raise ConfigError("%s: not valid JSON" % path)
     if not isinstance(raw, dict):
         raise ConfigError("%s: want a JSON object" % path)
-    return validate(raw)
+    return raw

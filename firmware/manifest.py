@@ -18,7 +18,7 @@ package("crypto", files=["__init__.py", "des.py", "keys.py", "mac.py"])
 package("drivers", files=[
     "__init__.py", "escpos.py", "keypad.py", "keyqueue.py", "printer.py", "ssd1306.py",
 ])
-package("host", files=["__init__.py", "channel.py", "messages.py", "session.py"])
+package("host", files=["__init__.py", "channel.py", "messages.py", "session.py", "tls.py"])
 package("journal", files=[
     "__init__.py", "pan.py", "record.py", "reversal.py", "settlement.py", "state.py",
     "txnlog.py",

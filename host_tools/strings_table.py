@@ -75,6 +75,8 @@ S = {
     "resign": ("请重新签到", "Sign in again"),
     "not_sent": ("连接主机失败", "Host unreachable"),
     "not_sent_hint": ("交易未发送", "Nothing was sent"),
+    "untrusted": ("主机连接不可信", "Host not trusted"),
+    "check_clock": ("请核对终端时间", "Check the clock"),
     "store_fail": ("保存交易失败", "Cannot save"),
     "will_reverse": ("交易将冲正", "Will be reversed"),
     "rev_pending": ("有未完成冲正", "Reversal pending"),

@@ -124,7 +124,7 @@ class Online:
             return True
         scr = self.app.scr
         if res.outcome == NOT_SENT:
-            lines = [t("not_sent"), t("not_sent_hint")]
+            lines = not_sent_lines(res)
         elif res.outcome == MAC_FAIL:
             lines = [t("mac_fail"), t("resign"), t("no_answer_hint")]
         elif res.outcome == OK:
@@ -161,12 +161,22 @@ def entry_reason(res):
     if res is None:
         return ""
     if res.outcome == session.NOT_SENT:
-        return t("not_sent")
+        return t("untrusted") if res.untrusted else t("not_sent")
     if res.outcome == session.NO_ANSWER:
         return t("no_answer")
     if res.outcome == session.MAC_FAIL:
         return t("mac_fail")
     return rc_line(res.rc)
+
+
+def not_sent_lines(res):
+    """What the screen says when nothing reached the host: unreachable, or reached but not
+    trusted (TLS), and then whether the terminal's clock may be the cause."""
+    if not res.untrusted:
+        return [t("not_sent"), t("not_sent_hint")]
+    if res.untrusted == session.CLOCK:
+        return [t("untrusted"), t("not_sent_hint"), t("check_clock")]
+    return [t("untrusted"), t("not_sent_hint")]
 
 
 def rc_line(rc):

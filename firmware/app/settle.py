@@ -5,6 +5,7 @@
 # With no answer the settlement stays pending: no transaction goes out until it is done
 # again (the host settles a batch once; asking again only repeats its answer).
 from app import receipt
+from app.online import not_sent_lines
 from app.strings import rc_text, t
 from app.txn import authorize, days_ago
 from host import messages
@@ -118,7 +119,7 @@ async def run(app):
     if res.outcome != OK:
         if res.outcome == NOT_SENT:
             app.settlement.done()  # the host saw nothing
-            await entry.error(scr, title, [t("not_sent"), t("not_sent_hint")], None)
+            await entry.error(scr, title, not_sent_lines(res), None)
         else:
             await entry.error(scr, title, [t("no_answer"), t("settle_again")], None)
         return

@@ -7,7 +7,8 @@ from codec import frame
 from codec.iso8583 import CodecError, unpack
 from crypto.keys import KeyCheckError, unwrap_working_keys
 from host import messages
-from host.channel import Channel, ChannelError
+from host.channel import CONNECT, UNTRUSTED, Channel, ChannelError
+from host.tls import Trust
 
 SW_VERSION = "000100"  # terminal software version in the header (3 BCD bytes)
 
@@ -16,15 +17,19 @@ OK = "ok"  # a matching response whose MAC (where required) verified
 NOT_SENT = "not_sent"  # could not connect: the host saw nothing
 NO_ANSWER = "no_answer"  # sent (or maybe sent), no valid answer: reversal reason 98
 MAC_FAIL = "mac_fail"  # matching answer, MAC bad or missing (A0 included): reason A0
+CLOCK = 2  # Result.untrusted: the certificate was expired or not yet valid
 
 
 class Result:
-    def __init__(self, outcome, detail="", mti=None, fields=None, proc_req=0):
+    def __init__(self, outcome, detail="", mti=None, fields=None, proc_req=0, untrusted=0):
         self.outcome = outcome
         self.detail = detail
         self.mti = mti
         self.fields = fields or {}
         self.proc_req = proc_req
+        # NOT_SENT because the TLS connection was not trusted: 1, or CLOCK when the
+        # certificate's dates were the cause (the terminal's clock may be wrong)
+        self.untrusted = untrusted
 
     @property
     def rc(self):
@@ -40,8 +45,12 @@ class HostSession:
         self.cfg = cfg
         self.state = state
         self.log = log or (lambda *a: None)
-        # buf: the channel's receive buffer (see Channel), or None for a new one
-        self.channel = Channel(cfg["host"], cfg["port"], cfg["connect_timeout_s"], buf)
+        # buf: the channel's receive buffer (see Channel), or None for a new one. TLS or
+        # plain TCP is the configuration's choice, never a fallback.
+        trust = None
+        if cfg["tls"]:
+            trust = Trust(cfg["tls_ca"], cfg["tls_server_name"] or cfg["host"], cfg["tls_pin"])
+        self.channel = Channel(cfg["host"], cfg["port"], cfg["connect_timeout_s"], buf, trust)
         self.tmk = bytes.fromhex(cfg["tmk"])
         self.mak = None
         self.pik = None
@@ -73,11 +82,19 @@ class HostSession:
         ch = self.channel
         try:
             await ch.open()
-        except ChannelError as e:
-            self.log("host", "connect failed:", e)
-            return Result(NOT_SENT, str(e))
-        try:
             await ch.send(data)
+        except ChannelError as e:
+            if e.kind == UNTRUSTED:
+                # nothing of the request left: the handshake comes before any of it
+                self.log("host", "connection not trusted, nothing sent:", e)
+                return Result(NOT_SENT, str(e), untrusted=CLOCK if ch.trust.date_failed else 1)
+            if e.kind == CONNECT:
+                self.log("host", "connect failed:", e)
+                return Result(NOT_SENT, str(e))
+            self.log("host", "send failed:", e)
+            ch.close()
+            return Result(NO_ANSWER, str(e))
+        try:
             self.log("host", "sent", mti, fields.get(3, ""), "F11", fields.get(11))
             deadline = time.ticks_add(time.ticks_ms(), timeout_ms)
             want_mac = mac and mti in messages.MACED

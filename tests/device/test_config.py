@@ -22,6 +22,20 @@ def test_defaults_when_no_file():
     assert cfg["mid"] == "898310048990001"
     assert cfg["nii"] == "0003"
     assert cfg["response_timeout_s"] == 60
+    # TLS by default, the CA beside the configuration file, no pin
+    assert cfg["tls"] is True and cfg["tls_pin"] == "" and cfg["tls_server_name"] == ""
+    assert cfg["tls_ca"] == mptest.TMP + "/ca.der"
+
+
+def test_tls_settings():
+    pin = "AB" * 32
+    _write('{"tls": false, "tls_ca": "/certs/acq.der", "tls_server_name": "pos.acq.test", '
+           '"tls_pin": "%s"}' % pin)
+    cfg = config.load(TMP)
+    assert cfg["tls"] is False and cfg["tls_ca"] == "/certs/acq.der"  # absolute: as given
+    assert cfg["tls_server_name"] == "pos.acq.test" and cfg["tls_pin"] == pin.lower()
+    _write('{"tls_ca": "acq.der"}')
+    assert config.load(TMP)["tls_ca"] == mptest.TMP + "/acq.der"
 
 
 def test_override_and_normalise():
@@ -48,6 +62,12 @@ def test_bad_values_named():
     assert "language" in _err('{"language": "fr"}')
     assert "bogus" in _err('{"bogus": 1}')
     assert "tid" in _err('{"tid": "TERM\\u00e90001"}')
+    assert "tls" in _err('{"tls": "yes"}')  # never a truthy string: plain TCP is explicit
+    assert "tls" in _err('{"tls": 0}')
+    assert "tls_pin" in _err('{"tls_pin": "abcd"}')
+    assert "tls_pin" in _err('{"tls_pin": "%s"}' % ("zz" * 32))
+    assert "tls_ca" in _err('{"tls_ca": ""}')
+    assert "tls_server_name" in _err('{"tls_server_name": "a b\\u0001"}')
 
 
 def test_malformed_files():
