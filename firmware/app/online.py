@@ -41,7 +41,7 @@ class Online:
         reason = entry_reason(res)
         if res.outcome == OK and res.rc == "00":  # approved, but its keys did not check
             reason = t("key_check")
-        await entry.error(app.scr, title, [t("signin_fail"), reason], 10000)
+        await entry.error(app.scr, title, [t("signin_fail"), reason] + clock_hint(res), 10000)
         return False
 
     async def ready(self, title):
@@ -100,7 +100,8 @@ class Online:
             await receipt.print_reversal_failed(app, rev)
             await entry.error(app.scr, t("rev_failed"), [t("rev_flagged")], 10000)
             return True
-        await entry.error(app.scr, t("rev_failed"), [entry_reason(res), t("rev_retry")], 10000)
+        await entry.error(app.scr, t("rev_failed"),
+                          [entry_reason(res), t("rev_retry")] + clock_hint(res), 10000)
         return False
 
     async def send(self, title, kind, mti, fields, journal_voucher=None):
@@ -174,9 +175,13 @@ def not_sent_lines(res):
     trusted (TLS), and then whether the terminal's clock may be the cause."""
     if not res.untrusted:
         return [t("not_sent"), t("not_sent_hint")]
-    if res.untrusted == session.CLOCK:
-        return [t("untrusted"), t("not_sent_hint"), t("check_clock")]
-    return [t("untrusted"), t("not_sent_hint")]
+    return [t("untrusted"), t("not_sent_hint")] + clock_hint(res)
+
+
+def clock_hint(res):
+    """A line more when the host's certificate looked expired or not yet valid: the
+    terminal's clock, which decides that, may be wrong (docs/operating.md)."""
+    return [t("check_clock")] if res is not None and res.untrusted == session.CLOCK else []
 
 
 def rc_line(rc):
