@@ -17,8 +17,25 @@ with a few CANCELs. At the end:
   and the flash image holds no PAN, password or clear key (atrest.check_image).
 
 Pre-auths and completions by the monkey are allowed (any operator may take them).
-Coverage: the distinct screen titles and prompts seen. ``main(full=False)`` ~800 events (make test),
-``main(full=True)`` 10,000; returns a dict of figures, ``findings`` empty when clean.
+
+Coverage. Where random keys get to depends on timing: the terminal discards keys typed
+while it is busy (a host exchange's countdown), so the same seed reaches different screens
+from run to run. What the monkey saw (``titles``, ``screen_kinds``, ``kinds``) is a figure,
+not a claim. The claims are the tour's (``tour()``): before the password change, the
+terminal is walked, one key at a time with a wait for each screen, through the menu's
+entries: the pre-auth to its amount and to 请刷卡或输卡号, the completion (预授权完成) to
+its voucher prompt, the query, the reprint, and each supervisor entry (预授权撤销,
+完成撤销, 结算, 管理) to 请输入主管密码, the first two with a wrong guess and its refusal;
+CANCEL back to the menu after each. It waits on no host exchange, so it sees the same
+screens every run (``tour_titles``, ``tour_kinds``). Its screens go through the same checks
+as the monkey's (supervisor screens, masked card numbers). Three wrong guesses would lock
+the supervisor for five minutes (app/supervisor.py), so the tour stops guessing with one
+try left, and the set-up's correct password (管理 → 修改主管密码) then clears the count: the
+random part starts as it did without the tour. Timing-free claims besides the tour's: the
+findings, the events sent, every batch back to the menu, no restart.
+
+``main(full=False)`` ~800 events (make test), ``main(full=True)`` 10,000; returns a dict of
+figures, ``findings`` empty when clean.
 """
 
 from __future__ import annotations
@@ -33,12 +50,13 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 from host_tools.campaign import atrest
 from host_tools.hostsim.cards import TEST_CARDS
 from host_tools.hostsim.client import running_hostsim
-from host_tools.simctl import ControlError, SimTerminal, TerminalDied
+from host_tools.simctl import ControlError, Screen, SimTerminal, TerminalDied
 from tests.integration import flows
 from tests.mp import ROOT, micropython, mp_env
 
@@ -49,6 +67,10 @@ SUPERVISOR_TITLES = ("预授权撤销", "完成撤销", "结算", "管理", "Pre
                      "Settlement", "Admin")
 BEFORE_PASSWORD = re.compile(r"请输入主管密码|密码错误|主管功能已锁定|分钟后再试|Supervisor pwd|"
                              r"Wrong password|locked|Retry in")
+# The screens of 管理's own entries (app/admin.py): only ever past the password. (In
+# English, 修改主管密码's title is "Supervisor pwd", the same words as the prompt.)
+BEHIND_ADMIN = ("修改主管密码", "终端信息", "冲正记录", "Supervisor pwd", "Terminal info",
+                "Reversal")
 PAGE = re.compile(r" \d+/\d+$")  # a menu title's page (管理 1/2)
 DEFAULT_PASSWORD = "123456"
 KEYS = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "ENTER", "CANCEL", "CLEAR", "UP",
@@ -127,6 +149,69 @@ def change_password(term: SimTerminal, new: str, old: str = DEFAULT_PASSWORD) ->
     term.wait_for("密码已修改")
     if not to_menu(term):
         raise RuntimeError("no menu after the password change")
+
+
+def past_supervisor(s: Screen) -> bool:
+    """A screen behind a supervisor check: a supervisor entry's screen that is not its
+    password prompt, refusal or lock (those say so on the line under the title), or a
+    screen of 管理's own entries."""
+    if not s.lines or len(s.lines) < 2:
+        return False
+    title = PAGE.sub("", s.lines[0])
+    if title in BEHIND_ADMIN:
+        return True
+    return title in SUPERVISOR_TITLES and not BEFORE_PASSWORD.search(s.lines[1])
+
+
+PROMPT = re.compile(r"请输入主管密码|Supervisor pwd|主管功能已锁定|Sup\. pwd locked")
+REFUSED = re.compile(r"密码错误|Wrong password")
+TRIES_LEFT = re.compile(r"还可尝试(\d+)次|(\d+) tries? left")
+# The tour's wrong guesses: shorter than the monkey's 12-digit password, never the default.
+TOUR_GUESSES = ("0000", "98765")
+
+
+def tour(term: SimTerminal, see: Callable[[Screen], None]) -> None:
+    """The scripted walk (module docstring): one key or entry at a time, each followed by a
+    wait for the screen it must bring; every screen waited for goes to see(). From and
+    back to the main menu. Wrong password guesses only while more than one try is left,
+    so the tour never locks the supervisor functions; if they are locked already (lock
+    screen instead of the prompt), that screen is taken as the entry's and the tour goes
+    on."""
+    keys = flows.KEYS
+
+    def step(want: str | re.Pattern[str], *press: str) -> Screen:
+        term.press(*press)
+        s = term.wait_for(want, 15)
+        see(s)
+        return s
+
+    def back() -> None:
+        step(MENU, "CANCEL")
+
+    see(term.wait_for(MENU, 30))
+    # a pre-auth: the amount, the card prompt (nothing goes to the host before the card)
+    step(re.compile(r"请输入金额|Amount"), keys["preauth"])
+    step("1.23", "1", "2", "3")
+    step(re.compile(r"请刷卡或输卡号|Swipe or key PAN"), "ENTER")
+    back()
+    # the completion: how to find the pre-auth, then its voucher number's prompt
+    step(re.compile(r"按凭证号|By voucher"), keys["completion"])
+    step(re.compile(r"原凭证号|Orig\. voucher"), "1")
+    back()
+    step(re.compile(r"交易查询|Query"), keys["query"])
+    back()
+    step(re.compile(r"重打上笔|Last receipt"), keys["reprint"])
+    back()
+    guesses = list(TOUR_GUESSES)
+    tries_left: int | None = None
+    for entry in ("void", "cvoid", "settle", "admin"):
+        s = step(PROMPT, keys[entry])
+        if guesses and "锁定" not in s.text and "locked" not in s.text and (
+                tries_left is None or tries_left > 1):
+            s = step(REFUSED, *guesses.pop(0), "ENTER")
+            m = TRIES_LEFT.search(s.text)
+            tries_left = int(m.group(1) or m.group(2)) if m else 0
+        back()
 
 
 def luhn_pan(rng: random.Random, prefix: str = "622202") -> str:
@@ -251,7 +336,27 @@ def run(folder: Path, events: int, seed: int, batch: tuple[int, int] = (20, 80))
     titles: Counter[str] = Counter()
     kinds: set[str] = set()
     texts: list[str] = []
+    tour_titles: Counter[str] = Counter()
+    tour_kinds: set[str] = set()
     swiped: set[str] = set()
+    seen_seq = -1
+
+    def see(s: Screen, toured: bool = False) -> None:
+        """Record a screen (once per screen shown) and check it."""
+        nonlocal seen_seq
+        if s.seq == seen_seq:
+            return
+        seen_seq = s.seq
+        texts.append(s.text)
+        title, kind = (s.lines[0] if s.lines else ""), _kind(s.text)
+        titles[title] += 1
+        kinds.add(kind)
+        if toured:
+            tour_titles[title] += 1
+            tour_kinds.add(kind)
+        if past_supervisor(s):
+            findings.append(f"monkey reached a supervisor screen: {s.text!r}")
+
     t0 = time.monotonic()
     db = folder / "host.db"
     sim_dir = folder / "terminal"
@@ -260,15 +365,18 @@ def run(folder: Path, events: int, seed: int, batch: tuple[int, int] = (20, 80))
                                             "connect_timeout_s": 3})
         term.start()
         try:
-            change_password(term, password)
+            flows.at_menu(term, 30)
+            t_tour = time.monotonic()
+            tour(term, lambda s: see(s, toured=True))
+            tour_s = time.monotonic() - t_tour
+            change_password(term, password)  # the right password: clears the tour's fails
             term.stop()
             before = flash_snapshot(sim_dir, plant=True)
             term.start()
             flows.at_menu(term, 30)
-            setup_s = time.monotonic() - t0
+            setup_s = time.monotonic() - t0 - tour_s
             t1 = time.monotonic()
             done = 0
-            seen_seq = -1
             while done < events:
                 n = min(events - done, rng.randint(*batch))
                 for kind, what in random_batch(rng, n, password):
@@ -287,14 +395,7 @@ def run(folder: Path, events: int, seed: int, batch: tuple[int, int] = (20, 80))
                     except (TerminalDied, TimeoutError, ControlError) as e:
                         findings.append(f"monkey: terminal stopped taking input: {e!r}")
                         raise
-                    if s.seq != seen_seq:
-                        seen_seq = s.seq
-                        texts.append(s.text)
-                        titles[s.lines[0] if s.lines else ""] += 1
-                        kinds.add(_kind(s.text))
-                        if s.lines and PAGE.sub("", s.lines[0]) in SUPERVISOR_TITLES and len(
-                                s.lines) > 1 and not BEFORE_PASSWORD.search(s.text):
-                            findings.append(f"monkey reached a supervisor screen: {s.text!r}")
+                    see(s)
                 done = figures["keys"] + figures["swipes_valid"] + figures["swipes_invalid"]
                 figures["batches"] += 1
                 term.ping()
@@ -340,9 +441,11 @@ def run(folder: Path, events: int, seed: int, batch: tuple[int, int] = (20, 80))
     return {
         "events": figures["keys"] + figures["swipes_valid"] + figures["swipes_invalid"],
         **dict(figures), "seconds": round(time.monotonic() - t0, 1),
-        "setup_seconds": round(setup_s, 1), "monkey_seconds": round(monkey_s, 1),
+        "setup_seconds": round(setup_s, 1), "tour_seconds": round(tour_s, 1),
+        "monkey_seconds": round(monkey_s, 1),
         "screens_seen": len(texts), "titles": dict(titles.most_common()),
         "screen_kinds": len(kinds), "kinds": sorted(kinds),
+        "tour_titles": dict(tour_titles.most_common()), "tour_kinds": sorted(tour_kinds),
         "receipts": len(receipts), "host_holds": dict(holds), "host_requests": dict(requests),
         "pans_checked": len(pans), "findings": findings,
     }
