@@ -1,12 +1,16 @@
 """The device-like interpreter (`make frozen`): MicroPython's unix port built 32-bit with
-asyncio, the firmware and the simulator board frozen in, as the ESP32 image freezes the
-firmware. Its objects are 32-bit and the firmware's code and constants stay out of the
-heap, so heap figures taken on it are an ESP32's (docs/performance.md, "Heap").
+asyncio, TLS (`tls`, mbedTLS from the tree's lib/mbedtls, as the ESP32 port has it), the
+firmware and the simulator board frozen in, as the ESP32 image freezes the firmware. Its
+objects are 32-bit and the firmware's code and constants stay out of the heap, so heap
+figures taken on it are an ESP32's (docs/performance.md, "Heap"). mbedTLS allocates from
+the C heap here, as from the IDF heap on the ESP32: the GC heap holds only the Python
+objects of a TLS connection.
 
 MICROPY_DIR names the MicroPython v1.28.0 source: a checkout
 (`git clone --depth 1 --branch v1.28.0 https://github.com/micropython/micropython`), or a
-tarball of one (.tar.gz, unpacked once into build/frozen/src/). The 32-bit build needs a
-compiler that can target i386 (Debian: `apt-get install gcc-multilib`). It writes
+tarball of one (.tar.gz, unpacked once into build/frozen/src/), with its lib/mbedtls
+submodule (`git submodule update --init lib/mbedtls` in a checkout). The 32-bit build
+needs a compiler that can target i386 (Debian: `apt-get install gcc-multilib`). It writes
 
     build/frozen/mpy-cross       mpy-cross of that tree (x86, x64 and xtensawin code)
     build/frozen/micropython     the 32-bit unix port, board/unix/manifest.py frozen in
@@ -15,7 +19,11 @@ and then freezes board/esp32/manifest.py for xtensawin (`--esp32`, as `make test
 so a firmware file that the ESP32 cannot compile fails here without ESP-IDF.
 
 When something is missing it says what and how to get it, and exits with status 2.
-Run again, it rebuilds only what changed (make's own dependencies; a few seconds).
+Run again, it rebuilds only what changed (make's own dependencies; a few seconds). make
+does not see a change of the build's flags (UNIX_FLAGS): build/frozen/obj-unix/FLAGS
+records them and a build made with others is started again from scratch, and
+build/frozen/SOURCES covers them, so that an interpreter built with others (one without
+TLS) is known as stale.
 """
 
 from __future__ import annotations
@@ -38,9 +46,12 @@ MPY_CROSS = OUT / "mpy-cross"
 UNIX_MANIFEST = ROOT / "board" / "unix" / "manifest.py"
 ESP32_MANIFEST = ROOT / "board" / "esp32" / "manifest.py"
 VERSION = (1, 28, 0)  # the .mpy format and frozen layout the firmware is measured on
-# What a unix build without the tree's submodules can have (no TLS, FFI or btree here).
+# The unix build with the one submodule it needs, mbedTLS (lib/mbedtls), for `tls`: the
+# terminal speaks TLS to the host (firmware/host/tls.py), as the ESP32 port does with
+# ESP-IDF's mbedTLS. No FFI or btree (their submodules are not needed).
 UNIX_FLAGS = ["VARIANT=standard", "MICROPY_FORCE_32BIT=1", "MICROPY_PY_FFI=0",
-              "MICROPY_PY_BTREE=0", "MICROPY_PY_SSL=0", "MPY_CROSS_FLAGS=-march=x86"]
+              "MICROPY_PY_BTREE=0", "MICROPY_PY_SSL=1", "MICROPY_SSL_MBEDTLS=1",
+              "MPY_CROSS_FLAGS=-march=x86"]
 HOW_TO_GET = (
     "point MICROPY_DIR at a MicroPython v1.28.0 source tree, e.g.\n"
     "    git clone --depth 1 --branch v1.28.0 https://github.com/micropython/micropython"
@@ -88,6 +99,10 @@ def source_tree(spec: str) -> Path:
         if not (tree / need).exists():
             raise Missing(f"MICROPY_DIR={spec} is not a MicroPython source tree (no {need}): "
                           + HOW_TO_GET)
+    if not (tree / "lib" / "mbedtls" / "library" / "ssl_tls.c").exists():
+        raise Missing(f"MICROPY_DIR={spec} has no mbedTLS (lib/mbedtls is empty), which the "
+                      "interpreter's TLS is built from: in a git checkout, run `git submodule "
+                      "update --init lib/mbedtls` in it")
     got = tree_version(tree)
     if got != VERSION:
         have = ".".join(map(str, got)) if got else "unknown"
@@ -140,11 +155,12 @@ def lib_dir() -> Path:
 
 
 def sources_digest() -> str:
-    """A hash of every file board/unix/manifest.py freezes: build/frozen/SOURCES holds it
-    for the build, so that a build older than the firmware is known as such."""
+    """A hash of the build's flags and of every file board/unix/manifest.py freezes:
+    build/frozen/SOURCES holds it for the build, so that a build older than the firmware,
+    or made with other flags (without TLS), is known as such."""
     from host_tools.firmware_build import manifest_entries
 
-    h = hashlib.sha256()
+    h = hashlib.sha256(" ".join(UNIX_FLAGS).encode() + b"\0")
     for src, name in manifest_entries(UNIX_MANIFEST):
         h.update(name.encode() + b"\0" + src.read_bytes() + b"\0")
     return h.hexdigest()
@@ -160,7 +176,8 @@ def stale() -> str:
     except OSError:
         built = ""
     if built != sources_digest():
-        return f"{MICROPYTHON.relative_to(ROOT)} is older than the firmware sources"
+        return (f"{MICROPYTHON.relative_to(ROOT)} is older than the firmware sources or "
+                "was built with other flags (without TLS)")
     return ""
 
 
@@ -169,6 +186,15 @@ def build(tree: Path, quiet: bool = False) -> None:
     make(["-C", str(tree / "mpy-cross"), f"BUILD={OUT / 'obj-mpy-cross'}"],
          OUT / "mpy-cross.log", quiet, tree)
     shutil.copy2(OUT / "obj-mpy-cross" / "mpy-cross", MPY_CROSS)
+    obj, flags = OUT / "obj-unix", " ".join(UNIX_FLAGS) + "\n"
+    try:
+        same = (obj / "FLAGS").read_text() == flags
+    except OSError:
+        same = False
+    if not same:  # make would keep objects (and qstrs) compiled with the old flags
+        shutil.rmtree(obj, ignore_errors=True)
+        obj.mkdir(parents=True)
+        (obj / "FLAGS").write_text(flags)
     make(["-C", str(tree / "ports" / "unix"), *UNIX_FLAGS,
           f"FROZEN_MANIFEST={UNIX_MANIFEST}", f"MPY_LIB_DIR={lib_dir()}",
           f"MICROPY_MPYCROSS={MPY_CROSS}", f"BUILD={OUT / 'obj-unix'}"],
@@ -237,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"frozen: {e}", file=sys.stderr)
         return 1
     print(f"frozen: {MICROPYTHON.relative_to(ROOT)} (MicroPython "
-          f"{'.'.join(map(str, VERSION))}, 32-bit, firmware frozen)"
+          f"{'.'.join(map(str, VERSION))}, 32-bit, TLS, firmware frozen)"
           + ("; board/esp32/manifest.py freezes for xtensawin" if args.esp32 else ""))
     return 0
 

@@ -52,6 +52,27 @@ def test_assets_are_found_in_the_frozen_image(frozen_runtime, tmp_path):
     assert size > 10_000 and heap < 256  # importing them costs a module, not the tables
 
 
+def test_the_interpreter_has_tls(frozen_runtime):
+    """The terminal speaks TLS to the host by default (firmware/host/tls.py): the
+    device-like interpreter has `tls` with mbedTLS, as the ESP32 port has, so the
+    integration suite and the heap budget run with TLS on."""
+    out = subprocess.run([frozen_runtime.exe, "-c",
+                          "import tls; print(tls.MBEDTLS_VERSION); "
+                          "print(hasattr(tls.SSLContext, 'load_verify_locations'))"],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    version, ok = out.stdout.split("\n")[:2]
+    assert version.startswith("Mbed TLS 3.") and ok == "True"
+
+
+def test_a_build_with_other_flags_is_stale(monkeypatch):
+    """The stamp covers the build's flags: an interpreter built without TLS is rebuilt."""
+    before = frozen_unix.sources_digest()
+    flags = [f for f in frozen_unix.UNIX_FLAGS if not f.startswith("MICROPY_PY_SSL")]
+    monkeypatch.setattr(frozen_unix, "UNIX_FLAGS", [*flags, "MICROPY_PY_SSL=0"])
+    assert frozen_unix.sources_digest() != before
+
+
 def test_esp32_list_freezes_for_xtensawin(frozen_runtime):
     tree = frozen_unix.built_tree()
     assert tree is not None and tree.exists(), "make frozen records its MicroPython tree"
