@@ -69,9 +69,10 @@ def host_switch(host: HostProcess | None, up: bool) -> str:
 
 
 def card_menu() -> str:
-    """The status line F4 shows: a digit picks a card."""
-    return "card? " + "  ".join(f"{i} {rc} {what.split(' (')[0]}"
-                                for i, (_, rc, what) in enumerate(CARDS, 1)) + "  Esc none"
+    """The prompt F4 shows: a digit picks a card (the view wraps it at its double
+    spaces to the width it has)."""
+    return f"F4: which test card? (1-{len(CARDS)}, Esc none)  " + "  ".join(
+        f"{i} {rc} {what.split(' (')[0]}" for i, (_, rc, what) in enumerate(CARDS, 1))
 
 # Escape sequences (xterm, tmux/screen, the Linux console) → action names.
 ESCAPES = {
@@ -156,6 +157,21 @@ def fit(s: str, width: int) -> str:
     return "".join(out) + " " * (width - w)
 
 
+def wrap(s: str, width: int) -> list[str]:
+    """`s` on lines at most `width` columns wide, broken at its double spaces (between
+    the items of a list, e.g. F4's cards), else at a space; a word too long is cut."""
+    lines: list[str] = []
+    for part in s.split("  "):
+        words = part.split(" ") if dwidth(part) > width else [part]
+        for j, word in enumerate(words):
+            sep = " " if j else "  "
+            if lines and dwidth(lines[-1] + sep + word) <= width:
+                lines[-1] += sep + word
+            else:
+                lines.append(word)
+    return lines or [""]
+
+
 def save_receipts(receipts: list[Receipt], out_dir: Path) -> list[Path]:
     """Save each complete receipt as NNNN.txt (its place in printer.bin); returns the
     files that are new."""
@@ -224,6 +240,8 @@ class Tui:
                     pan, rc, what = CARDS[int(key) - 1]
                     t.swipe(pan, CARD_EXPIRY)
                     self.message = f"swiped {pan} exp {CARD_EXPIRY}: the host answers {rc} ({what})"
+                elif key.isdigit():
+                    self.message = f"no card swiped: {key} is not one of 1-{len(CARDS)}"
                 else:
                     self.message = "no card swiped"
             elif key == "QUIT":
@@ -291,7 +309,8 @@ class Tui:
         text = s.lines if s else []
         left += [" " + fit(x, inner) for x in text]
         status = f" paper {'OK' if self.paper else 'OUT'}   clock {self.clock}   {self.info}"
-        tail = ["", status] + [" " + x for x in LEGEND] + ["", " " + self.message]
+        tail = ["", status] + [" " + y for x in LEGEND for y in wrap(x, inner + 1)] + [""] + [
+            " " + x for x in wrap(self.message, inner + 1)]
         if len(left) + len(tail) > rows:  # a small window (80x24): the short form
             tail = [f" paper {'OK' if self.paper else 'OUT'} {self.clock[5:]} | {self.message}",
                     " " + LEGEND_SHORT]

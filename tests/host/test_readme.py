@@ -57,3 +57,13 @@ def test_what_a_new_user_looked_for_is_in_the_readme():
         ("which receipt file the void is", "if you skipped it with Esc"),
     ]:
         assert text in README, f"README does not say {what} ({text!r})"
+
+
+def test_the_f4_keys_in_the_readme_are_the_pickers():
+    row = next(x for x in README.splitlines() if x.startswith("| F4, then a digit |"))
+    m = re.search(r"`1` approves, `2`–`(\d)` are declined ([\d, ]+)", row)
+    assert m, row
+    assert tui.CARDS[0][1] == "00"
+    assert int(m[1]) == len(tui.CARDS), "README's F4 keys are not the picker's"
+    assert m[2].strip().split(", ") == [rc for _, rc, _ in tui.CARDS[1:]]
+    assert f"(1-{len(tui.CARDS)}, Esc none)" in tui.card_menu()

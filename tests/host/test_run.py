@@ -9,7 +9,8 @@ import sys
 from host_tools.hostsim.cards import TEST_CARDS
 from host_tools.hostsim.client import HostProcess, running_hostsim
 from host_tools.hostsim.ledger import Ledger
-from host_tools.tui import CARDS, Tui, card_for, card_menu, parse_keys
+from host_tools.simctl import Screen
+from host_tools.tui import CARDS, Tui, card_for, card_menu, dwidth, parse_keys
 from tests.mp import ROOT
 
 
@@ -101,6 +102,10 @@ def test_interactive_f4_picks_a_card_and_f6_takes_the_host_down_and_up(tmp_path)
         tui.act("F4")
         tui.act("CANCEL")  # no card: the key does not reach the terminal either
         assert len(term.swiped) == 1 and not term.pressed and "no card" in tui.message
+        tui.act("F4")
+        tui.act(str(len(CARDS) + 1))
+        assert len(term.swiped) == 1 and not term.pressed
+        assert f"not one of 1-{len(CARDS)}" in tui.message
         tui.act("F6")
         assert not host.up and "host down" in tui.message and "host down" in tui.info
         tui.act("F6")
@@ -111,3 +116,19 @@ def test_interactive_f4_picks_a_card_and_f6_takes_the_host_down_and_up(tmp_path)
     tui.draw = lambda: None
     tui.act("F6")
     assert "external" in tui.message
+
+
+def test_the_f4_picker_fits_the_view_at_170_and_120_columns(tmp_path):
+    """At 170 columns the receipt stands beside the display and the picker's prompt has
+    the display's 132 columns; at 120, the braille display's 68: it wraps, every card
+    shows whole."""
+    tui = Tui(FakeTerm(), tmp_path / "receipts", host=None)
+    tui.screen = Screen(1, ["预授权", "请刷卡或输卡号", "RMB 123.45"], bytes(1024))
+    tui.act("F4")
+    for cols in (170, 120):
+        out = tui.frame(cols, 50)
+        assert len(out) <= 50 and all(dwidth(x) <= cols for x in out)
+        text = "\n".join(out)
+        for i, (_, rc, what) in enumerate(CARDS, 1):
+            assert f"{i} {rc} {what.split(' (')[0]}" in text, (cols, i, text)
+        assert "Esc none" in text
