@@ -28,6 +28,10 @@ DEFAULTS = {
     # the configuration file unless absolute; tls_server_name: the name the host's
     # certificate must carry ("" = the host setting); tls_pin: "" or the SHA-256 of the
     # host's certificate (64 hex digits)
+    # ESP32 board: the clock by NTP once WiFi is up ("" = none), and local time's offset
+    # from UTC in minutes (China: +480)
+    "ntp_host": "pool.ntp.org",
+    "tz_offset_min": 480,
     "tls": True,
     "tls_ca": "ca.der",
     "tls_server_name": "",
@@ -143,6 +147,10 @@ def validate(cfg):
             v = _ssid(key, v)
         elif key == "wifi_password":
             v = _wifi_password(key, v)
+        elif key == "ntp_host":
+            v = _ascii(key, v, 0, 64) if v else ""
+        elif key == "tz_offset_min":
+            v = _int(key, v, -720, 840)
         elif key == "tls":
             if not isinstance(v, bool):
                 raise ConfigError("tls: want true or false")

@@ -191,12 +191,15 @@ def init():
 
 
 async def connect_network(cfg, hw):
-    """Join the configured WiFi at boot, with the attempts and their outcome on screen.
-    Returns True when connected; False leaves the terminal offline (the WiFi monitor task
+    """Join the configured WiFi at boot, with the attempts and their outcome on screen,
+    then set the clock by NTP. Returns True when connected; False leaves the terminal offline (the WiFi monitor task
     keeps trying in the background). firmware/main.py awaits it after loading cfg."""
     from esp_wifi import connect_at_boot
 
-    return await connect_at_boot(cfg, hw)
+    ok = await connect_at_boot(cfg, hw)
+    if ok:  # the clock right before the first TLS handshake checks certificate dates
+        hw.clock.sync_ntp(cfg["ntp_host"], cfg["tz_offset_min"])
+    return ok
 
 
 def service_hold():

@@ -1,8 +1,15 @@
 # The terminal's clock on the ESP32: the chip's RTC. It keeps time across resets (the
 # watchdog's too) but not across a power cut (the prototype has no backup battery), so
 # the last known time is stamped on flash every hour and at every setting, and an RTC that
-# comes up in the past is wound forward to it. The host's time arrives with each sign-in
-# (F13 MMDD, F12 hhmmss) and is taken by sync_from_host; the year stays the RTC's.
+# comes up in the past is wound forward to it. Once WiFi is up at boot, NTP sets it
+# (sync_ntp); the host's time arrives with each sign-in (F13 MMDD, F12 hhmmss) and is taken
+# by sync_from_host; the year stays the RTC's.
+#
+# TLS needs it before the first sign-in: mbedTLS checks the host certificate's dates
+# against this clock. Without NTP the clock is the last stamp, behind by the time the
+# terminal was off: a certificate issued meanwhile looks "not yet valid" (the screen says
+# to check the clock), an expired one may pass until the clock catches up
+# (docs/hardware.md, "The clock and TLS").
 import asyncio
 import time
 
@@ -69,6 +76,28 @@ class RtcClock:
             return False
         self.set(best, mo, d, h, mi, s)
         self.log("clock set from host: %04d-%02d-%02d %02d:%02d:%02d" % (best, mo, d, h, mi, s))
+        return True
+
+    def sync_ntp(self, host, offset_min, ntptime=None):
+        """Set the clock from NTP (UTC, plus offset_min to local time). True when set; a
+        failure (no answer in ntptime's 1 s, no such host) is logged and leaves the clock
+        as it was. ntptime: the module (tests hand in a stand-in)."""
+        if not host:
+            return False
+        try:
+            if ntptime is None:
+                import ntptime
+            ntptime.host = host
+            secs = ntptime.time() + offset_min * 60  # since the port's epoch
+            t = time.gmtime(secs)
+        except Exception as e:  # OSError, a DNS failure, a short packet: all the same here
+            self.log("clock: NTP from %s failed (%r); clock left at %r" % (host, e, self.now()))
+            return False
+        if t[0] < MIN_YEAR:
+            self.log("clock: NTP answer %r not believed" % (t[:6],))
+            return False
+        self.set(*t[:6])
+        self.log("clock set from NTP: %04d-%02d-%02d %02d:%02d:%02d" % t[:6])
         return True
 
     def stamp(self):

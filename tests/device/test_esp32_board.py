@@ -4,6 +4,7 @@
 import asyncio
 import os
 import sys
+import time
 
 import mptest
 
@@ -452,6 +453,29 @@ def test_lost_rtc_wound_forward_to_the_stamp():
     os.remove(c.stamp_path)
 
 
+class _Ntp:
+    def __init__(self, secs=None):
+        self.secs = secs
+        self.host = None
+
+    def time(self):
+        if self.secs is None:
+            raise OSError(110)  # ETIMEDOUT: no answer
+        return self.secs
+
+
+def test_ntp_sets_the_clock_to_local_time_or_leaves_it():
+    c = _clock((2026, 5, 2, 5, 10, 0, 0, 0))
+    ntp = _Ntp(time.mktime((2026, 12, 7, 4, 0, 0, 0, 0)))  # UTC
+    assert c.sync_ntp("ntp.example", 480, ntp) and ntp.host == "ntp.example"
+    assert c.now() == (2026, 12, 7, 12, 0, 0)  # China: UTC+8
+    assert not c.sync_ntp("ntp.example", 480, _Ntp())  # no answer: left as it was
+    assert c.now() == (2026, 12, 7, 12, 0, 0)
+    assert not c.sync_ntp("ntp.example", 480, _Ntp(0))  # the port's epoch: not believed
+    assert not c.sync_ntp("", 480, ntp)  # none configured
+    assert c.now() == (2026, 12, 7, 12, 0, 0)
+
+
 # --- WiFi ----------------------------------------------------------------------------------
 
 def _boot_wifi(cfg, plan):
@@ -516,7 +540,14 @@ def test_board_connect_network_delegates():
     _fresh()
     hw = board.init()
     WLAN.plan = ["ok"]
-    assert asyncio.run(board.connect_network({"wifi_ssid": "a", "wifi_password": ""}, hw))
+    sys.modules["ntptime"] = _Ntp(time.mktime((2026, 12, 7, 4, 0, 0, 0, 0)))
+    try:
+        assert asyncio.run(board.connect_network(
+            {"wifi_ssid": "a", "wifi_password": "", "ntp_host": "ntp.example",
+             "tz_offset_min": 480}, hw))
+    finally:
+        del sys.modules["ntptime"]
+    assert hw.clock.now() == (2026, 12, 7, 12, 0, 0)  # set by NTP once WiFi was up
     _close(hw.tasks())
 
 
