@@ -73,8 +73,16 @@ def parser() -> argparse.ArgumentParser:
     m.add_argument("--limit", type=int, default=50)
     f = sub.add_parser("fault")
     fsub = f.add_subparsers(dest="fcmd", required=True)
-    add = fsub.add_parser("add", help="kinds: " + ", ".join(KINDS))
-    add.add_argument("kind")
+    width = max(map(len, KINDS))
+    add = fsub.add_parser(
+        "add", help="spoil the host's answers: kinds " + ", ".join(KINDS),
+        description="Spoil the answers to the requests that match (every request, unless\n"
+                    "--pan, --amount or --mti narrow it down). The host does the work\n"
+                    "first; the fault changes only what the terminal receives.",
+        epilog="fault kinds:\n" + "\n".join(f"  {k.ljust(width)}  {v}"
+                                             for k, v in KINDS.items()),
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    add.add_argument("kind", help="one of the fault kinds below")
     add.add_argument("--pan", help="only messages with this F2")
     add.add_argument("--amount", type=int, help="only messages with this F4, in fen")
     add.add_argument("--mti", help="only requests of this MTI, e.g. 0100")

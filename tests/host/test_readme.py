@@ -4,6 +4,8 @@ Makefile, the countdown the operating guide promises equal to the configured wai
 the things a new user looked for and did not find (docs/ had them, the README did not)."""
 
 import re
+import subprocess
+import sys
 
 from host_tools import tui
 from tests.mp import ROOT
@@ -67,3 +69,18 @@ def test_the_f4_keys_in_the_readme_are_the_pickers():
     assert int(m[1]) == len(tui.CARDS), "README's F4 keys are not the picker's"
     assert m[2].strip().split(", ") == [rc for _, rc, _ in tui.CARDS[1:]]
     assert f"(1-{len(tui.CARDS)}, Esc none)" in tui.card_menu()
+
+
+def test_fault_add_help_lists_every_fault_kind_the_readme_names():
+    from host_tools.hostsim.faults import KINDS
+
+    out = subprocess.run([sys.executable, "-m", "host_tools.hostsim.admin", "fault", "add",
+                          "--help"], capture_output=True, text=True, cwd=ROOT, timeout=30)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    for kind, meaning in KINDS.items():
+        assert any(x.split() and x.split()[0] == kind and meaning in x for x in lines), \
+            f"fault add --help does not list {kind} with what it does"
+    said = re.search(r"Other kinds: (.*?)\(`fault add --help` lists every kind", README, re.S)
+    assert said, "README does not send the reader to fault add --help for the kinds"
+    assert set(re.findall(r"`(\w+)`", said[1])) <= set(KINDS)
