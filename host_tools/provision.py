@@ -8,6 +8,9 @@ provision.example.json) and, for what it lacks, from prompts (secrets without ec
 are checked with the firmware's own rules (firmware/config.py). On the device:
 
     /config.json        the configuration (config.py's keys)
+    /ca.der             the acquirer's CA certificate, DER, which the terminal's TLS
+                        trusts (config "tls_ca"; from the file's "tls_ca_file" or --ca,
+                        PEM or DER); needed unless "tls" is false (a plain-TCP host)
     /data/supervisor    the supervisor password as a salted, iterated SHA-256 record, in
                         the format firmware/app/supervisor.py reads (journal/record.py)
 
@@ -56,6 +59,7 @@ PROMPTS = (
     ("wifi_password", "WiFi password (empty for an open network)", True),
 )
 SECRET_KEYS = ("tmk", "wifi_password", "supervisor_password")
+CA_KEY = "tls_ca_file"  # a provisioning value, not a config key: where the CA is on the PC
 
 
 class ProvisionError(Exception):
@@ -142,17 +146,63 @@ def load_values(path: Path | None, ask=None, want_password=True) -> dict:
     return values
 
 
-def prepare(values: dict, with_password=True, salt=None):
+def load_ca(path: str | Path) -> bytes:
+    """The acquirer's CA certificate from a PEM or DER file, as DER; ProvisionError when it
+    is not one X.509 CA certificate the terminal can use (mbedTLS reads DER only)."""
+    from cryptography import x509
+
+    try:
+        data = Path(path).read_bytes()
+    except OSError as e:
+        raise ProvisionError(f"{CA_KEY}: {path}: {e.strerror}") from None
+    try:
+        if data.lstrip().startswith(b"-----BEGIN"):
+            cert = x509.load_pem_x509_certificate(data)
+        else:
+            cert = x509.load_der_x509_certificate(data)
+    except ValueError:
+        raise ProvisionError(f"{CA_KEY}: {path}: not an X.509 certificate") from None
+    try:
+        is_ca = cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    except x509.ExtensionNotFound:
+        is_ca = False
+    if not is_ca:
+        raise ProvisionError(f"{CA_KEY}: {path}: not a CA certificate (basicConstraints)")
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    der = cert.public_bytes(Encoding.DER)
+    if len(der) > 4096:  # firmware/host/tls.py MAX_CA
+        raise ProvisionError(f"{CA_KEY}: {path}: larger than the terminal takes (4096 B)")
+    return der
+
+
+def prepare(values: dict, with_password=True, salt=None, ca_file=None):
     """Check the values with the firmware's rules; returns (config dict, supervisor
-    record bytes or None, warnings)."""
+    record bytes or None, CA certificate DER or None, warnings)."""
     cfgmod = firmware_config()
     values = dict(values)
     pw = values.pop("supervisor_password", None)
+    ca_file = ca_file or values.pop(CA_KEY, None)
+    values.pop(CA_KEY, None)
     try:
         cfg = cfgmod.validate(values)
     except cfgmod.ConfigError as e:
         raise ProvisionError(str(e)) from None
     warnings = []
+    ca = None
+    if cfg["tls"]:
+        if not ca_file:
+            raise ProvisionError(f"tls is on: give the acquirer's CA certificate ({CA_KEY} "
+                                 "in the file, or --ca FILE), or set \"tls\": false for a "
+                                 "host without TLS")
+        if cfg["tls_ca"].startswith("/"):
+            raise ProvisionError("tls_ca: provisioning writes the CA beside /config.json: "
+                                 "give a file name, not a path")
+        ca = load_ca(ca_file)
+    elif ca_file:
+        warnings.append(f"{CA_KEY} ignored: tls is false (plain TCP to the host)")
+    if not cfg["tls"]:
+        warnings.append("tls is false: card data crosses the network in clear")
     if cfg["tmk"] == TEST_TMK:
         warnings.append("tmk is the public test key: only for the host simulator")
     rec = None
@@ -163,10 +213,10 @@ def prepare(values: dict, with_password=True, salt=None):
         if pw == DEFAULT_PASSWORD:
             warnings.append("supervisor_password is the factory default 123456")
         rec = supervisor_record(pw, salt)
-    return cfg, rec, warnings
+    return cfg, rec, ca, warnings
 
 
-def write_tree(out: Path, cfg: dict, rec: bytes | None) -> list[str]:
+def write_tree(out: Path, cfg: dict, rec: bytes | None, ca: bytes | None = None) -> list[str]:
     """The files as they go on the device, under out/; returns their device paths."""
     placed = []
     (out / "data").mkdir(parents=True, exist_ok=True)
@@ -174,6 +224,9 @@ def write_tree(out: Path, cfg: dict, rec: bytes | None) -> list[str]:
     path.write_text(json.dumps(cfg, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     os.chmod(path, 0o600)
     placed.append("/config.json")
+    if ca is not None:
+        (out / cfg["tls_ca"]).write_bytes(ca)
+        placed.append("/" + cfg["tls_ca"])
     if rec is not None:
         path = out / "data" / "supervisor"
         path.write_bytes(rec)
@@ -210,10 +263,16 @@ def mpremote_args(port: str, tree: Path, placed: list[str], reset=True) -> list[
     return args
 
 
-def summary(cfg: dict, rec, placed, target) -> str:
+def summary(cfg: dict, rec, placed, target, ca: bytes | None = None) -> str:
     lines = [f"provisioning {target}:",
              f"  tid {cfg['tid']}  mid {cfg['mid']}  merchant {cfg['merchant_name']}",
              f"  host {cfg['host']}:{cfg['port']}  nii {cfg['nii']}  language {cfg['language']}"]
+    if cfg["tls"]:
+        name = cfg["tls_server_name"] or cfg["host"]
+        lines.append(f"  tls on: CA sha256 {hashlib.sha256(ca or b'').hexdigest()[:16]}…, "
+                     f"name {name}" + (", server certificate pinned" if cfg["tls_pin"] else ""))
+    else:
+        lines.append("  tls OFF: plain TCP to the host")
     check = kcv(cfg["tmk"])
     lines.append("  tmk set (not shown)" + (f", check value {check}" if check else ""))
     if cfg["wifi_ssid"]:
@@ -239,6 +298,8 @@ def main(argv=None) -> int:
     ap.add_argument("--no-password", action="store_true",
                     help="leave the supervisor password on the device as it is")
     ap.add_argument("--no-reset", action="store_true", help="do not restart the board after")
+    ap.add_argument("--ca", metavar="FILE", help="the acquirer's CA certificate (PEM or DER) "
+                    f"for TLS; overrides the file's {CA_KEY}")
     args = ap.parse_args(argv)
     if not args.dry_run and not args.port:
         print("provision: give the board's port: make provision PORT=/dev/ttyUSB0 "
@@ -255,7 +316,8 @@ def main(argv=None) -> int:
         values = load_values(path, ask, want_password=not args.no_password)
         if args.no_password:
             values.pop("supervisor_password", None)
-        cfg, rec, warnings = prepare(values, with_password=not args.no_password)
+        cfg, rec, ca, warnings = prepare(values, with_password=not args.no_password,
+                                         ca_file=args.ca)
     except ProvisionError as e:
         print(f"provision: {e}", file=sys.stderr)
         return 1
@@ -263,13 +325,13 @@ def main(argv=None) -> int:
         print(f"warning: {w}", file=sys.stderr)
     if args.dry_run:
         out = Path(args.dry_run)
-        placed = write_tree(out, cfg, rec)
-        print(summary(cfg, rec, placed, f"{out} (dry run)"))
+        placed = write_tree(out, cfg, rec, ca)
+        print(summary(cfg, rec, placed, f"{out} (dry run)", ca))
         return 0
     with tempfile.TemporaryDirectory(prefix="pos-provision-") as tmp:
         tree = Path(tmp)
-        placed = write_tree(tree, cfg, rec)
-        print(summary(cfg, rec, placed, args.port))
+        placed = write_tree(tree, cfg, rec, ca)
+        print(summary(cfg, rec, placed, args.port, ca))
         proc = subprocess.run(mpremote_args(args.port, tree, placed, reset=not args.no_reset))
     if proc.returncode:
         print("provision: mpremote failed (is the board on that port, and is no other "

@@ -10,13 +10,14 @@ import pytest
 
 from host_tools import provision as pv
 from host_tools.build_mpy import ROOT
+from host_tools.hostsim.tls import test_pki
 from tests.mp import run_mp_code
 
 VALUES = {
     "tid": "POS00042", "mid": "898310048990042", "merchant_name": "咖啡小馆",
     "host": "10.1.2.3", "port": 6001, "tmk": "00112233445566778899AABBCCDDEEFF",
     "wifi_ssid": "shop-ap", "wifi_password": "wifi-secret-77", "language": "en",
-    "supervisor_password": "80417",
+    "supervisor_password": "80417", "tls_ca_file": str(test_pki().ca_pem),
 }
 SECRETS = ("00112233445566778899", "wifi-secret-77", "80417")
 
@@ -51,7 +52,9 @@ def test_dry_run_tree_is_read_by_the_firmware(tmp_path, capsys):
         assert s not in printed.out + printed.err
     assert "check value" in printed.out
     assert sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()) == [
-        "config.json", "data/supervisor"]  # the text assets are in the firmware now
+        "ca.der", "config.json", "data/supervisor"]  # the text assets are in the firmware
+    assert (out / "ca.der").read_bytes() == test_pki().ca_der.read_bytes()  # PEM in, DER out
+    assert "tls on" in printed.out
     code = f"""
 import config
 from app.supervisor import Supervisor
@@ -64,12 +67,34 @@ cfg = config.load({str(out / "config.json")!r})
 print(cfg["tid"], cfg["port"], cfg["language"], cfg["wifi_ssid"], cfg["merchant_name"])
 s = Supervisor({str(out / "data" / "supervisor")!r}, Clock())
 print(s.check("80417"), s.tries_left(), s.check("12345"), s.tries_left())
+from host.tls import read_ca
+print(cfg["tls"], len(read_ca(cfg["tls_ca"])))
 """
     proc = run_mp_code(code)
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert lines[0] == "POS00042 6001 en shop-ap 咖啡小馆"
     assert lines[1] == "True 3 False 2"
+    assert lines[2] == f"True {len(test_pki().ca_der.read_bytes())}"  # beside config.json
+
+
+def test_tls_needs_a_ca_certificate(tmp_path, capsys):
+    values = {k: v for k, v in VALUES.items() if k != "tls_ca_file"}
+    out = tmp_path / "o"
+    assert pv.main(["--file", str(_file(tmp_path, values)), "--dry-run", str(out)]) == 1
+    assert "CA certificate" in capsys.readouterr().err and not out.exists()
+    # --ca gives it (DER as well as PEM); a server certificate is not a CA
+    assert pv.main(["--file", str(_file(tmp_path, values)), "--dry-run", str(out),
+                    "--ca", str(test_pki().ca_der)]) == 0
+    assert (out / "ca.der").exists()
+    assert pv.main(["--file", str(_file(tmp_path, values)), "--dry-run", str(tmp_path / "p"),
+                    "--ca", str(test_pki().cert)]) == 1
+    assert "not a CA certificate" in capsys.readouterr().err
+    # a plain-TCP host: no CA, and a warning that card data goes in clear
+    plain = {**values, "tls": False}
+    assert pv.main(["--file", str(_file(tmp_path, plain)), "--dry-run", str(tmp_path / "q")]) == 0
+    assert "in clear" in capsys.readouterr().err
+    assert not (tmp_path / "q" / "ca.der").exists()
 
 
 def test_record_format_matches_journal_record(tmp_path):
@@ -148,7 +173,7 @@ def test_device_session_via_mpremote(tmp_path, monkeypatch, capsys):
     assert args[1:6] == ["-m", "mpremote", "connect", "/dev/pts/7", "exec"]
     assert "service_hold" in args[6] and "os.mkdir('/data')" in args[6]
     targets = [args[i + 2] for i, a in enumerate(args) if a == "cp"]
-    assert targets == [":/config.json.new", ":/data/supervisor.new"]
+    assert targets == [":/config.json.new", ":/ca.der.new", ":/data/supervisor.new"]
     assert "os.rename('/config.json.new', '/config.json')" in args[-3]
     assert args[-1] == "reset"
     joined = "\n".join(args) + printed.out + printed.err
@@ -169,4 +194,5 @@ def test_secret_files_ignored_by_git():
     assert not ignored("provision.example.json")
     example = json.loads((ROOT / "provision.example.json").read_text())
     values = {k: v for k, v in example.items() if not k.startswith("_")}
-    pv.prepare(values)  # the example itself is valid
+    assert values["tls_ca_file"]  # the example names the CA file it needs
+    pv.prepare(values, ca_file=test_pki().ca_pem)  # the example itself is valid
