@@ -10,7 +10,7 @@ Text is GB18030 drawn with the glyphs of the firmware's FONT16 table (firmware/u
 read here, so no system font is needed), scaled x1.5 as a 58 mm printer draws it: ASCII
 8x16 -> 12x24 (32 to a line), Chinese 16x16 -> 24x24 (16 to a line).
 
-    python -m host_tools.render_png receipt .sim/terminal/printer.bin -o out.png [--split]
+    python -m host_tools.render_png receipt .sim/terminal/printer.bin [--split] [-o OUT.png]
     python -m host_tools.render_png screen --hex <2048 hex digits> -o screen.png
     python -m host_tools.render_png screen frame.bin -o screen.png   # raw, hex or JSON
 """
@@ -316,9 +316,11 @@ def main(argv: list[str] | None = None) -> int:
     sub = ap.add_subparsers(dest="what", required=True)
     r = sub.add_parser("receipt", help="ESC/POS bytes (e.g. .sim/terminal/printer.bin)")
     r.add_argument("file", type=Path)
-    r.add_argument("-o", "--out", type=Path, default=Path("receipt.png"))
+    r.add_argument("-o", "--out", type=Path,
+                   help="the PNG to write (its folder is made); default: beside FILE, "
+                        "e.g. .sim/terminal/printer.png")
     r.add_argument("--split", action="store_true",
-                   help="one PNG per receipt: OUT-1.png, OUT-2.png, ...")
+                   help="one PNG per receipt, in printer order: OUT-1.png, OUT-2.png, ...")
     r.add_argument("--last", action="store_true", help="only the last receipt")
     s = sub.add_parser("screen", help="a 1024-byte 128x64 frame")
     s.add_argument("file", type=Path, nargs="?", help="raw, hex or JSON `screen` answer")
@@ -328,6 +330,9 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.what == "receipt":
         data = args.file.read_bytes()
+        if args.out is None:
+            args.out = args.file.with_suffix(".png")
+        args.out.parent.mkdir(parents=True, exist_ok=True)
         if args.split or args.last:
             parts = render_receipts(data)
             if args.last:

@@ -84,3 +84,11 @@ def test_fault_add_help_lists_every_fault_kind_the_readme_names():
     said = re.search(r"Other kinds: (.*?)\(`fault add --help` lists every kind", README, re.S)
     assert said, "README does not send the reader to fault add --help for the kinds"
     assert set(re.findall(r"`(\w+)`", said[1])) <= set(KINDS)
+
+
+def test_the_receipt_pictures_land_under_sim_not_in_the_repository():
+    cmd = re.search(r"host_tools\.render_png receipt (\S+) -o\s+(\S+)", README)
+    assert cmd, "README's render_png command names no -o"
+    assert cmd[2].startswith((".sim/", "build/")), f"{cmd[2]} lands in the repository"
+    assert cmd[2].rsplit("/", 1)[0] + "/" in README.split(cmd[2], 1)[1][:200], \
+        "README does not say where the pictures land"

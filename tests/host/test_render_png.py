@@ -127,3 +127,21 @@ def test_screen_pixels_and_scale(tmp_path: Path):
         f = tmp_path / "frame"
         f.write_bytes(content)
         assert R.read_frame(f) == bytes(frame)
+
+
+def test_receipt_pngs_land_beside_the_printer_bytes_or_where_o_says(tmp_path: Path,
+                                                                   monkeypatch):
+    """Never in the folder it runs from (a repository's root): beside the input by
+    default, and -o's folder is made."""
+    data = INIT + b"A\n" + CUT + INIT + b"B\n" + CUT
+    src = tmp_path / "terminal" / "printer.bin"
+    src.parent.mkdir()
+    src.write_bytes(data)
+    monkeypatch.chdir(tmp_path)
+    assert R.main(["receipt", str(src), "--split"]) == 0
+    assert sorted(p.name for p in src.parent.glob("*.png")) == ["printer-1.png",
+                                                              "printer-2.png"]
+    assert R.main(["receipt", str(src), "-o", str(tmp_path / "receipts" / "r.png"),
+                   "--split"]) == 0
+    assert sorted(p.name for p in (tmp_path / "receipts").iterdir()) == ["r-1.png", "r-2.png"]
+    assert not list(tmp_path.glob("*.png"))
