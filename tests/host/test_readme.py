@@ -92,3 +92,10 @@ def test_the_receipt_pictures_land_under_sim_not_in_the_repository():
     assert cmd[2].startswith((".sim/", "build/")), f"{cmd[2]} lands in the repository"
     assert cmd[2].rsplit("/", 1)[0] + "/" in README.split(cmd[2], 1)[1][:200], \
         "README does not say where the pictures land"
+
+
+def test_voucher_numbers_go_on_across_batches_as_the_guide_says():
+    guide = (ROOT / "docs" / "operating.md").read_text()
+    assert "voucher numbers go on from where they were" in guide
+    assert "voucher numbers go on from" in README
+    assert "starts its own numbering" not in README
