@@ -439,6 +439,18 @@ class SimTerminal:
         tmp.write_bytes(data)
         os.replace(tmp, self.dir / name)
 
+    def _ensure_ca(self) -> None:
+        """A config.json written by others (make run's provision) gets its CA at start
+        when it has none yet and its "tls" is not false."""
+        try:
+            config = json.loads(self.config_path.read_text())
+        except (OSError, ValueError):
+            return
+        name = config.get("tls_ca", "ca.der") if isinstance(config, dict) else None
+        if (isinstance(name, str) and name and config.get("tls", True) is not False
+                and not (self.dir / name).exists()):
+            self.install_ca(name)
+
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
@@ -473,6 +485,7 @@ class SimTerminal:
         """Spawn the terminal and wait until its control interface answers a ping."""
         if self.running:
             raise RuntimeError("the terminal is already running")
+        self._ensure_ca()
         self._log = open(self.log_path, "ab")  # stays open as long as the process runs
         self._log.write(f"---- start {time.strftime('%Y-%m-%d %H:%M:%S')}\n".encode())
         self._log.flush()

@@ -292,6 +292,24 @@ def test_sim_terminal_installs_the_ca(tmp_path, pki):
                                                         "config.json"]
 
 
+def test_sim_terminal_start_installs_a_missing_ca(tmp_path, pki):
+    """A config.json written by others (make run's provision) gets the CA at start."""
+    from host_tools.simctl import SimTerminal
+
+    t = SimTerminal(tmp_path / "a")
+    t._ensure_ca()  # no config.json: nothing
+    assert not (t.dir / "ca.der").exists()
+    t.config_path.write_text('{"port": 1, "tls": false}')
+    t._ensure_ca()
+    assert not (t.dir / "ca.der").exists()
+    t.config_path.write_text('{"port": 1}')
+    t._ensure_ca()
+    assert (t.dir / "ca.der").read_bytes() == pki.ca_der.read_bytes()
+    (t.dir / "ca.der").write_bytes(b"theirs")  # one already there is kept
+    t._ensure_ca()
+    assert (t.dir / "ca.der").read_bytes() == b"theirs"
+
+
 # ---------------------------------------------- the terminal's TLS stack (mbedTLS)
 
 MBEDTLS_CLIENT = """
