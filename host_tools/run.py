@@ -25,6 +25,12 @@ Script tokens (space-separated; quote a token with spaces):
   paper:out / paper:in               take the paper out / put it back
   screen                             print the screen now
   anything else                      typed key by key (digits and letters)
+
+The first key or card of a script waits (at most --timeout) until the terminal takes
+keys: the main menu, once the boot's sign-in is over (keys pressed during it are
+discarded), or the boot's 上笔交易成功 (a slip that never printed: ENTER prints it,
+CANCEL goes to the menu), which comes before the menu. wait:, sleep:, host: and paper:
+tokens before it run at once.
 """
 
 from __future__ import annotations
@@ -61,9 +67,16 @@ def print_screen(term: SimTerminal, mode: str) -> None:
     print("\n".join(s.lines))
 
 
-def play(term: SimTerminal, script: str, mode: str, host: HostProcess | None = None) -> None:
+def play(term: SimTerminal, script: str, mode: str, host: HostProcess | None = None,
+         timeout: float = 60.0) -> None:
+    """Play the script. Its first key or card waits until the terminal takes keys (the
+    main menu, after the boot's sign-in, which discards keys): at most `timeout` s."""
+    ready = False
     for tok in shlex.split(script):
         word, _, arg = tok.partition(":")
+        if not ready and (word not in ("wait", "sleep", "host", "paper") and tok != "screen"):
+            term.wait_ready(timeout)
+            ready = True
         if tok.upper() in KEY_NAMES:
             term.press(tok.upper())
         elif word == "wait" and arg:
@@ -102,7 +115,7 @@ def batch(term: SimTerminal, args: argparse.Namespace, receipts_dir: Path,
           host: HostProcess | None = None) -> int:
     """No keyboard: play the script, wait, print what the terminal shows and printed."""
     try:
-        play(term, args.script or "", args.display, host)
+        play(term, args.script or "", args.display, host, args.timeout)
         if args.until:
             term.wait_for(args.until, timeout=args.timeout)
         settle(term, args.settle, args.timeout)

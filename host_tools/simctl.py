@@ -30,10 +30,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from .strings_table import S as STRINGS
+
 ROOT = Path(__file__).resolve().parent.parent
 WIDTH, HEIGHT = 128, 64
 KEY_NAMES = ("ENTER", "CANCEL", "CLEAR", "UP", "DOWN", "FUNC")
 DEFAULT_CARD = ("6222021234567890128", "2812")  # the host simulator's approving test card
+
+# The main menu's entries (firmware/app/terminal.py MENU), in Chinese and in English
+# (host_tools/strings_table.py), and the boot's announcement of a slip that never printed
+# (docs/operating.md): the screens on which a booted terminal first takes keys. Until one
+# shows, the boot's sign-in is under way and keys pressed are discarded.
+MAIN_MENU_KEYS = ("m_preauth", "m_void", "m_completion", "m_cvoid", "m_settle", "m_query",
+                  "m_reprint", "m_signin", "m_admin")
+READY = re.compile("|".join(
+    [r"^[1-9]\.(?:{})$".format("|".join(
+        re.escape(text) for k in MAIN_MENU_KEYS for text in STRINGS[k]))]
+    + [re.escape(text) for text in STRINGS["unprinted_title"]]), re.M)
 
 
 FROZEN_MICROPYTHON = ROOT / "build" / "frozen" / "micropython"  # `make frozen`
@@ -650,6 +663,21 @@ class SimTerminal:
                     f"(seq {s.seq}):\n{s.text}\n{s.render('half')}")
             s = self.wait_screen(s.seq, min(left, 2.0))
         return s
+
+    def wait_ready(self, timeout: float = 60.0) -> Screen:
+        """Wait until the terminal takes keys after its boot: the main menu (READY), or
+        the announcement of a slip that never printed, which comes before it. Until then
+        the boot's sign-in runs and keys pressed are discarded (docs/operating.md).
+        Raises TimeoutError saying what the screen shows when neither comes in time."""
+        try:
+            return self.wait_for(READY, timeout)
+        except AssertionError:
+            s = self.screen()
+            raise TimeoutError(
+                f"the terminal was not ready for keys within {timeout:g} s: no main menu "
+                f"after the boot (the sign-in takes up to the connect and response "
+                f"timeouts, then shows why it failed); the screen shows:\n{s.text}"
+            ) from None
 
     def set_paper(self, ok: bool) -> None:
         self.request({"op": "paper", "ok": ok})

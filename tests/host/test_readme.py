@@ -4,6 +4,7 @@ Makefile, the countdown the operating guide promises equal to the configured wai
 the things a new user looked for and did not find (docs/ had them, the README did not)."""
 
 import re
+import shlex
 import subprocess
 import sys
 
@@ -99,3 +100,16 @@ def test_voucher_numbers_go_on_across_batches_as_the_guide_says():
     assert "voucher numbers go on from where they were" in guide
     assert "voucher numbers go on from" in README
     assert "starts its own numbering" not in README
+
+
+def test_the_readme_script_example_works_on_a_fresh_state_folder(tmp_path):
+    """Its first key goes in once the boot's sign-in is over (the menu shows), not during
+    it, when the terminal discards keys."""
+    run_args = re.search(r"make run RUN_ARGS='(.*?)'", README)[1]
+    out = subprocess.run(
+        [sys.executable, "-m", "host_tools.run", "--sim", str(tmp_path / "sim"),
+         "--display", "braille", *shlex.split(run_args)],
+        capture_output=True, text=True, cwd=ROOT, timeout=180)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr
+    assert "打印持卡人存根" in out.stdout and "预授权 PRE-AUTH" in out.stdout
+

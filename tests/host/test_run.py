@@ -3,13 +3,15 @@ against a host of their own (no simulator started), with the test-card table and
 host taken down and up again, from a script and from the interactive view's keys."""
 
 import json
+import re
 import subprocess
 import sys
+import time
 
 from host_tools.hostsim.cards import TEST_CARDS
 from host_tools.hostsim.client import HostProcess, running_hostsim
 from host_tools.hostsim.ledger import Ledger
-from host_tools.simctl import Screen
+from host_tools.simctl import MAIN_MENU_KEYS, READY, Screen
 from host_tools.tui import CARDS, Tui, card_for, card_menu, dwidth, parse_keys
 from tests.mp import ROOT
 
@@ -29,8 +31,9 @@ def _text(output):
 def test_make_run_talks_to_an_external_host_and_starts_no_simulator(tmp_path):
     sim = tmp_path / "sim"
     with running_hostsim(tmp_path / "theirs.db") as (_proc, port):
+        # The script's first key waits for the menu: the boot's sign-in discards keys.
         code, out = _run(sim, "--host", "127.0.0.1", "--port", str(port), "--script",
-                         "wait:预授权终端 1 100 ENTER swipe wait:确认键继续 ENTER",
+                         "1 100 ENTER swipe wait:确认键继续 ENTER",
                          "--until", "持卡人存根")
         assert code == 0, out
         led = Ledger(str(tmp_path / "theirs.db"))
@@ -132,3 +135,32 @@ def test_the_f4_picker_fits_the_view_at_170_and_120_columns(tmp_path):
         for i, (_, rc, what) in enumerate(CARDS, 1):
             assert f"{i} {rc} {what.split(' (')[0]}" in text, (cols, i, text)
         assert "Esc none" in text
+
+
+def test_a_script_that_never_gets_the_menu_fails_within_the_timeout(tmp_path):
+    """The host swallows the sign-in: the boot's countdown runs for 70 s, so the menu
+    does not come within --timeout; the run says so instead of typing into the void."""
+    sim = tmp_path / "sim"
+    sim.mkdir()
+    led = Ledger(str(sim / "host.db"))
+    try:
+        led.add_fault("no_answer", None, None, "0800", None, None)
+    finally:
+        led.close()
+    start = time.monotonic()
+    code, out = _run(sim, "--timeout", "6", "--script", "1 100 ENTER", timeout=60)
+    assert code == 1 and "not ready for keys within 6 s" in out, _text(out)
+    assert "签到中" in out and time.monotonic() - start < 30
+
+
+def test_ready_is_the_firmwares_main_menu():
+    menu = (ROOT / "firmware" / "app" / "terminal.py").read_text()
+    keys = re.findall(r'\("(m_\w+)", [\w.]+\)', menu.split("MENU = (", 1)[1].split("\n)")[0])
+    assert tuple(keys) == MAIN_MENU_KEYS
+    assert READY.search("预授权终端 1/3\n1.预授权\n2.预授权撤销\n3.预授权完成")
+    assert READY.search("有未完成冲正 3/3\n7.重打印\n8.签到\n9.管理")
+    assert READY.search("PRE-AUTH POS 2/3\n4.Compl. void\n5.Settlement\n6.Query")
+    assert READY.search("上笔交易成功\n签购单未打印\n预授权 000002\n确认=打印 取消=否")
+    for busy in ("签到\n签到中\n剩余65秒", "预授权撤销\n1.按凭证号\n2.手工输入原交易",
+                 "重打印\n1.重打上笔\n2.重打任意笔\n3.重打结算单", "签到\n签到失败\n连接主机失败"):
+        assert not READY.search(busy), busy
