@@ -113,3 +113,12 @@ def test_the_readme_script_example_works_on_a_fresh_state_folder(tmp_path):
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr
     assert "打印持卡人存根" in out.stdout and "预授权 PRE-AUTH" in out.stdout
 
+
+def test_the_boot_sign_in_ignoring_keys_is_said_where_a_user_starts():
+    flat = " ".join(README.split())
+    walk = flat[flat.index("## A day at the counter"):flat.index("| keyboard | terminal key |")]
+    assert "first seconds after boot are the sign-in" in walk
+    assert "keys pressed during it are ignored" in walk
+    guide = " ".join((ROOT / "docs" / "operating.md").read_text().split())
+    assert "first seconds after boot are that sign-in, and keys pressed during it are " \
+           "discarded" in guide
