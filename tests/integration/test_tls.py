@@ -3,78 +3,31 @@ trusted, seen at the counter. Each: the screen says the host is not trusted (not
 unreachable"), the log has mbedTLS's reason, nothing of a request reached the host, a
 request that never left leaves no reversal, and a pending reversal stays pending."""
 
-import datetime as dt
 import re
 
 import pytest
 
-from host_tools.hostsim.client import HostProcess, running_hostsim
-from host_tools.hostsim.tls import cert_sha256, make_server_cert, test_pki
+from host_tools.hostsim.client import running_hostsim
+from host_tools.hostsim.tlsfaults import TLS_FAULTS
+from host_tools.hostsim.tlsfaults import BadHost as _BadHost
 from host_tools.simctl import SimTerminal
 from tests.integration import flows
-from tests.integration.relay import Relay
 
 UNTRUSTED = "主机连接不可信"
 TIMEOUTS = {"response_timeout_s": 3, "connect_timeout_s": 3}
-NOW = dt.datetime.now(dt.UTC)
-DAY = dt.timedelta(days=1)
 
-# case: (how the bad host is made, the log's reason, whether the clock hint shows)
-CASES = {
-    "plain_host": ("plain", r"CONN_EOF|socket error|reset", False),
-    "other_ca": ("cert", r"not correctly signed by the trusted CA", False),
-    "expired": ("cert", r"validity has expired", True),
-    "not_yet_valid": ("cert", r"validity starts in the future", True),
-    "wrong_name": ("cert", r"Common Name \(CN\) does not match", False),
-    "pin_mismatch": ("pin", r"does not match the pinned SHA-256", False),
-    "handshake_cut": ("cut", r"CONN_EOF|socket error|reset", False),
-    "silent_host": ("silent", r"TLS handshake: no answer in time", False),
-}
+# case: (the log's reason, whether the clock hint shows); how each bad host is made:
+# host_tools/hostsim/tlsfaults.py (shared with the host fault matrix)
+CASES = {name: (f.reason, f.clock) for name, f in TLS_FAULTS.items()}
 
 
-def _cert(case, folder):
-    pki = test_pki()
-    if case == "other_ca":
-        return make_server_cert(folder, None)
-    if case == "expired":
-        return make_server_cert(folder, pki, not_before=NOW - 30 * DAY, not_after=NOW - DAY)
-    if case == "not_yet_valid":
-        return make_server_cert(folder, pki, not_before=NOW + DAY, not_after=NOW + 30 * DAY)
-    return make_server_cert(folder, pki, names=("other.example",))
-
-
-class BadHost:
-    """The host of a case, on a port of its own; what reached it is in .requests (the
-    host simulator's log of frames it decoded) and .wire (the bytes a relay saw)."""
-
-    def __init__(self, case, tmp_path, good_port):
-        self.case = case
-        self.how = CASES[case][0]
-        self.db = tmp_path / f"{case}.db"
-        self.proc = None
-        self.relay = None
-        self.config = {}
-        if self.how in ("plain", "cert"):
-            args = ["--plain"] if self.how == "plain" else [
-                "--tls-dir", str(_cert(case, tmp_path / case).folder)]
-            self.proc = HostProcess(self.db, *args)
-            target = self.proc.start()
-        elif self.how == "pin":
-            target = good_port  # the real host, but not the certificate the pin names
-            self.config = {"tls_pin": "%064x" % (int(cert_sha256(test_pki()), 16) ^ 1)}
-        else:
-            target = good_port if self.how == "cut" else None
-        # a relay in front of every kind of bad host: what crossed the wire is recorded
-        self.relay = Relay(target, cut_after=40 if self.how == "cut" else None).__enter__()
-        self.port = self.relay.port
+class BadHost(_BadHost):
+    """The host of a case, on a port of its own; what reached it is in .requests() (the
+    host simulator's log of frames it decoded) and .relay.to_host (the bytes a relay
+    saw)."""
 
     def requests(self):
-        return [m for m in flows.host_messages(self.db) if m["mti"]] if self.proc else []
-
-    def close(self):
-        self.relay.__exit__(None, None, None)
-        if self.proc:
-            self.proc.stop()
+        return [m for m in flows.host_messages(self.db) if m["mti"]] if self.procs else []
 
 
 def _terminal(tmp_path, port, **cfg):
@@ -93,7 +46,7 @@ def test_untrusted_host_gets_nothing(tmp_path, case):
     """A terminal that has never signed in meets a host it cannot trust: its sign-in at
     boot and again before a pre-auth fail as 'not trusted', the reason is logged, and the
     host sees no request (nor a byte of one on the wire)."""
-    _, reason, hint = CASES[case]
+    reason, hint = CASES[case]
     with running_hostsim(tmp_path / "good.db") as (_p, good_port):
         bad = BadHost(case, tmp_path, good_port)
         try:

@@ -10,8 +10,8 @@ import pytest
 
 from host_tools.campaign import atrest
 from host_tools.hostsim.ledger import Ledger
+from host_tools.hostsim.relay import Relay
 from tests.integration import flows
-from tests.integration.relay import Relay
 
 TIMEOUTS = {"response_timeout_s": 2, "connect_timeout_s": 2}
 PAN = flows.APPROVE_PAN
