@@ -122,3 +122,13 @@ def test_the_boot_sign_in_ignoring_keys_is_said_where_a_user_starts():
     guide = " ".join((ROOT / "docs" / "operating.md").read_text().split())
     assert "first seconds after boot are that sign-in, and keys pressed during it are " \
            "discarded" in guide
+
+
+def test_every_walkthrough_answers_the_cardholder_copy_question():
+    """After an approval the merchant copy prints and 打印持卡人存根? waits for a key: each
+    flow of the walkthrough says so, or ends its keys with Esc, as a real terminal needs."""
+    flat = " ".join(README.split())
+    for flow, end in [("**Pre-auth**", "**Void**"), ("**Void**", "The void receipt"),
+                      ("**Completion**", "**Completion void**")]:
+        part = flat[flat.index(flow):flat.index(end, flat.index(flow))]
+        assert "打印持卡人存根?" in part or "Enter, Esc" in part, f"{flow} stops before it"
