@@ -135,6 +135,11 @@ class HostSim:
         finally:
             log.info("connection from %s closed", peer)
             writer.close()
+            if writer.get_extra_info("ssl_object") is not None:
+                # close() has handed the close_notify to TCP; asyncio would then wait up
+                # to 30 s for the client's before closing TCP. A host closes at once, and
+                # the terminal's mbedTLS reads the end only at the TCP FIN.
+                writer.transport.abort()
             if task is not None:
                 self._tasks.discard(task)
 

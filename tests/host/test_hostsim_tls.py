@@ -340,3 +340,52 @@ def test_mbedtls_accepts_the_test_pki(tmp_path, sim, pki, name, ok):
     out = subprocess.run([micropython(), str(script), str(sim[0]), str(pki.ca_der), name],
                          capture_output=True, text=True, timeout=60)
     assert out.stdout.startswith("OK" if ok else "FAIL"), out.stdout + out.stderr
+
+
+MBEDTLS_READER = """
+import binascii, socket, sys, time, tls
+port, ca, data = int(sys.argv[-3]), open(sys.argv[-2], "rb").read(), sys.argv[-1]
+ctx = tls.SSLContext(tls.PROTOCOL_TLS_CLIENT)
+ctx.verify_mode = tls.CERT_REQUIRED
+ctx.load_verify_locations(ca)
+s = socket.socket()
+s.connect(socket.getaddrinfo("127.0.0.1", port)[0][-1])
+s.settimeout(5)
+ss = ctx.wrap_socket(s, server_hostname="127.0.0.1")
+ss.write(binascii.unhexlify(data))
+got = 0
+while True:
+    try:
+        b = ss.read(256)
+    except OSError as e:
+        print("ERROR", e, got)
+        break
+    if not b:
+        print("EOF", got)
+        break
+    got += len(b)
+"""
+
+
+@pytest.mark.parametrize("kind", ["close", "close_mid", "close_after"])
+def test_mbedtls_sees_the_host_close(tmp_path, sim, pki, kind):
+    """A host that closes (here after none, half or all of its answer) is seen closing by
+    the terminal's mbedTLS at once: the simulator closes TCP right after its close_notify
+    (mbedTLS reads the end at the FIN), never waiting for the terminal's close_notify."""
+    from host_tools.simctl import micropython
+
+    led = Ledger(sim[1])
+    try:
+        led.add_fault(kind, mti="0820", count=1)
+    finally:
+        led.close()
+    c = PosClient("127.0.0.1", sim[0])
+    echo = c.encode("0820", {11: "000001", 41: c.tid, 42: c.mid, 60: "00000000301"}, False)
+    script = tmp_path / "mbedtls_reader.py"
+    script.write_text(MBEDTLS_READER)
+    t0 = time.monotonic()
+    out = subprocess.run([micropython(), str(script), str(sim[0]), str(pki.ca_der),
+                          echo.hex()], capture_output=True, text=True, timeout=60)
+    assert out.stdout.startswith("EOF"), out.stdout + out.stderr
+    assert (int(out.stdout.split()[1]) > 0) == (kind != "close"), out.stdout
+    assert time.monotonic() - t0 < 4, "the end came only with the reader's 5 s timeout"
