@@ -50,7 +50,9 @@ venv: $(STAMP)
 
 # make run HOST=10.0.0.5 HOST_PORT=5000: the terminal talks to that host, no simulator
 # (PORT is the serial port of the board targets)
-RUN_HOST = $(if $(HOST),--host $(HOST) --port $(HOST_PORT))
+# HOST_CA=ca.pem: that host's CA certificate for TLS (PEM or DER); PLAIN=1: no TLS
+RUN_HOST = $(if $(HOST),--host $(HOST) --port $(HOST_PORT)) $(if $(HOST_CA),--ca $(HOST_CA)) \
+           $(if $(filter 1,$(PLAIN)),--plain)
 
 ifeq ($(FROZEN),1)
 run: frozen

@@ -8,6 +8,12 @@ With --host and --port the terminal talks to that host (an integrator's, a test 
 elsewhere) and no simulator is started; without them, to a host simulator started here
 (.sim/host.db, .sim/host.log).
 
+TLS: the simulator serves TLS 1.2 with the test PKI it keeps in .sim/pki (an EC P-256 CA
+and a certificate for 127.0.0.1 and localhost), and the terminal gets that CA as
+.sim/terminal/ca.der. Another host needs its CA: --ca FILE (PEM or DER), and
+--server-name NAME when its certificate names it otherwise than --host. --plain: plain
+TCP on both sides (card data in clear), for a host without TLS.
+
 On a terminal (a TTY) this opens the interactive view (host_tools/tui.py). Otherwise (CI,
 a pipe), or with --script, it runs without a keyboard: it plays the script, waits until
 --until TEXT shows (if given) and the screen and printer settle, prints the screen and
@@ -51,13 +57,23 @@ ROOT = Path(__file__).resolve().parent.parent
 SIM = ROOT / ".sim"
 
 
-def provision(term_dir: Path, port: int, host: str = "127.0.0.1") -> None:
-    """Point the simulator terminal at this run's host, keeping any other settings."""
+def provision(term_dir: Path, port: int, host: str = "127.0.0.1", ca: Path | None = None,
+              server_name: str = "", plain: bool = False) -> None:
+    """Point the simulator terminal at this run's host, keeping any other settings: TLS
+    with `ca` (default the test PKI's CA, which the simulator serves) installed as its
+    tls_ca, or plain TCP."""
     term_dir.mkdir(parents=True, exist_ok=True)
     cfg_path = term_dir / "config.json"
     cfg = json.loads(cfg_path.read_text()) if cfg_path.exists() else {}
     cfg["host"], cfg["port"] = host, port
+    cfg["tls"] = not plain
+    if server_name:
+        cfg["tls_server_name"] = server_name
+    else:
+        cfg.pop("tls_server_name", None)
     cfg_path.write_text(json.dumps(cfg, ensure_ascii=False, indent=1))
+    if not plain:
+        SimTerminal(term_dir, ca=ca).install_ca(cfg.get("tls_ca", "ca.der"))
 
 
 def print_screen(term: SimTerminal, mode: str) -> None:
@@ -151,6 +167,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--host", help="talk to this host instead of starting the simulator "
                     "(with --port)")
     ap.add_argument("--port", type=int, help="the host's port (with --host)")
+    ap.add_argument("--ca", type=Path, help="with --host: the host's CA certificate (PEM or "
+                    "DER), which the terminal trusts for TLS")
+    ap.add_argument("--server-name", default="", help="with --host: the name the host's "
+                    "certificate carries, when not --host itself")
+    ap.add_argument("--plain", action="store_true",
+                    help="plain TCP, no TLS (the simulator too): card data in clear")
     ap.add_argument("--sim", type=Path, default=SIM,
                     help="state folder: host.db, terminal/, receipts/ (default .sim)")
     args = ap.parse_args(argv)
@@ -166,17 +188,29 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("--host and --port go together")
     if args.port is not None and not 0 < args.port < 65536:
         ap.error(f"--port {args.port}: not a TCP port")
+    if args.plain and (args.ca or args.server_name):
+        ap.error("--plain: no TLS, so no --ca or --server-name")
+    if args.host and not args.plain and args.ca is None:
+        ap.error("--host: give the host's CA certificate (--ca FILE) for TLS, or --plain "
+                 "for a host without TLS")
+    if not args.host and (args.ca or args.server_name):
+        ap.error("--ca and --server-name are for another host (--host): the simulator's "
+                 "CA is installed by itself")
+    if args.ca is not None and not args.ca.is_file():
+        ap.error(f"--ca {args.ca}: no such file")
     sim = args.sim.resolve()
     sim.mkdir(parents=True, exist_ok=True)
     term_dir = sim / "terminal"
-    host = None if args.host else HostProcess(sim / "host.db")
+    host = None if args.host else HostProcess(sim / "host.db",
+                                              *(["--plain"] if args.plain else []))
+    tls = "plain TCP" if args.plain else "TLS"
     try:
         if host is None:
-            provision(term_dir, args.port, args.host)
-            info = f"host {args.host}:{args.port} (external)"
+            provision(term_dir, args.port, args.host, args.ca, args.server_name, args.plain)
+            info = f"host {args.host}:{args.port} (external, {tls})"
         else:
-            provision(term_dir, host.start())
-            info = f"host 127.0.0.1:{host.port}"
+            provision(term_dir, host.start(), plain=args.plain)
+            info = f"host 127.0.0.1:{host.port} ({tls})"
         code = _run_terminal(args, runtime, sim, term_dir, host,
                              info + (" · frozen 32-bit" if runtime else ""))
     finally:

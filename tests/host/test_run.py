@@ -11,6 +11,7 @@ import time
 from host_tools.hostsim.cards import TEST_CARDS
 from host_tools.hostsim.client import HostProcess, running_hostsim
 from host_tools.hostsim.ledger import Ledger
+from host_tools.hostsim.tls import test_pki
 from host_tools.simctl import MAIN_MENU_KEYS, READY, Screen
 from host_tools.tui import CARDS, Tui, card_for, card_menu, dwidth, parse_keys
 from tests.mp import ROOT
@@ -32,7 +33,8 @@ def test_make_run_talks_to_an_external_host_and_starts_no_simulator(tmp_path):
     sim = tmp_path / "sim"
     with running_hostsim(tmp_path / "theirs.db") as (_proc, port):
         # The script's first key waits for the menu: the boot's sign-in discards keys.
-        code, out = _run(sim, "--host", "127.0.0.1", "--port", str(port), "--script",
+        code, out = _run(sim, "--host", "127.0.0.1", "--port", str(port), "--ca",
+                         str(test_pki().ca_pem), "--script",
                          "1 100 ENTER swipe wait:确认键继续 ENTER",
                          "--until", "持卡人存根")
         assert code == 0, out
@@ -42,10 +44,32 @@ def test_make_run_talks_to_an_external_host_and_starts_no_simulator(tmp_path):
         finally:
             led.close()
     assert [h["amount"] for h in holds] == [100], "the pre-auth did not reach their host"
-    assert f"host 127.0.0.1:{port} (external)" in out
+    assert f"host 127.0.0.1:{port} (external, TLS)" in out
     cfg = json.loads((sim / "terminal" / "config.json").read_text())
-    assert (cfg["host"], cfg["port"]) == ("127.0.0.1", port)
+    assert (cfg["host"], cfg["port"], cfg["tls"]) == ("127.0.0.1", port, True)
+    # their CA, given as PEM, is what the terminal trusts, as DER
+    assert (sim / "terminal" / "ca.der").read_bytes() == test_pki().ca_der.read_bytes()
     assert not (sim / "host.db").exists(), "a simulator was started anyway"
+
+
+def test_another_host_needs_its_ca_or_plain(tmp_path):
+    code, out = _run(tmp_path / "sim", "--host", "10.0.0.2", "--port", "5000", timeout=30)
+    assert code == 2 and "--ca FILE" in out and "--plain" in out
+    code, out = _run(tmp_path / "sim", "--ca", "x.pem", timeout=30)
+    assert code == 2 and "for another host" in out
+
+
+def test_make_run_over_tls_by_default_and_plain_on_request(tmp_path):
+    """The simulator and the terminal speak TLS unless --plain; the host's log says so."""
+    script = ["--script", "1 100 ENTER swipe wait:确认键继续 ENTER", "--until", "持卡人存根"]
+    code, out = _run(tmp_path / "tls", *script)
+    assert code == 0, out
+    assert "(TLS)" in out and "TLSv1.2" in (tmp_path / "tls" / "host.log").read_text()
+    assert json.loads((tmp_path / "tls" / "terminal" / "config.json").read_text())["tls"]
+    code, out = _run(tmp_path / "plain", "--plain", *script)
+    assert code == 0, out
+    assert "(plain TCP)" in out and "TLSv1.2" not in (tmp_path / "plain" / "host.log").read_text()
+    assert json.loads((tmp_path / "plain" / "terminal" / "config.json").read_text())["tls"] is False
 
 
 def test_host_and_port_go_together(tmp_path):
