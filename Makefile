@@ -116,7 +116,7 @@ firmware: $(STAMP)
 # come from PROVISION (kept out of git; see provision.example.json) or prompts.
 PROVISION ?= provision.local.json
 provision: $(STAMP)
-	$(PY) -m host_tools.provision --port "$(PORT)" --file "$(PROVISION)"
+	$(PY) -m host_tools.provision --port "$(PORT)" --file "$(PROVISION)" $(PROVISION_ARGS)
 
 # Compile the firmware for the board's architecture, copy the files that changed over
 # mpremote, reset the board (docs/virtual-board.md). PORT: a serial port, or the pty of a
