@@ -8,6 +8,7 @@
 # application data before its handshake is over), and the terminal never falls back to
 # plain TCP; plain TCP is only ever what the configuration says ("tls": false).
 import hashlib
+import os
 
 from micropython import const
 
@@ -25,13 +26,16 @@ class TlsError(Exception):
 
 
 def read_ca(path):
-    """The CA certificate at path, as DER bytes; TlsError when missing or not DER."""
+    """The CA certificate at path, as DER bytes; TlsError when missing or not DER. Reads
+    exactly the file's size: the first exchange may come in a fragmented heap (a flow's,
+    the reversal's), where a buffer of MAX_CA bytes in one piece may not be found."""
     try:
+        size = os.stat(path)[6]
         f = open(path, "rb")
     except OSError:
         raise TlsError("no CA certificate at %s" % path)
     try:
-        der = f.read(MAX_CA + 1)
+        der = f.read(min(size, MAX_CA + 1))
     finally:
         f.close()
     # DER: a SEQUENCE (0x30) with a two-byte length (0x82) for any real certificate
