@@ -18,6 +18,7 @@ import pytest
 
 from host_tools import deploy as deploy_mod
 from host_tools.hostsim.client import running_hostsim
+from host_tools.hostsim.tls import test_pki
 from host_tools.virtual_board import VirtualBoard
 from tests.mp import DEVICE_TESTS
 
@@ -145,6 +146,8 @@ def deployed(board, board_host, tmp_path_factory):
         cfg = {"host": board_host["ip"], "port": board_host["port"],
                "connect_timeout_s": 3, "response_timeout_s": 5}
         board.exec(f"f = open('/config.json', 'w'); f.write({json.dumps(cfg)!r}); f.close()")
+        # TLS to the simulator: its test CA beside /config.json, as make provision puts it
+        board.mpremote("fs", "cp", "-f", str(test_pki().ca_der), ":/ca.der")
     board.build_dir = tmp_path_factory.mktemp("deploy-build")
     boots = board.vboard.boots if board.virtual else 0
     summary = board.deploy()
