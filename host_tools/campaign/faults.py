@@ -5,7 +5,9 @@ against the host simulator.
 Rows (flows): ``preauth``, ``void`` (by voucher), ``completion`` (by voucher),
 ``completion_void``, ``settlement`` (0500), ``reversal`` (the 0400 itself faulted),
 ``signin`` (0800). Columns (faults): the hostsim fault kinds, each decline code that the
-flow can meet, the host down at connect, the host restarted between request and reversal.
+flow can meet, the host down at connect, the host restarted between request and reversal,
+and every host the terminal must not trust over TLS (host_tools/hostsim/tlsfaults.py: no
+TLS, another CA, expired, not yet valid, wrong name, pin mismatch, handshake cut, silent).
 
 For each cell: set the fault, run the flow at the keypad, check the operator's message,
 the journal and the pending reversal (read from a copy of the flash image) and the host's
@@ -34,6 +36,13 @@ from typing import Any
 
 from host_tools.campaign import agree, atrest
 from host_tools.hostsim.ledger import DEFAULT_MID, DEFAULT_TID, DEFAULT_TMK, Ledger
+from host_tools.hostsim.tlsfaults import (
+    CHECK_CLOCK,
+    LOG_LINE,
+    TLS_FAULTS,
+    UNTRUSTED,
+    BadHost,
+)
 from host_tools.simctl import SimTerminal, micropython
 from tests.integration import flows
 
@@ -69,7 +78,10 @@ SPECIAL = ("host_down", "host_restart", "host_A0")
 PREAUTH_DECLINES = tuple("d" + c for c in DECLINE_PANS)
 VOID_DECLINES = ("d12", "d25", "d64", "d94")
 FOLLOW_DECLINES = ("d94",)  # a completion or completion void: F11 seen before in the batch
-FAULTS = WIRE + PREAUTH_DECLINES + VOID_DECLINES + SPECIAL
+# Hosts the terminal must not trust (TLS): each applies to every flow; nothing may reach
+# the host, a request that never left leaves no reversal, a pending one stays pending.
+TLS = tuple(TLS_FAULTS)
+FAULTS = WIRE + PREAUTH_DECLINES + VOID_DECLINES + SPECIAL + TLS
 
 # Wire faults after which no valid answer reached the terminal: reversal reason 98.
 UNANSWERED = ("no_answer", "delay", "close", "close_mid", "wrong_stan", "wrong_tid",
@@ -78,21 +90,26 @@ ANSWERED = ("close_after", "duplicate", "proc3")  # a valid answer got through
 
 MENU = re.compile(r"1\.预授权")
 RESULT = re.compile(r"交易成功|交易失败|交易超时|连接主机失败|MAC校验错|保存交易失败|冲正不成功"
-                    r"|签到成功|签到失败|结算完成")
+                    r"|签到成功|签到失败|结算完成|主机连接不可信")
 
 # The cells `make test` runs (tests/reliability/test_host_faults.py): every wire fault
-# class once per flow where it matters, every special cell, one decline per route.
+# class once per flow where it matters, every special cell, one decline per route, every
+# TLS fault once (spread over the flows; the reversal row twice: it stays pending).
 QUICK = {
     "preauth": ("no_answer", "delay", "close_mid", "close_after", "bad_mac", "wrong_stan",
                 "duplicate", "garbage", "oversize_len", "proc3", "d51", "host_down",
-                "host_restart", "host_A0"),
-    "void": ("no_answer", "bad_mac", "wrong_tid", "duplicate", "d12", "d64", "d94"),
-    "completion": ("no_answer", "bad_mac", "close_after", "host_down", "host_A0", "d94"),
-    "completion_void": ("delay", "bad_mac", "duplicate", "host_down", "host_A0", "d94"),
+                "host_restart", "host_A0", "plain_host", "expired"),
+    "void": ("no_answer", "bad_mac", "wrong_tid", "duplicate", "d12", "d64", "d94",
+             "other_ca"),
+    "completion": ("no_answer", "bad_mac", "close_after", "host_down", "host_A0", "d94",
+                   "not_yet_valid"),
+    "completion_void": ("delay", "bad_mac", "duplicate", "host_down", "host_A0", "d94",
+                        "wrong_name"),
     "settlement": ("no_answer", "close_mid", "close_after", "proc3", "host_down",
-                   "host_restart"),
-    "reversal": ("close", "bad_mac", "wrong_mti", "close_after", "host_down", "host_restart"),
-    "signin": ("no_answer", "bad_mac", "wrong_stan", "proc3", "host_down"),
+                   "host_restart", "handshake_cut"),
+    "reversal": ("close", "bad_mac", "wrong_mti", "close_after", "host_down", "host_restart",
+                 "pin_mismatch", "silent_host"),
+    "signin": ("no_answer", "bad_mac", "wrong_stan", "proc3", "host_down", "wrong_name"),
 }
 
 
@@ -106,7 +123,8 @@ class Expect:
     "OPEN", "VOIDED"). reversal: the pending reversal's reason (None: no reversal).
     attempts: for the reversal row, the failed attempts counted. host: the state of the
     cell's hold right after the fault (None: no hold). recovery: the MTIs the recovery
-    pre-auth sends. final: the cell's hold state after recovery."""
+    pre-auth sends. final: the cell's hold state after recovery. absent: texts the result
+    screen must not show."""
 
     screen: tuple[str, ...]
     journal: str
@@ -116,6 +134,7 @@ class Expect:
     final: str | None
     attempts: int = 0
     need_signin: bool = False
+    absent: tuple[str, ...] = ()  # what the result screen must not show
 
 
 @dataclass(frozen=True)
@@ -154,9 +173,37 @@ NOT_SENT_MSG = ("连接主机失败", "交易未发送")
 APPROVED_MSG = ("交易成功",)
 
 
+def expect_tls(cell: Cell) -> Expect:
+    """A host the terminal cannot trust: as the host down (nothing sent, so no reversal
+    from the request, a pending one stays pending and its attempt counts), but the screen
+    says 主机连接不可信 (never 连接主机失败), with 请核对终端时间 exactly when the
+    certificate's dates were the cause."""
+    fault = TLS_FAULTS[cell.fault]
+    clock = (CHECK_CLOCK,) if fault.clock else ()
+    absent = ("连接主机失败",) + (() if fault.clock else (CHECK_CLOCK,))
+    msg = (UNTRUSTED, "交易未发送") + clock
+    if cell.flow == "preauth":
+        return Expect(msg, "none", None, None, ("0100",), None, absent=absent)
+    if cell.flow == "void":
+        return Expect(msg, "OPEN", None, "open", ("0100",), "open", absent=absent)
+    if cell.flow in ("completion", "completion_void"):
+        journal, host = ("OPEN", "open") if cell.flow == "completion" else ("OPEN",
+                                                                             "completed")
+        return Expect(msg, journal, None, host, ("0100",), host, absent=absent)
+    if cell.flow == "settlement":
+        return Expect(msg, "none", None, 0, ("0100",), 0, absent=absent)
+    if cell.flow == "reversal":
+        return Expect(("冲正不成功", UNTRUSTED, "稍后重试") + clock, "none", "98", "open",
+                      ("0400", "0100"), "reversed", attempts=1, absent=absent)
+    return Expect(("签到失败", UNTRUSTED) + clock, "none", None, None, ("0800", "0100"), None,
+                  need_signin=True, absent=absent)
+
+
 def expect(cell: Cell) -> Expect:
     """The expected outcome of a cell (wire-format.md §3 "Matching", §5)."""
     f = cell.fault
+    if f in TLS:
+        return expect_tls(cell)
     rev_mtis = ("0400", "0100")
     if cell.flow == "preauth":
         if f in UNANSWERED or f == "host_restart":
@@ -315,17 +362,53 @@ class Rig:
         self.host = Host(self.dir / "host.db")
         self.host.start()
         self.ledger = Ledger(self.host.db)
-        self.term = SimTerminal(self.dir / "term", config={
-            "port": self.host.port, "response_timeout_s": RESPONSE_TIMEOUT_S,
-            "connect_timeout_s": CONNECT_TIMEOUT_S})
+        self.bad: BadHost | None = None  # a TLS fault's host, on the host's port
+        self.tls_before = (0, 0)  # requests the host had, untrusted log lines, at its arming
+        self.config = {"port": self.host.port, "response_timeout_s": RESPONSE_TIMEOUT_S,
+                       "connect_timeout_s": CONNECT_TIMEOUT_S}  # TLS, as by default
+        self.term = SimTerminal(self.dir / "term", config=self.config)
         self.term.start()
         self.amount = 1000
         self.to_menu()
 
     def close(self) -> None:
         self.term.stop()
+        if self.bad is not None:
+            self.bad.close()
         self.host.stop()
         self.ledger.close()
+
+    def reconfigure(self, extra: dict[str, Any]) -> None:
+        """The terminal restarted with its configuration plus extra (a boot: it signs in
+        only when one is due, a pending reversal stays pending)."""
+        self.term.stop()
+        self.term.write_config({**self.config, **extra})
+        self.term.start()
+        self.to_menu()
+
+    def untrusted_host(self, fault: str) -> None:
+        """The host goes, and in its place (same port, same ledger) one the terminal
+        must not trust, behind a relay that records what crossed the wire."""
+        self.tls_before = (len(self.requests()), len(self.untrusted_lines()))
+        self.host.stop()
+        self.bad = BadHost(fault, self.dir / "tls", db=self.host.db, port=self.host.port)
+        if self.bad.config:  # pin_mismatch: the real host, and a pin it does not match
+            self.reconfigure(self.bad.config)
+
+    def good_host(self) -> None:
+        """The untrusted host, if any, makes room for the real one (started by whoever
+        needs it up, or here when the terminal's configuration is put back first)."""
+        bad, self.bad = self.bad, None
+        if bad is None:
+            return
+        bad.close()
+        if bad.config:
+            if not self.host.up:
+                self.host.start()
+            self.reconfigure({})
+
+    def untrusted_lines(self) -> list[str]:
+        return [x for x in self.term.log_text().splitlines() if LOG_LINE in x]
 
     def next_amount(self) -> int:
         self.amount += 10
@@ -451,12 +534,14 @@ class Rig:
 
     def recover(self) -> tuple[list[str], str]:
         """Faults cleared, host up, one more pre-auth (approved). Returns the MTIs it sent
-        and its result screen."""
+        and its result screen (a sign-in at the boot that puts the configuration back
+        included)."""
+        before = len(self.requests())
         self.ledger.clear_faults()
+        self.good_host()
         if not self.host.up:
             self.host.start()
         self.to_menu()
-        before = len(self.requests())
         if "结算未完成" in self.term.screen().text:  # nothing goes out before it is done
             self.settle()
             self.to_menu()
@@ -520,6 +605,8 @@ def arm(rig: Rig, fault: str, mti: str) -> None:
         rig.host.stop()
     elif fault == "host_A0":  # the host's keys are not the terminal's (as after a lost 0810)
         rig.ledger.set_keys(DEFAULT_TID, bytes(range(16)), bytes(range(8, 16)))
+    elif fault in TLS:
+        rig.untrusted_host(fault)
 
 
 def after_result(rig: Rig, fault: str) -> None:
@@ -538,6 +625,24 @@ def other_terminal_voids(rig: Rig, fen: int, hold: dict[str, Any]) -> None:
         assert resp.rc == "00", resp.rc
 
 
+def untrusted_checks(rig: Rig, fault: str, res: CellResult) -> None:
+    """A TLS fault: the terminal did reach the untrusted host, nothing of a request got
+    to it (no frame in the ledger, not the terminal's ID in clear on the wire), and the
+    log has one "not trusted" line with mbedTLS's reason for this fault."""
+    bad = rig.bad
+    assert bad is not None
+    sent0, lines0 = rig.tls_before
+    res.check(bad.relay.connections >= 1, "the terminal never connected to the host")
+    got = rig.requests()[sent0:]
+    res.check(not got, f"requests reached the untrusted host: {got}")
+    res.check(DEFAULT_TID.encode() not in bad.relay.to_host,
+              "the terminal's ID crossed the wire in clear")
+    lines = rig.untrusted_lines()[lines0:]
+    reason = TLS_FAULTS[fault].reason
+    res.check(len(lines) == 1 and re.search(reason, lines[0]) is not None,
+              f"log: want one 'not trusted' line matching {reason!r}, got {lines}")
+
+
 def run_cell(rig: Rig, cell: Cell) -> CellResult:
     res = CellResult(cell)
     t0 = time.monotonic()
@@ -548,6 +653,7 @@ def run_cell(rig: Rig, cell: Cell) -> CellResult:
         res.problems.append(f"{type(e).__name__}: {e}")
         try:
             rig.ledger.clear_faults()
+            rig.good_host()
             if not rig.host.up:
                 rig.host.start()
             rig.to_menu()
@@ -650,7 +756,11 @@ def _run(rig: Rig, cell: Cell, res: CellResult) -> None:
     # -- what the operator saw
     for want in exp.screen:
         res.check(flat(want) in flat(text), f"screen lacks {want!r}: {text!r}")
+    for unwanted in exp.absent:
+        res.check(flat(unwanted) not in flat(text), f"screen shows {unwanted!r}: {text!r}")
     rig.to_menu()
+    if f in TLS:
+        untrusted_checks(rig, f, res)
     title = re.sub(r" \d+/\d+$", "", rig.term.screen().lines[0])  # less its page (1/3)
     want_title = "有未完成冲正" if exp.reversal else "结算未完成" if exp.journal == "pending" \
         else "预授权终端"
@@ -769,13 +879,13 @@ def table(results: list[CellResult]) -> str:
     """Flows as rows, faults as columns: ok / FAIL / - (not applicable or not run)."""
     got = {(r.cell.flow, r.cell.fault): r for r in results}
     faults = [f for f in FAULTS if any(k[1] == f for k in got)]
-    lines = ["flow            " + " ".join(f"{f[:12]:>12s}" for f in faults)]
+    lines = ["flow            " + " ".join(f"{f[:13]:>13s}" for f in faults)]
     for flow in FLOWS:
         row = []
         for f in faults:
             r = got.get((flow, f))
             row.append("-" if r is None else ("ok" if r.ok else "FAIL"))
-        lines.append(f"{flow:15s} " + " ".join(f"{x:>12s}" for x in row))
+        lines.append(f"{flow:15s} " + " ".join(f"{x:>13s}" for x in row))
     return "\n".join(lines)
 
 

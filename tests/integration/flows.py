@@ -17,7 +17,7 @@ MENU = re.compile(r"[1-9]\.(预授权|完成撤销|结算|交易查询|重打印
 # The main menu's digit of each entry (app/terminal.py MENU).
 KEYS = {"preauth": "1", "void": "2", "completion": "3", "cvoid": "4", "settle": "5",
         "query": "6", "reprint": "7", "signin": "8", "admin": "9"}
-DONE = re.compile(r"交易成功|交易失败|交易超时|连接主机失败|MAC校验错|保存交易失败")
+DONE = re.compile(r"交易成功|交易失败|交易超时|连接主机失败|MAC校验错|保存交易失败|主机连接不可信")
 
 
 def admin(db, *args) -> str:
@@ -164,7 +164,8 @@ def settle(term: SimTerminal, password=SUPERVISOR) -> str:
     term.press("ENTER")
     term.wait_for(re.compile(r"借记\d+笔"), 30)
     term.press("ENTER")
-    return term.wait_for(re.compile(r"结算完成|交易超时|连接主机失败|交易失败"), 30).text
+    return term.wait_for(re.compile(r"结算完成|交易超时|连接主机失败|交易失败|主机连接不可信"),
+                         30).text
 
 
 def approved(term: SimTerminal, text: str, cardholder=False) -> str:

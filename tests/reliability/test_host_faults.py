@@ -1,10 +1,12 @@
 """The host fault matrix (docs/reliability-faults.md) on the real firmware: each cell sets
-one host fault for one flow (pre-auth, void, the reversal itself, sign-in), runs it at the
-keypad and checks the operator's message, the journal, the pending reversal, the host's
-ledger, and after recovery that the ledger and the terminal agree.
+one host fault for one flow (pre-auth, void, completion, completion void, settlement, the
+reversal itself, sign-in), runs it at the keypad and checks the operator's message, the
+journal, the pending reversal, the host's ledger, and after recovery that the ledger and
+the terminal agree. The TLS columns put a host the terminal must not trust in the host's
+place: nothing of the request may reach it.
 
-`make test` runs the bounded set (faults.QUICK, about a minute); FAULTS_FULL=1 runs every
-cell (about a minute and a half more), as `python -m host_tools.campaign.faults --full`
+`make test` runs the bounded set (faults.QUICK, about a minute and a half); FAULTS_FULL=1
+runs every cell (about five minutes), as `python -m host_tools.campaign.faults --full`
 does."""
 
 import os
@@ -56,9 +58,34 @@ def test_matrix_covers_the_issue():
         assert any(c.fault == f for c in full), f
     assert {c.fault for c in full if c.flow == "preauth"} >= set(faults.PREAUTH_DECLINES)
     assert {c.fault for c in full if c.flow == "void"} >= set(faults.VOID_DECLINES)
+    for f in faults.TLS:  # a host the terminal must not trust: every flow meets each
+        assert {c.flow for c in full if c.fault == f} == set(faults.FLOWS), f
     quick = faults.matrix(full=False)
     assert {c.flow for c in quick} == set(faults.FLOWS)
     assert {"host_down", "host_restart"} <= {c.fault for c in quick}
+    assert set(faults.TLS) <= {c.fault for c in quick}
+    assert {c.fault for c in quick if c.flow == "reversal"} & set(faults.TLS)
+
+
+def test_tls_cells_expect_nothing_sent():
+    """Every TLS cell expects what the issue says: the untrusted screen (with the clock
+    hint exactly for the certificate's dates, never 'host unreachable'), no reversal from
+    the request, a pending reversal still pending (one more attempt counted), and the
+    host's side as before the request."""
+    from host_tools.hostsim.tlsfaults import CHECK_CLOCK, TLS_FAULTS, UNTRUSTED
+
+    for c in faults.matrix(full=True):
+        if c.fault not in faults.TLS:
+            continue
+        e = faults.expect(c)
+        assert UNTRUSTED in e.screen and "连接主机失败" in e.absent, c.id
+        assert (CHECK_CLOCK in e.screen) == TLS_FAULTS[c.fault].clock, c.id
+        assert (CHECK_CLOCK in e.absent) != TLS_FAULTS[c.fault].clock, c.id
+        if c.flow == "reversal":
+            assert (e.reversal, e.attempts, e.host) == ("98", 1, "open"), c.id
+            assert e.recovery == ("0400", "0100") and e.final == "reversed", c.id
+        else:
+            assert e.reversal is None and e.host == e.final, c.id
 
 
 def test_consistency_detects_disagreement(tmp_path):
