@@ -47,7 +47,10 @@ def read_ca(path):
 class Trust:
     """What authenticates the host: the CA, the name to check, the optional pin. One
     SSLContext for the terminal's life (the CA parsed once, into mbedTLS's own heap), made
-    at the first exchange."""
+    at boot with the App: the context object is 1.7 KB of GC heap in one piece (32-bit:
+    mbedTLS's config, entropy and DRBG state), which a heap fragmented by the flows may
+    not have at the first exchange. Without a CA (or TLS) then, it is made (and what is
+    wrong said) at the first exchange, so that provisioning a CA needs no restart."""
 
     def __init__(self, ca_path, server_name, pin_hex=""):
         self.ca_path = ca_path
@@ -56,13 +59,17 @@ class Trust:
         self.pin_failed = False
         self.date_failed = False
         self._ctx = None
+        try:
+            self._context()
+        except TlsError:
+            pass  # said at the first exchange, which tries again
 
     def _context(self):
         if _tls is None:
             raise TlsError("this build has no TLS (tls module missing)")
         if self._ctx is None:
-            ca = read_ca(self.ca_path)  # read at the first exchange: provisioning a CA
-            ctx = _tls.SSLContext(_tls.PROTOCOL_TLS_CLIENT)  # needs no restart
+            ca = read_ca(self.ca_path)
+            ctx = _tls.SSLContext(_tls.PROTOCOL_TLS_CLIENT)
             ctx.verify_mode = _tls.CERT_REQUIRED
             try:
                 ctx.load_verify_locations(ca)  # DER only, positional
