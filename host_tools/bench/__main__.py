@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from host_tools import reports
-from host_tools.bench import codec, cpu, crypto, flash, scaling, size
+from host_tools.bench import codec, cpu, crypto, flash, scaling, size, tls
 from tests.mp import ROOT
 
 DOC = "performance.md"  # under build/reports/, then docs/ (host_tools/reports.py)
@@ -67,6 +67,8 @@ def run_all() -> tuple[dict, dict, list[str]]:
         ("flash", "Flash cost per transaction", flash.main),
         ("scaling", "Boot and lookup scaling with the journal", lambda: scaling.main(x64())),
         ("cpu", "CPU per void, network excluded", cpu.main),
+        ("tls", "TLS: the handshake beside a transaction",
+         lambda: tls.main(results.get("cpu", {}).get("cpu_us"))),
         ("size", "Code size and import heap", lambda: size.main(x64())),
         ("heap", "Minimum heap (host_tools/bench/heap.py)", _heap),
     ]
@@ -117,6 +119,87 @@ def _fence(text: str) -> str:
     return "```\n" + text.strip("\n") + "\n```\n"
 
 
+def render_tls(add: Callable[[str], None], tl: dict, cp: dict) -> None:
+    """The TLS section: host_tools/bench/tls.py's figures, the ESP32's, the decision."""
+    kb = 1024
+    e = tl["esp32"]
+    add("## TLS: the handshake beside a transaction\n")
+    add(f"host_tools/bench/tls.py: sign-ins (0800/0810) through the firmware's own "
+        "`HostSession.exchange` (a TCP connection per exchange, TLS 1.2 through host/tls.py: "
+        "`tls.SSLContext`, CERT_REQUIRED, the test PKI's CA), against the host simulator "
+        "serving TLS (its test PKI: an EC P-256 server certificate, so ECDHE-ECDSA) and a "
+        f"plain one (`--plain`): {tl['n_cpu']} exchanges a run, {tl['repeats']} runs each "
+        "way. **CPU** is the MicroPython process's own CPU time (user + system, from the "
+        "kernel), a run's minus that of a run with no exchange, per exchange (the median "
+        "of the runs); wall time is on loopback, the host simulator's side included. "
+        "**Bytes** are counted by a TCP relay between terminal and host, per connection, "
+        "and with TLS by record type. **GC heap**: what the session keeps once made (with "
+        "TLS the SSLContext, made at boot, and the CA), what an exchange allocates in "
+        "all (collector off), the most it holds live (sampled, after a collection, at "
+        "every turn of the scheduler), what it leaves; the tls module's two objects; and "
+        "the smallest `-X heapsize` in which the session and two exchanges complete. "
+        "mbedTLS itself allocates from the C heap here (the IDF heap on the ESP32), not the "
+        "GC heap.\n")
+    names = [n for n in ("frozen32", "unix64") if n in tl]
+    add("| | " + " | ".join(f"{n}: plain | {n}: TLS" for n in names) + " |")
+    add("|---|" + "---|---|" * len(names))
+
+    def row(label: str, f: Callable[[dict], str]) -> None:
+        add(f"| {label} | " + " | ".join(f"{f(tl[n]['plain'])} | {f(tl[n]['tls'])}"
+                                         for n in names) + " |")
+
+    row("CPU per exchange (ms)", lambda m: f"{m['cpu_ms']:.2f}")
+    row("wall per exchange, loopback (ms)", lambda m: f"{m['wall_ms']:.1f}")
+    row("bytes out / in per exchange", lambda m: f"{m['bytes']['to_host']:,.0f} / "
+        f"{m['bytes']['to_terminal']:,.0f}")
+    row("GC heap kept by the session (KB)", lambda m: f"{m['setup_bytes'] / kb:.2f}")
+    row("GC heap allocated per exchange (KB)", lambda m: f"{m['gross'] / kb:.2f}")
+    row("GC heap live at most during an exchange (KB, sampled)",
+        lambda m: f"{m['peak'] / kb:.2f}")
+    row("GC heap left after an exchange (B)", lambda m: f"{m['left']}")
+    row("smallest heap, session + 2 exchanges (KB)", lambda m: f"{m['min_heap'] / kb:.2f}")
+    add("")
+    for n in names:
+        r = tl[n]
+        recs = ", ".join(f"{k} {v:,.0f} B" for k, v in r["tls"]["bytes"]["records"].items())
+        add(f"- **{n}**: the handshake costs **{r['handshake_cpu_ms']:.1f} ms of CPU** "
+            f"(TLS minus plain; x{r['tls']['cpu_ms'] / r['plain']['cpu_ms']:.0f} a plain "
+            f"exchange), **{r['tls_bytes_extra']:,.0f} bytes** more on the wire per "
+            f"exchange (TLS records: {recs}), and the GC heap an SSLContext "
+            f"({r['sslcontext']:,} B, kept from boot) and an SSLSocket ({r['sslsocket']:,} "
+            f"B, per connection); the smallest heap for a session and two exchanges grows "
+            f"by {(r['tls']['min_heap'] - r['plain']['min_heap']) / kb:.2f} KB.")
+    if "unix64" in tl and cp.get("cpu_us"):
+        u = tl["unix64"]
+        add(f"- Beside a transaction: the firmware's own CPU per void is {cp['cpu_us']:,} us "
+            "(\"CPU per void\" above, the same 64-bit unix port, network excluded); a TLS "
+            f"handshake is {u['handshake_cpu_ms'] * 1000:,.0f} us, "
+            f"**x{u['handshake_cpu_ms'] * 1000 / cp['cpu_us']:.0f}** the transaction's own "
+            "work. With TLS the handshake is most of what a transaction costs the "
+            "terminal's CPU.")
+    add("")
+    add("**On an ESP32.** The published figures: about **" + f"{e['handshake_s']} s" + "** "
+        f"per handshake ({e['handshake_src']}); a P-256 ECDSA verification takes "
+        f"{e['ecdsa_verify_ms']} ms ({e['ecdsa_verify_src']}). An ECDHE-ECDSA client "
+        "handshake verifies two signatures (the CA's on the server certificate, the "
+        "server's on its key exchange) and multiplies two points (its ephemeral key, the "
+        "shared secret): about four such operations, **about 1 s at 240 MHz**, which the "
+        "ESP32's accelerators do not shorten (SHA and AES are hardware, the ECC is "
+        "software, and the RSA/MPI accelerator is slower than software at 256 bits). Add "
+        "the round trips: a plain exchange is two (connect, request and answer), a TLS one "
+        "four (TLS 1.2's full handshake adds two). So a transaction over TLS costs the "
+        "ESP32 about a second more than over plain TCP, one handshake per connection: a "
+        "sign-in, a pending reversal and the request each open their own. Memory: the "
+        "handshake and the records are mbedTLS's, in the IDF heap, not MicroPython's: "
+        f"{e['heap_default_b']:,} B for a connection with ESP-IDF's defaults, "
+        f"{e['heap_dynamic_b']:,} B with dynamic buffers ({e['heap_src']}); what that "
+        "leaves on a WROOM and the prototype's settings: docs/hardware.md, \"TLS on the "
+        "ESP32\".\n")
+    from host_tools.bench.tls import decision
+
+    add(decision(tl) + "\n")
+
+
 def render(res: dict, out: dict, date: str, commit: str, dirty: bool, elapsed: float) -> str:
     from host_tools.bench.heap import BUDGET_KB, GUARD64_KB, RUNS, TITLES
     from tests.perf.test_flash_budget import BUDGET
@@ -163,6 +246,18 @@ def render(res: dict, out: dict, date: str, commit: str, dirty: bool, elapsed: f
     add(f"| CPU per void (network excluded) / loopback round trip | "
         f"{cp['cpu_us']:,} us / {cp['rtt_open_us']:,} us = x{cp['fraction_open']:.0f} "
         f"(x{cp['fraction_connect']:.0f} against connect + round trip + close) | | |")
+    tl = res.get("tls")
+    if tl:
+        for name in ("frozen32", "unix64"):
+            if name in tl:
+                r = tl[name]
+                add(f"| TLS handshake ({name} unix port): CPU, bytes, GC heap | "
+                    f"{r['handshake_cpu_ms']:.0f} ms CPU (plain exchange "
+                    f"{r['plain']['cpu_ms']:.1f} ms), +{r['tls_bytes_extra']:,.0f} B on the "
+                    f"wire, +{(r['tls']['setup_bytes'] - r['plain']['setup_bytes']) / 1024:.1f}"
+                    f" KB GC heap kept | | |")
+        add(f"| TLS handshake on an ESP32 (published) | about {tl['esp32']['handshake_s']} s "
+            "| | |")
     add(f"| .mpy for the ESP32 (xtensawin) | firmware {sz['firmware_mpy']:,} B, with "
         f"board/esp32 {sz['total_mpy']:,} B | | |")
     ih = sz["import_heap"]
@@ -172,8 +267,9 @@ def render(res: dict, out: dict, date: str, commit: str, dirty: bool, elapsed: f
     if hp and "frozen32" in hp:
         fz = hp["frozen32"]
         swept = fz.get("sweep_failed")
-        add(f"| minimum heap: the scripted scenario, 1,500 records, 32-bit, firmware frozen "
-            f"(the ESP32 image; make frozen) | {fz['min_kb']} KB | <= {hp['budget_kb']} KB "
+        add(f"| minimum heap: the scripted scenario, 1,500 records, TLS to the host, 32-bit, "
+            f"firmware frozen (the ESP32 image; make frozen) | {fz['min_kb']} KB | "
+            f"<= {hp['budget_kb']} KB "
             f"(aim {hp['aim_kb']}) | {_yes(fz['min_kb'] <= hp['aim_kb'])} |")
         if swept is not None:
             add(f"| ... one run at every KB from the minimum to {hp['budget_kb']} KB | "
@@ -346,6 +442,9 @@ def render(res: dict, out: dict, date: str, commit: str, dirty: bool, elapsed: f
         "next to which the terminal's few milliseconds do not show. Most of them are the "
         "flash steps (littlefs on the host file), which on NOR flash would take longer.\n")
 
+    if tl:
+        render_tls(add, tl, cp)
+
     add("## Size\n")
     add("`host_tools/build_mpy.py` for the ESP32 (xtensawin), bytes of .mpy per package "
         "(ui/assets.mpy, the text assets, included); the heap after importing every "
@@ -411,7 +510,8 @@ def render(res: dict, out: dict, date: str, commit: str, dirty: bool, elapsed: f
             f"{bud['bytes']:,} ({f['bytes']:,.0f}) | {bud['max_erases']} ({f['max_erases']}) |")
     add("")
     add(f"- **Heap budget**: tests/perf/test_heap_budget.py: the scenario {RUNS} times in "
-        f"{BUDGET_KB} KB on the device-like interpreter, and once in {GUARD64_KB} KB on the "
+        f"{BUDGET_KB} KB on the device-like interpreter, over TLS to the host simulator, and "
+        f"once in {GUARD64_KB} KB on the "
         "64-bit unix port with .mpy files (host_tools/bench/heap.py).")
     add("- Times, ratios, sizes: printed and recorded here only.\n")
     add("## Reproduce\n")

@@ -26,6 +26,13 @@ that the scenario's records bring it to 1,500 (Journal.capacity) as it settles: 
 batch throughout. A run fails fast: any screen that says an error, a terminal that dies, or a
 control request that fails (a MemoryError in the control task answers an error).
 
+Over TLS 1.2, as the terminal is configured by default (host/tls.py: tls.SSLContext,
+CERT_REQUIRED, the test PKI's CA installed beside config.json by SimTerminal; the simulator
+serves TLS unless `--plain`); a run whose host did not serve TLS fails. mbedTLS allocates
+from the C heap on the unix port, as from the IDF heap on the ESP32, so what TLS costs the
+heap measured here is its Python objects (an SSLContext kept from boot, an SSLSocket per
+connection, the stream's buffers): host_tools/bench/tls.py has them apart.
+
     python -m host_tools.bench.heap        # bisect each runtime, print the figures
 """
 
@@ -69,6 +76,9 @@ CONFIG = {"response_timeout_s": 2, "connect_timeout_s": 2}  # the no_answer wait
 MENU = flows.MENU
 # Screens that end a step: the expected one, or one that says something went wrong.
 FAIL = re.compile(r"MemoryError|Error|ERROR|交易失败|保存交易失败|连接主机失败|签到失败|无此交易")
+
+
+TLS_ON = "TLS 1.2 on"  # the host simulator's log line when it serves TLS
 
 
 class ScenarioFailed(AssertionError):
@@ -316,9 +326,18 @@ def run_once(heap_kb: int, runtime: Runtime, template: Path, work: Path,
     log = term.log_text()
     if ok and "MemoryError" in log:
         ok, why = False, "MemoryError in the log"
+    if ok and TLS_ON not in _host_log(work):
+        ok, why = False, "the host simulator did not serve TLS: the figure would be plain TCP's"
     if not ok:
         why += "\n--- log tail:\n" + "\n".join(log.splitlines()[-15:])
     return ok, why
+
+
+def _host_log(work: Path) -> str:
+    try:
+        return (work / "host.log").read_text(errors="replace")
+    except OSError:
+        return ""
 
 
 def bisect_heap(runtime: Runtime, template: Path, work: Path, lo_kb: int = 16,
@@ -414,7 +433,7 @@ def measure(name: str, runtime: Runtime, work: Path) -> dict:
     fw = imports_bytes(runtime, FIRMWARE_BOOT)
     total = imports_bytes(runtime, BOARD_BOOT + FIRMWARE_BOOT)
     prof = profile(runtime, template, work / "run")
-    print(f"{name}: {TITLES[name]}")
+    print(f"{name}: {TITLES[name]}; TLS 1.2 to the host simulator")
     print(f"  after imports (gc.collect()): {total / kb:.1f} KB = firmware {fw / kb:.1f} KB "
           f"({', '.join(FIRMWARE_BOOT)}) + simulator board {(total - fw) / kb:.1f} KB")
     print(f"  heap in use at the main menu: {prof['menu'] / kb:.1f} KB; most on any screen "

@@ -1,7 +1,9 @@
 """The heap budget, on the device-like interpreter (32-bit, firmware frozen, as the ESP32
 image): the scripted scenario of host_tools/bench/heap.py (boot with sign-in, pre-auth,
 void, a pre-auth without an answer, reversal recovery, query, reprint, the batch's
-journal full at 1,500 records) completes in BUDGET_KB of heap, RUNS times out of RUNS.
+journal full at 1,500 records) completes in BUDGET_KB of heap, RUNS times out of RUNS,
+over TLS 1.2 to the host simulator (the terminal's default configuration; heap.run_once
+fails a run whose host did not serve TLS).
 The 64-bit .mpy figure stays as a regression guard. Nothing here measures time: each run
 passes or fails, and `make bench` bisects the actual minimums."""
 
