@@ -56,6 +56,7 @@ HOW_TO_GET = (
     "point MICROPY_DIR at a MicroPython v1.28.0 source tree, e.g.\n"
     "    git clone --depth 1 --branch v1.28.0 https://github.com/micropython/micropython"
     " ~/micropython-1.28\n"
+    "    git -C ~/micropython-1.28 submodule update --init lib/mbedtls\n"
     "    make frozen MICROPY_DIR=~/micropython-1.28")
 
 
