@@ -13,8 +13,8 @@ Five targets, each run in bulk (one process for thousands of cases):
   Every case must give a Result (never an exception, never a wait past the deadline), and
   an approval may only be accepted if it is the host's response, MAC intact.
 - ``hostsim``: the host simulator's frame handling (HostSim._frame, called directly with
-  mutated request frames), plus a share over TCP to a running simulator that must keep
-  serving and log no unexpected error.
+  mutated request frames), plus a share over TLS (as the terminal connects) to a running
+  simulator that must keep serving and log no unexpected error.
 - ``config``: config.load on random JSON values, types and garbage bytes: ConfigError or
   a config that validates to itself, nothing else.
 - ``journal``: a journal damaged on disk (bad CRC, truncated or deleted files, random bytes
@@ -58,6 +58,7 @@ from host_tools.hostsim.spec import (
     split_frame,
     unpack,
 )
+from host_tools.hostsim.tls import client_context, test_pki
 from tests.mp import DEVICE_TESTS, ROOT, mp_cmd, mp_env, run_mp
 
 ORACLE = DEVICE_TESTS / "response_oracle.py"
@@ -598,6 +599,8 @@ def _hostsim_tcp(rng: random.Random, pool: Pool, n: int, folder: Path) -> dict:
     db = folder / "tcp" / "host.db"
     figures: Counter[str] = Counter()
     findings: list[str] = []
+    # the simulator as the terminal meets it: TLS (hostsim/tls.py), the frames inside
+    ctx = client_context(test_pki().ca_pem)
     with running_hostsim(db) as (proc, port):
         term = PosClient("127.0.0.1", port, timeout=5)
         term.voucher = 500_000
@@ -609,7 +612,8 @@ def _hostsim_tcp(rng: random.Random, pool: Pool, n: int, folder: Path) -> dict:
             # LEN always right (0 when nothing is left): the server answers or closes
             data = struct.pack(">H", min(max(len(data) - 2, 0), 2048)) + data[2:2050]
             if sock is None:
-                sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+                sock = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=5),
+                                       server_hostname="127.0.0.1")
                 figures["connections"] += 1
             try:
                 sock.sendall(data)

@@ -102,7 +102,10 @@ async def run_response(port):
 
     cfg = {"host": "127.0.0.1", "port": port, "connect_timeout_s": 2, "response_timeout_s": 1,
            "nii": "0003", "tid": "TERM0001", "mid": "898310048990001", "operator": "001",
-           "tmk": "0123456789ABCDEFFEDCBA9876543210"}
+           "tmk": "0123456789ABCDEFFEDCBA9876543210",
+           # plain TCP: the fake host here speaks frames, and the fuzz is about what they
+           # carry (tests/integration/test_tls.py and the fault matrix cover TLS)
+           "tls": False}
     host = Host()
     server = await asyncio.start_server(host.serve, "127.0.0.1", port)
     read = sys.stdin.readline
