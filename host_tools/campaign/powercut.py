@@ -1,14 +1,22 @@
-"""Power-cut campaign: pull the plug on the terminal after every flash write of a flow.
+"""Power-cut campaign: pull the plug on the terminal after every flash write of a flow,
+or at every TLS record of its exchanges with the host.
 
 The simulator board's block device (board/unix/blockdev.py) counts programs and erases
 when POS_FLASH_COUNT is set, and with POS_FLASH_CUT_AFTER=N lets N through, tears the
 next one (a random prefix of it reaches the image) and SIGKILLs the terminal process.
+The flows that cut on the wire (``cut_on="wire"``) run behind a relay
+(host_tools/hostsim/relay.py) that counts the TLS records each way and at record N stops
+the wire and SIGKILLs the terminal: a cut in the middle of the TLS exchange (the
+handshake the request's first write drives, once its reversal is stored; the request;
+the answer). Every flow talks TLS to the host, as the terminal does by default; the
+count run checks that the wire carried TLS and no request in clear.
 For each scripted flow (pre-auth, void, the reversals of both, batch full, batch
-rollover, littlefs metadata compaction) this module
+rollover, littlefs metadata compaction, the TLS exchanges) this module
 
 1. builds the flow's starting point once (a fresh host and terminal, the flow's set-up)
    and snapshots the host database and the terminal's folder (flash image, config);
-2. runs the flow uncut with POS_FLASH_COUNT=1 to learn its number of flash operations M;
+2. runs the flow uncut with POS_FLASH_COUNT=1 behind a recording relay to learn its
+   number of flash operations (or, cutting on the wire, of TLS records) M;
 3. for each cut point N (all of 0..M-1 with ``exhaustive``, else a deterministic sample)
    restores the snapshots, runs the flow with the cut at N, inspects the dead terminal's
    image, boots it again without the cut, reads the host's ledger, drives one more
@@ -28,9 +36,11 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import zlib
 from collections.abc import Callable
@@ -42,6 +52,7 @@ from typing import Any
 from host_tools.campaign import agree, atrest
 from host_tools.hostsim.client import running_hostsim
 from host_tools.hostsim.ledger import DEFAULT_TID, DEFAULT_TMK, Ledger
+from host_tools.hostsim.relay import TO_HOST, Relay
 from host_tools.simctl import ControlError, SimTerminal, TerminalDied
 from tests.integration import flows
 
@@ -100,6 +111,7 @@ class Flow:
     setup: Callable[[Ctx], None]  # fresh host + terminal (running); the terminal is
     run: Callable[[Ctx], None]  # stopped afterwards; run drives the flow under the cut
     recover: str = "preauth"  # how the next transaction after the cut is made
+    cut_on: str = "flash"  # "wire": at each TLS record of the run, not each flash write
 
 
 def _ledger(db: Path, fn: Callable[[Ledger], Any]) -> Any:
@@ -206,6 +218,17 @@ def _run_batch_full(c: Ctx) -> None:
     t.press("ENTER")
     _settle(c)  # the full batch closes
     flows.approved_preauth(t, 100)  # and the next batch takes pre-auths
+
+
+def _setup_pending_reversal(c: Ctx) -> None:
+    _setup_reversal_preauth(c)
+    text = flows.preauth(c.term, 4242)  # approved by the host, never answered
+    assert "交易超时" in text, text
+    c.term.press("ENTER")  # the snapshot: reversal 98 pending on flash
+
+
+def _run_reversal_first(c: Ctx) -> None:
+    flows.approved_preauth(c.term, 100)  # the reversal's exchange, then the pre-auth's
 
 
 def _settle(c: Ctx) -> None:
@@ -336,7 +359,68 @@ FLOWS: dict[str, Flow] = {f.name: f for f in (
     Flow("compaction", "two pre-auths and a void on a busy root directory: littlefs "
          "compacts its metadata pair (erases of blocks 0/1)", _setup_compaction,
          _run_compaction),
+    Flow("tls_preauth", "an approved pre-auth, cut at each TLS record of its exchange: "
+         "the handshake its first write drives (the reversal stored), the request, the "
+         "answer", _setup_signed_in, _run_preauth, cut_on="wire"),
+    Flow("tls_reversal", "a pending reversal sent before a pre-auth, cut at each TLS "
+         "record of both exchanges", _setup_pending_reversal, _run_reversal_first,
+         cut_on="wire"),
 )}
+
+
+# ------------------------------------------------------------------ cuts on the wire
+
+CONTENT = {20: "ChangeCipherSpec", 21: "alert", 22: "handshake", 23: "application data"}
+HANDSHAKE = {1: "ClientHello", 2: "ServerHello", 4: "NewSessionTicket", 11: "Certificate",
+             12: "ServerKeyExchange", 13: "CertificateRequest", 14: "ServerHelloDone",
+             16: "ClientKeyExchange", 20: "Finished"}
+
+
+class WireCut:
+    """The relay's record hook (Relay(on_record=...)): counts the TLS records that cross
+    the wire, each way, in order, and at record `at` (None: never) stops the wire there
+    (that record and all after it are lost) and SIGKILLs the terminal: the power fails
+    while it waits for the network. Alerts are relayed and not counted (the order of two
+    close_notify, one each way, is not fixed). `records` describes the records let
+    through; `plain` lists anything that was no TLS record; `cut` describes the cut."""
+
+    def __init__(self, at: int | None = None) -> None:
+        self.at = at
+        self.records: list[str] = []
+        self.plain: list[str] = []
+        self.cut = ""
+        self.term: SimTerminal | None = None
+        self.dead = threading.Event()
+        self._encrypted: set[tuple[int, str]] = set()  # ChangeCipherSpec seen
+
+    def describe(self, direction: str, conn: int, rec: bytes) -> str:
+        way = "terminal->host" if direction == TO_HOST else "host->terminal"
+        kind = CONTENT.get(rec[0], f"type {rec[0]}")
+        if rec[0] == 22:
+            if (conn, direction) in self._encrypted:
+                kind = "handshake Finished (encrypted)"
+            else:
+                kind = "handshake " + HANDSHAKE.get(rec[5] if len(rec) > 5 else -1, "?")
+        elif rec[0] == 23:
+            kind += f" ({len(rec) - 5} bytes)"
+        return f"connection {conn} {way}: {kind}"
+
+    def __call__(self, direction: str, conn: int, rec: bytes) -> bool:
+        if rec[0] not in CONTENT or rec[1] != 3:
+            self.plain.append(f"connection {conn} {direction}: {rec[:8].hex()}")
+        if rec[0] == 21:
+            return True
+        what = self.describe(direction, conn, rec)
+        if rec[0] == 20:
+            self._encrypted.add((conn, direction))
+        if len(self.records) == self.at:
+            self.cut = f"TLS record {self.at}, {what}"
+            if self.term is not None and self.term.proc is not None:
+                os.kill(self.term.proc.pid, signal.SIGKILL)
+            self.dead.set()
+            return False
+        self.records.append(what)
+        return True
 
 
 # ------------------------------------------------------------------- snapshots, runs
@@ -429,11 +513,15 @@ def _log_since_start(term: SimTerminal) -> str:
 
 
 def count_ops(flow: Flow, snap: Path, work: Path) -> dict[str, Any]:
-    """The uncut run with POS_FLASH_COUNT=1: its flash operations, and the invariants
-    checked on the completed flow (a cut after the last operation)."""
+    """The uncut run with POS_FLASH_COUNT=1 behind a recording relay: its flash
+    operations, the TLS records on the wire (checked: TLS only, nothing in clear), and the
+    invariants checked on the completed flow (a cut after the last operation). "ops" is
+    the number of cut points: flash operations, or TLS records for a flow cut on the
+    wire."""
     restore(snap, work)
-    with running_hostsim(work / "host.db") as (_, port):
-        term = _terminal(work, port, {"POS_FLASH_COUNT": "1"})
+    wire = WireCut()
+    with running_hostsim(work / "host.db") as (_, port), Relay(port, on_record=wire) as relay:
+        term = _terminal(work, relay.port, {"POS_FLASH_COUNT": "1"})
         term.start()
         try:
             flow.run(Ctx(work / "host.db", term))
@@ -443,13 +531,38 @@ def count_ops(flow: Flow, snap: Path, work: Path) -> dict[str, Any]:
                for i, k, b, o, n in OP_RE.findall(_log_since_start(term))]
         after = inspect_image(term.dir / "flash.img", work, "count")
         violations = check_after_recovery(after, host_view(work / "host.db"))
+        not_tls = wire_problems(wire, relay)
     erased = [b for _, k, b, _, _ in ops if k == "E"]
+    on_wire = flow.cut_on == "wire"
     return {
-        "ops": len(ops), "programs": len(ops) - len(erased), "erases": len(erased),
-        "erase_ops": [i for i, k, _, _, _ in ops if k == "E"],
+        "cut_on": flow.cut_on, "ops": len(wire.records) if on_wire else len(ops),
+        "flash_ops": len(ops), "programs": len(ops) - len(erased), "erases": len(erased),
+        "erase_ops": [] if on_wire else [i for i, k, _, _, _ in ops if k == "E"],
         "root_compactions": sum(1 for b in erased if b in (0, 1)),
-        "erased_blocks": erased, "uncut_violations": violations,
+        "erased_blocks": erased, "tls_records": len(wire.records), "tls": not not_tls,
+        "records": wire.records if on_wire else [],
+        "uncut_violations": violations + not_tls,
     }
+
+
+def wire_problems(wire: WireCut, relay: Relay) -> list[str]:
+    """What says the flow did not talk TLS to the host: no TLS record at all, anything
+    else on the wire, a connection that did not start with a ClientHello, the terminal's
+    ID (F41, in every request) in clear."""
+    bad = []
+    if not wire.records:
+        bad.append("no TLS record crossed the wire")
+    if wire.plain:
+        bad.append(f"not TLS on the wire: {wire.plain[:3]}")
+    firsts: dict[str, str] = {}
+    for r in wire.records:
+        firsts.setdefault(" ".join(r.split(" ", 2)[:2]), r)  # "connection N"
+    for conn, r in firsts.items():
+        if not r.endswith("ClientHello"):
+            bad.append(f"{conn} does not start with a ClientHello: {r}")
+    if DEFAULT_TID.encode() in relay.to_host:
+        bad.append("the terminal's ID crossed the wire in clear")
+    return bad
 
 
 def _recover(flow: Flow, term: SimTerminal) -> str:
@@ -470,64 +583,108 @@ def _recover(flow: Flow, term: SimTerminal) -> str:
 
 
 def cut_run(flow: Flow, snap: Path, work: Path, n: int, tear: int = 0) -> dict[str, Any]:
-    """One cut at operation n (tear: which seeded tear length); returns {"n", "tear",
-    "torn", "violations", "note"}."""
+    """One cut at operation n (tear: which seeded tear length), or at TLS record n for a
+    flow cut on the wire; returns {"n", "tear", "torn", "violations", "note"}."""
     restore(snap, work)
-    seed = zlib.crc32(f"{flow.name}:{n}:{tear}".encode())
     res: dict[str, Any] = {"n": n, "tear": tear, "torn": "", "violations": [], "note": ""}
     db = work / "host.db"
     with running_hostsim(db) as (_, port):
-        term = _terminal(work, port, {"POS_FLASH_CUT_AFTER": str(n),
-                                      "POS_FLASH_CUT_SEED": str(seed)})
-        error: Exception | None = None
-        try:
-            term.start()
-            flow.run(Ctx(db, term))
-        except (TerminalDied, TimeoutError, AssertionError, ControlError) as e:
-            error = e
-        m = CUT_RE.search(_log_since_start(term))
-        if m is None:
-            term.stop()
-            res["note"] = (f"flow failed without a cut: {error}" if error else
-                           f"the flow ended before operation {n} (fewer operations than "
-                           "counted)")
-            if error:
-                res["violations"].append(res["note"])
+        if flow.cut_on == "wire":
+            term = _wire_cut(flow, work, db, port, n, res)
+        else:
+            term = _flash_cut(flow, work, db, port, n, tear, res)
+        if term is None:
             return res
-        term.kill()  # already dead: reap it
-        res["torn"] = m.group(2)
-        # The flow's host faults were for the flow: the next transaction gets answers.
-        _ledger(db, lambda led: led.clear_faults())
-        after_cut = inspect_image(term.dir / "flash.img", work, "cut")
-        image_at_cut = (term.dir / "flash.img").read_bytes()
-        host_at_cut = settled_host_view(db)
-        # Power back: boot without the cut.
-        term = _terminal(work, port)
-        try:
-            term.start()
-            flows.at_menu(term)
-        except (TerminalDied, TimeoutError, AssertionError) as e:
-            res["violations"].append(f"no boot after the cut: {str(e)[:300]}")
-            term.kill()
-            res["violations"] += check_after_cut(after_cut, host_at_cut)
-            return res
-        res["violations"] += check_after_cut(after_cut, host_at_cut)
-        try:
-            why = _recover(flow, term)
-            if why:
-                res["violations"].append(why)
-        except (TerminalDied, TimeoutError, AssertionError, ControlError) as e:
-            res["violations"].append(f"next transaction failed: {str(e)[:300]}")
-        term.stop()
-        after = inspect_image(term.dir / "flash.img", work, "after")
-        res["violations"] += check_after_recovery(after, host_view(db))
-        # Data at rest: neither the torn nor the recovered image holds a PAN or a clear key.
-        pans, secrets = atrest.ledger_pans(db), atrest.flash_secrets(db)
-        res["violations"] += ["at rest: " + f for f in
-                              atrest.check_image(image_at_cut, pans, secrets)
-                              + atrest.check_image((term.dir / "flash.img").read_bytes(),
-                                                   pans, secrets)]
+        _after_cut(flow, work, db, port, term, res)
     return res
+
+
+def _run_until_cut(flow: Flow, db: Path, term: SimTerminal) -> Exception | None:
+    try:
+        term.start()
+        flow.run(Ctx(db, term))
+    except (TerminalDied, TimeoutError, AssertionError, ControlError) as e:
+        return e
+    return None
+
+
+def _not_cut(term: SimTerminal, n: int, error: Exception | None, res: dict[str, Any]) -> None:
+    term.stop()
+    res["note"] = (f"flow failed without a cut: {error}" if error else
+                   f"the flow ended before operation {n} (fewer operations than counted)")
+    if error:
+        res["violations"].append(res["note"])
+
+
+def _flash_cut(flow: Flow, work: Path, db: Path, port: int, n: int, tear: int,
+               res: dict[str, Any]) -> SimTerminal | None:
+    """The flow with the power cut at flash operation n: the dead terminal, or None when
+    the flow did not get there (res says why)."""
+    seed = zlib.crc32(f"{flow.name}:{n}:{tear}".encode())
+    term = _terminal(work, port, {"POS_FLASH_CUT_AFTER": str(n),
+                                  "POS_FLASH_CUT_SEED": str(seed)})
+    error = _run_until_cut(flow, db, term)
+    m = CUT_RE.search(_log_since_start(term))
+    if m is None:
+        _not_cut(term, n, error, res)
+        return None
+    term.kill()  # already dead: reap it
+    res["torn"] = m.group(2)
+    return term
+
+
+def _wire_cut(flow: Flow, work: Path, db: Path, port: int, n: int,
+              res: dict[str, Any]) -> SimTerminal | None:
+    """The flow behind a relay that stops the wire at TLS record n and cuts the power
+    there: the dead terminal, or None when the flow did not get there."""
+    cut = WireCut(at=n)
+    with Relay(port, on_record=cut) as relay:
+        term = _terminal(work, relay.port)
+        cut.term = term
+        error = _run_until_cut(flow, db, term)
+        if not cut.dead.is_set():
+            _not_cut(term, n, error, res)
+            return None
+        term.kill()  # killed by the hook: reap it
+        res["torn"] = cut.cut
+    return term
+
+
+def _after_cut(flow: Flow, work: Path, db: Path, port: int, term: SimTerminal,
+               res: dict[str, Any]) -> None:
+    """The dead terminal's image and the host's ledger checked, power back, the next
+    transaction, everything checked again."""
+    # The flow's host faults were for the flow: the next transaction gets answers.
+    _ledger(db, lambda led: led.clear_faults())
+    after_cut = inspect_image(term.dir / "flash.img", work, "cut")
+    image_at_cut = (term.dir / "flash.img").read_bytes()
+    host_at_cut = settled_host_view(db)
+    # Power back: boot without the cut.
+    term = _terminal(work, port)
+    try:
+        term.start()
+        flows.at_menu(term)
+    except (TerminalDied, TimeoutError, AssertionError) as e:
+        res["violations"].append(f"no boot after the cut: {str(e)[:300]}")
+        term.kill()
+        res["violations"] += check_after_cut(after_cut, host_at_cut)
+        return
+    res["violations"] += check_after_cut(after_cut, host_at_cut)
+    try:
+        why = _recover(flow, term)
+        if why:
+            res["violations"].append(why)
+    except (TerminalDied, TimeoutError, AssertionError, ControlError) as e:
+        res["violations"].append(f"next transaction failed: {str(e)[:300]}")
+    term.stop()
+    after = inspect_image(term.dir / "flash.img", work, "after")
+    res["violations"] += check_after_recovery(after, host_view(db))
+    # Data at rest: neither the torn nor the recovered image holds a PAN or a clear key.
+    pans, secrets = atrest.ledger_pans(db), atrest.flash_secrets(db)
+    res["violations"] += ["at rest: " + f for f in
+                          atrest.check_image(image_at_cut, pans, secrets)
+                          + atrest.check_image((term.dir / "flash.img").read_bytes(),
+                                               pans, secrets)]
 
 
 # ------------------------------------------------------------------- the invariants
@@ -678,6 +835,8 @@ def run_flow(flow: Flow, base: Path, exhaustive: bool = False,
     """Set up, count, then cut: at every operation (exhaustive), at `cuts` (a list, or a
     function of the operation count M and the erase operations), or at sample(M)."""
     t0 = time.monotonic()
+    if flow.cut_on == "wire":
+        tears = 1  # nothing is torn: the power fails while the terminal waits on the wire
     snap = prepare(flow, base)
     count = count_ops(flow, snap, base / flow.name / "count")
     m = count["ops"]
@@ -741,14 +900,15 @@ def campaign(names: list[str] | None = None, exhaustive: bool = False, workers: 
 
 
 def table(res: dict[str, Any]) -> str:
-    rows = [("flow", "ops M", "prog", "erase", "root cmp", "tried", "survived", "viol.",
-             "not cut", "s")]
+    rows = [("flow", "cut on", "M", "prog", "erase", "root cmp", "TLS rec", "tried",
+             "survived", "viol.", "not cut", "s")]
     for name, f in res["flows"].items():
-        rows.append((name, f["ops"], f["programs"], f["erases"], f["root_compactions"],
-                     f["tried"], f["survived"], len(f["violations"]) + bool(
-                         f["uncut_violations"]), len(f["not_cut"]), f["seconds"]))
-    rows.append(("total", "", "", "", "", res["tried"], res["survived"], res["violations"],
-                 "", res["seconds"]))
+        rows.append((name, f["cut_on"], f["ops"], f["programs"], f["erases"],
+                     f["root_compactions"], f["tls_records"], f["tried"], f["survived"],
+                     len(f["violations"]) + bool(f["uncut_violations"]), len(f["not_cut"]),
+                     f["seconds"]))
+    rows.append(("total", "", "", "", "", "", "", res["tried"], res["survived"],
+                 res["violations"], "", res["seconds"]))
     widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(str(c).rjust(w) if i else str(c).ljust(w)
                        for i, (c, w) in enumerate(zip(r, widths, strict=True)))

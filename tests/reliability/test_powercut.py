@@ -1,7 +1,9 @@
 """The power-cut campaign (host_tools/campaign/powercut.py), bounded: per flow, the
-terminal loses power after the Nth flash program/erase for a sample of N (every N for the
+terminal loses power after the Nth flash program/erase (or, for the flows cut on the wire,
+at the Nth TLS record of its exchanges with the host) for a sample of N (every N for the
 short flows), boots again, makes one more transaction, and the invariants of
-docs/reliability-powercut.md must hold. `make campaign` sweeps every N of every flow."""
+docs/reliability-powercut.md must hold. Every flow talks TLS to the host. `make campaign`
+sweeps every N of every flow."""
 
 import os
 
@@ -25,9 +27,14 @@ def test_power_cuts_keep_the_invariants(name, tmp_path):
                              "survived": res["survived"], "violations": len(res["violations"]),
                              "seconds": res["seconds"]})
     assert res["ops"] > 0, "the flow wrote nothing to flash: the op counter is not wired in"
+    assert res["tls"] and res["tls_records"] > 0, report  # TLS to the host, nothing in clear
     assert not res["uncut_violations"], report
     assert not res["violations"], report
     assert not res["not_cut"], f"cut points past the flow's end (not deterministic?)\n{report}"
     assert res["tried"] == len(res["cuts"]) > 0
     if name == "compaction":  # the flow exists to cut inside a root metadata compaction
         assert res["root_compactions"] >= 1, report
+    if powercut.FLOWS[name].cut_on == "wire":  # every record of its exchanges is a cut
+        assert res["cuts"] == list(range(res["ops"])), report
+        assert res["records"][0].endswith("terminal->host: handshake ClientHello"), report
+        assert any("application data" in r for r in res["records"]), report
