@@ -94,6 +94,9 @@ def render(res: dict[str, Any]) -> str:
         "  pending; pending reversals go out before the next financial transaction.",
         "- No voucher number is used for two requests.",
         "- After recovery, the host's ledger and the terminal's journal agree.",
+        "- A host the terminal cannot trust (no TLS, a certificate it must refuse, a",
+        "  handshake broken or never answered) gets nothing of a request: the operator",
+        "  sees 主机连接不可信, no reversal is created, a pending one stays pending.",
         "- Nothing on the wire, in flash or in configuration crashes or hangs the terminal",
         "  or the host simulator: bad input gets a clear error.",
         "- No void, completion void, settlement or administrative action happens without",
@@ -108,7 +111,9 @@ def render(res: dict[str, Any]) -> str:
     ]
     if "powercut" in res:
         p = res["powercut"]
-        lines.append(f"| power cuts (every flash write of {len(p['flows'])} flows) | "
+        wire = sum(1 for f in p["flows"].values() if f.get("cut_on") == "wire")
+        lines.append(f"| power cuts (every flash write of {len(p['flows']) - wire} flows, "
+                     f"every TLS record of {wire}) | "
                      f"{p['tried']} cuts | {p['survived']} survived, {p['violations']} "
                      f"violations | {p['wall_seconds']:.0f} s |")
     if "faults" in res:
@@ -131,10 +136,14 @@ def render(res: dict[str, Any]) -> str:
               "supervisor password and the clear TMK/PIK/MAK; any finding counts as a "
               "violation or a failed cell above."]
     if "powercut" in res:
-        lines += ["", "### Power cuts by flow", "", "| flow | flash operations | cuts | "
+        lines += ["", "### Power cuts by flow", "", "Every flow talks TLS to the host; "
+                  "the `tls_` flows are cut at each TLS record of their exchanges "
+                  "instead of each flash write.", "", "| flow | cut points | cuts | "
                   "survived | violations |", "|---|---|---|---|---|"]
         for name, f in res["powercut"]["flows"].items():
-            lines.append(f"| {name} | {f.get('ops', '')} | {f['tried']} | {f['survived']} | "
+            unit = "TLS records" if f.get("cut_on") == "wire" else "flash operations"
+            lines.append(f"| {name} | {f.get('ops', '')} {unit} | {f['tried']} | "
+                         f"{f['survived']} | "
                          f"{len(f['violations']) + bool(f.get('uncut_violations'))} |")
     if "fuzz" in res:
         lines += ["", "### Fuzz cases by target", "", "| target | cases | crashes |",
