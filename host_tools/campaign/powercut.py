@@ -537,7 +537,13 @@ def count_ops(flow: Flow, snap: Path, work: Path) -> dict[str, Any]:
     return {
         "cut_on": flow.cut_on, "ops": len(wire.records) if on_wire else len(ops),
         "flash_ops": len(ops), "programs": len(ops) - len(erased), "erases": len(erased),
-        "erase_ops": [] if on_wire else [i for i, k, _, _, _ in ops if k == "E"],
+        "erase_ops": [i for i, k, _, _, _ in ops if k == "E"],
+        # the cut points a sample keeps: the erases, or on the wire each exchange's first
+        # write (its ClientHello), its request and its answer (the terminal writes no
+        # flash in an exchange: the records between differ only on the host's side)
+        "focus": ([i for i, r in enumerate(wire.records)
+                   if r.endswith("ClientHello") or "application data" in r] if on_wire
+                  else [i for i, k, _, _, _ in ops if k == "E"]),
         "root_compactions": sum(1 for b in erased if b in (0, 1)),
         "erased_blocks": erased, "tls_records": len(wire.records), "tls": not not_tls,
         "records": wire.records if on_wire else [],
@@ -833,7 +839,8 @@ def run_flow(flow: Flow, base: Path, exhaustive: bool = False,
              workers: int = 2, per_flow_sample: int = 12, keep: bool = False,
              tears: int = 1) -> dict[str, Any]:
     """Set up, count, then cut: at every operation (exhaustive), at `cuts` (a list, or a
-    function of the operation count M and the erase operations), or at sample(M)."""
+    function of the operation count M and the focus points: the erase operations, or a
+    wire flow's key records), or at sample(M)."""
     t0 = time.monotonic()
     if flow.cut_on == "wire":
         tears = 1  # nothing is torn: the power fails while the terminal waits on the wire
@@ -841,12 +848,12 @@ def run_flow(flow: Flow, base: Path, exhaustive: bool = False,
     count = count_ops(flow, snap, base / flow.name / "count")
     m = count["ops"]
     if callable(cuts):
-        todo = cuts(m, tuple(count["erase_ops"]))
+        todo = cuts(m, tuple(count["focus"]))
     elif cuts is not None:
         todo = cuts
     else:
         todo = (list(range(m)) if exhaustive
-                else sample(m, per_flow_sample, tuple(count["erase_ops"])))
+                else sample(m, per_flow_sample, tuple(count["focus"])))
 
     def one(job: tuple[int, int]) -> dict[str, Any]:
         n, tear = job
