@@ -632,6 +632,11 @@ def untrusted_checks(rig: Rig, fault: str, res: CellResult) -> None:
     bad = rig.bad
     assert bad is not None
     sent0, lines0 = rig.tls_before
+    # the terminal's connect completes in the kernel; the relay's accept (it polls every
+    # 0.2 s) may come a moment later: waited for, not raced
+    deadline = time.monotonic() + 10
+    while bad.relay.connections < 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
     res.check(bad.relay.connections >= 1, "the terminal never connected to the host")
     got = rig.requests()[sent0:]
     res.check(not got, f"requests reached the untrusted host: {got}")
