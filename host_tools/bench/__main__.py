@@ -163,8 +163,8 @@ def render_tls(add: Callable[[str], None], tl: dict, cp: dict) -> None:
         r = tl[n]
         recs = ", ".join(f"{k} {v:,.0f} B" for k, v in r["tls"]["bytes"]["records"].items())
         add(f"- **{n}**: the handshake costs **{r['handshake_cpu_ms']:.1f} ms of CPU** "
-            f"(TLS minus plain; x{r['tls']['cpu_ms'] / r['plain']['cpu_ms']:.0f} a plain "
-            f"exchange), **{r['tls_bytes_extra']:,.0f} bytes** more on the wire per "
+            f"(TLS minus plain; {r['tls']['cpu_ms'] / r['plain']['cpu_ms']:.0f} times a "
+            f"plain exchange's), **{r['tls_bytes_extra']:,.0f} bytes** more on the wire per "
             f"exchange (TLS records: {recs}), and the GC heap an SSLContext "
             f"({r['sslcontext']:,} B, kept from boot) and an SSLSocket ({r['sslsocket']:,} "
             f"B, per connection); the smallest heap for a session and two exchanges grows "
@@ -174,8 +174,8 @@ def render_tls(add: Callable[[str], None], tl: dict, cp: dict) -> None:
         add(f"- Beside a transaction: the firmware's own CPU per void is {cp['cpu_us']:,} us "
             "(\"CPU per void\" above, the same 64-bit unix port, network excluded); a TLS "
             f"handshake is {u['handshake_cpu_ms'] * 1000:,.0f} us, "
-            f"**x{u['handshake_cpu_ms'] * 1000 / cp['cpu_us']:.0f}** the transaction's own "
-            "work. With TLS the handshake is most of what a transaction costs the "
+            f"**{u['handshake_cpu_ms'] * 1000 / cp['cpu_us']:.0f} times** the transaction's "
+            "own work. With TLS the handshake is most of what a transaction costs the "
             "terminal's CPU.")
     add("")
     add("**On an ESP32.** The published figures: about **" + f"{e['handshake_s']} s" + "** "

@@ -199,7 +199,7 @@ def decision(res: dict) -> str:
         f"and the request on one connection.** What one connection would save is one "
         f"handshake: about {e['handshake_s']} s of an ESP32's CPU (published, above; "
         f"{r['handshake_cpu_ms']:.0f} ms here on the {name} unix port, "
-        f"x{r['tls']['cpu_ms'] / r['plain']['cpu_ms']:.0f} a plain exchange), "
+        f"{r['tls']['cpu_ms'] / r['plain']['cpu_ms']:.0f} times a plain exchange's), "
         f"{hs_bytes:,.0f} bytes of handshake records and three round trips (TCP's, and "
         "TLS 1.2's two), once, for a transaction that finds a reversal pending. A reversal "
         "is pending only after an exchange went unanswered, which first waited out "
