@@ -23,4 +23,6 @@ package("journal", files=[
     "__init__.py", "pan.py", "record.py", "reversal.py", "settlement.py", "state.py",
     "txnlog.py",
 ])
-package("ui", files=["__init__.py", "assets.py", "entry.py", "font.py", "gb.py", "screen.py"])
+package("ui", files=[
+    "__init__.py", "assets.py", "entry.py", "font.py", "gb.py", "screen.py", "strings.py",
+])

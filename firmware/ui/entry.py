@@ -5,7 +5,7 @@
 # on its last line, and the buzzer sounds (beep); the next key goes on with the input.
 import asyncio
 
-from app.strings import t
+from ui.strings import t
 from ui.screen import RIGHT, elapsed, ticks
 
 ENTER = "ENTER"
