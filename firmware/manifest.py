@@ -24,5 +24,6 @@ package("journal", files=[
     "txnlog.py",
 ])
 package("ui", files=[
-    "__init__.py", "assets.py", "entry.py", "font.py", "gb.py", "screen.py", "strings.py",
+    "__init__.py", "assets.py", "entry.py", "font.py", "gb.py", "paper.py", "screen.py",
+    "strings.py",
 ])
