@@ -122,7 +122,9 @@ def _open_display(machine):
     try:
         from drivers.ssd1306 import SSD1306_I2C
 
-        return SSD1306_I2C(128, 64, i2c, addr=DISPLAY_ADDR)
+        d = SSD1306_I2C(128, 64, i2c, addr=DISPLAY_ADDR)
+        d.lines = []  # the text the UI drew (firmware/hardware.py): kept, not shown
+        return d
     except (OSError, ImportError) as e:
         log("display: SSD1306 did not start (%s): running headless" % e)
         return NullDisplay(log)
