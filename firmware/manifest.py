@@ -9,7 +9,7 @@
 module("main.py")
 module("config.py")
 package("app", files=[
-    "admin.py", "card.py", "completion.py", "cvoid.py", "online.py", "preauth.py",
+    "admin.py", "card.py", "completion.py", "cvoid.py", "dates.py", "online.py", "preauth.py",
     "query.py", "receipt.py", "settle.py", "strings.py", "supervisor.py", "terminal.py",
     "txn.py", "void.py",
 ])

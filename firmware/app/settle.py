@@ -5,9 +5,10 @@
 # With no answer the settlement stays pending: no transaction goes out until it is done
 # again (the host settles a batch once; asking again only repeats its answer).
 from app import receipt
+from app.dates import days_ago
 from app.online import not_sent_lines
 from app.strings import rc_text, t
-from app.txn import authorize, days_ago
+from app.supervisor import authorize
 from host import messages
 from host.session import NOT_SENT, OK
 from journal.txnlog import COMPLETION, OPEN
@@ -51,7 +52,7 @@ def close_batch(app, batch):
         st.save()
     app.journal.open_batch(st.batch_no)
     app.settlement.done()
-    gone = app.journal.prune(batch, days_ago(app, app.cfg["validity_days"]))
+    gone = app.journal.prune(batch, days_ago(app.hw.clock.now(), app.cfg["validity_days"]))
     gone += make_room(app, batch)
     if gone:
         app.hw.log("settlement: batches dropped from the journal:", gone)
