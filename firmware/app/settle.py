@@ -80,7 +80,7 @@ def _free_blocks(path):
 
     try:
         s = os.statvfs(path)
-    except (AttributeError, OSError):
+    except OSError:  # every board's DATA_DIR answers statvfs (firmware/hardware.py)
         return None
     return s[3] * s[1] // 4096  # free blocks x block size, in 4 KB blocks
 

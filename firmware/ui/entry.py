@@ -31,10 +31,8 @@ def is_letter(ev):
 
 
 async def beep(scr):
-    """The buzzer, on errors (a board without one: nothing)."""
-    b = getattr(scr.hw, "beep", None)
-    if b is not None:
-        await b()
+    """The buzzer, on errors (a board without one: nothing, firmware/hardware.py)."""
+    await scr.hw.beep()
 
 
 def yuan(fen):

@@ -16,6 +16,10 @@ class HW:
     def __init__(self):
         self.display = Display()
         self.keys = KeyQueue(64)
+        self.beeps = 0
+
+    async def beep(self, ms=80):
+        self.beeps += 1
 
 
 def _run(widget, keys, *args, idle_ms=2000):
