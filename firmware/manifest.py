@@ -27,5 +27,4 @@ package("journal", files=[
 ])
 package("ui", files=[
     "__init__.py", "assets.py", "entry.py", "font.py", "gb.py", "paper.py", "screen.py",
-    "strings.py",
 ])

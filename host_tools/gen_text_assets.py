@@ -160,7 +160,7 @@ def required_codepoints(firmware: Path = FIRMWARE, table: Path | None = STRINGS_
 
 
 def key_hash(key: str) -> int:
-    """The firmware's ui.strings._hash: djb2 (xor) kept to 20 bits, so that on the ESP32
+    """The firmware's app.strings._hash: djb2 (xor) kept to 20 bits, so that on the ESP32
     (31-bit small ints) no step allocates."""
     h = 5381
     for ch in key:

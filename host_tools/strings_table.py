@@ -2,7 +2,7 @@
 
 Chinese first, English second. The device never imports this module: `make assets`
 (host_tools/gen_text_assets.py) writes the table into firmware/ui/assets.py, which
-firmware/ui/strings.py reads one string at a time (held as Python objects the table took
+firmware/app/strings.py reads one string at a time (held as Python objects the table took
 ~33 KB of the unix port's heap). The font subset and the printer's GB18030 table hold the
 characters used here too, so a new or changed string needs `make assets`.
 

@@ -16,7 +16,7 @@ async def run(app):
         if choice is None:
             return
         if choice == 0:
-            app.set_language("en" if strings.language() == "zh" else "zh")
+            app.set_language("en" if strings.lang == 0 else "zh")
             title = t("m_admin")
         elif choice == 1:
             await change_password(app)

@@ -46,7 +46,7 @@ class App:
         self.cfg = cfg
         self.data_dir = data_dir
         self.read_cap = "2" if hw.card_reader else "0"  # field 60.4
-        self.scr = Screen(hw, Font())
+        self.scr = Screen(hw, Font(), words=t)
         self.state = TerminalState(data_dir + "/state")
         keys = Keys(bytes.fromhex(cfg["tmk"]))
         self.journal = Journal(data_dir + "/journal", keys, self.state.batch_no, log=hw.log)

@@ -24,7 +24,7 @@ class HW:
 
 def _run(widget, keys, *args, idle_ms=2000):
     hw = HW()
-    scr = Screen(hw, Font(), idle_ms=idle_ms)
+    scr = Screen(hw, Font(), idle_ms=idle_ms, words=strings.t)
     for k in keys:
         hw.keys.put(k)
     result = asyncio.run(widget(scr, *args))

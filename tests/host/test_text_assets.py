@@ -159,8 +159,8 @@ def test_firmware_reads_the_table_as_built():
     table = gta.load_table()
     keys = sorted(table)
     code = (
-        "from ui import strings\n"
-        "from ui.strings import t, _hash\n"
+        "from app import strings\n"
+        "from app.strings import t, _hash\n"
         f"keys = {keys!r}\n"
         "for lang in ('zh', 'en'):\n"
         "    strings.set_language(lang)\n"
