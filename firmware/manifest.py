@@ -11,7 +11,7 @@ module("config.py")
 # The hardware contract the boards keep (not imported at run time; the tests check it).
 module("hardware.py")
 package("app", files=[
-    "admin.py", "card.py", "completion.py", "cvoid.py", "dates.py", "online.py", "preauth.py",
+    "admin.py", "card.py", "completion.py", "cvoid.py", "online.py", "preauth.py",
     "query.py", "receipt.py", "settle.py", "strings.py", "supervisor.py", "terminal.py",
     "txn.py", "void.py",
 ])

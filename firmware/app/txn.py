@@ -4,9 +4,10 @@
 # send and wait (提交并等待), explain the answer, record, print (注意事项). A flow module
 # describes its type as a subclass of Txn: its table row (the class attributes) and the
 # steps that are its own; run() walks the rest, the same for every type.
+import time
+
 from app import receipt
 from app.card import read_card
-from app.dates import age_days, keyed_date
 from app.strings import t
 from app.supervisor import authorize
 from host import messages
@@ -14,6 +15,30 @@ from journal import pan
 from journal.txnlog import COMPLETED, COMPLETION_VOIDED, PREAUTH, REVERSED, VOIDED, Record
 from ui import entry
 from ui.screen import RIGHT
+
+DAY_S = 86400
+
+
+def _days(y, mo, d):
+    return time.mktime((y, mo, d, 0, 0, 0, 0, 0)) // DAY_S
+
+
+def age_days(now, yyyymmdd):
+    """Whole days from a YYYYMMDD date to now (a clock tuple)."""
+    then = _days(int(yyyymmdd[:4]), int(yyyymmdd[4:6]), int(yyyymmdd[6:8]))
+    return _days(now[0], now[1], now[2]) - then
+
+
+def keyed_date(now, mmdd):
+    """The most recent date on or before today with this MMDD, as YYYYMMDD; None if MMDD
+    is not a date."""
+    mo, d = int(mmdd[:2]), int(mmdd[2:])
+    if not (1 <= mo <= 12 and 1 <= d <= 31):
+        return None
+    y = now[0] if (mo, d) <= (now[1], now[2]) else now[0] - 1
+    if time.localtime(time.mktime((y, mo, d, 12, 0, 0, 0, 0)))[1] != mo:
+        return None  # e.g. 0231
+    return "%04d%02d%02d" % (y, mo, d)
 
 
 class Txn:
