@@ -1,9 +1,9 @@
 # The hardware contract: what every board (board/<name>/board.py) gives the firmware.
 # Every board provides every member below; a board that lacks the part provides the
 # member anyway, with the meaning written here, so the firmware calls it without asking
-# first (no getattr, no hasattr). docs/architecture.md ("Boards") says which board has
-# which part. Not imported at run time: this module is the contract written down, and
-# missing() is how the tests hold each board to it.
+# first (no getattr or caught AttributeError in the firmware). docs/architecture.md
+# ("Boards") says which board has which part. Not imported at run time: this module is
+# the contract written down, and missing() is how the tests hold each board to it.
 #
 # The board module (main.py imports it as `board`):
 #   NAME         the board's name, for logs
