@@ -1,7 +1,8 @@
 """The firmware's layers point down only (docs/architecture.md, "Layers"): every import in
 firmware/, read with ast (lazy imports inside functions included), stays within what its
 layer may use, no two modules import each other round a cycle, and only main.py knows
-the board."""
+the board. And the firmware asks no object what it has: the hardware contract
+(firmware/hardware.py) says it."""
 
 import ast
 from pathlib import Path
@@ -122,6 +123,20 @@ def test_no_layer_cycle():
              if layer(a) != layer(b)}
     both = sorted((a, b) for a, b in edges if (b, a) in edges and a < b)
     assert not both, f"layers that import each other: {both}"
+
+
+def test_the_firmware_asks_no_board_what_it_has():
+    # getattr(hw.clock, "sync_from_host", None) and the like: every board provides every
+    # member of firmware/hardware.py, whose missing() is the one place that asks
+    bad = []
+    for m, path in _modules().items():
+        if m == "hardware":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                    and node.func.id in ("getattr", "hasattr")):
+                bad.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.func.id}()")
+    assert not bad, "\n".join(bad)
 
 
 @pytest.mark.parametrize("case", [
