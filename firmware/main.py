@@ -43,9 +43,7 @@ async def run():
         return
     # The checks are done: config.py's code (~5 KB of heap on the unix port) goes.
     del sys.modules["config"], config
-    connect = getattr(board, "connect_network", None)  # boards with WiFi (the ESP32)
-    if connect is not None:
-        await connect(cfg, hw)  # on failure the terminal starts offline; the board retries
+    await hw.connect(cfg)  # False: the terminal starts offline, and the board keeps trying
     try:
         app = App(hw, cfg, board.DATA_DIR)
     except Exception as e:  # e.g. a heap too small for the firmware: say so, and wait

@@ -8,6 +8,8 @@
 # the unix build runs it with `micropython -m main`.
 module("main.py")
 module("config.py")
+# The hardware contract the boards keep (not imported at run time; the tests check it).
+module("hardware.py")
 package("app", files=[
     "admin.py", "card.py", "completion.py", "cvoid.py", "online.py", "preauth.py",
     "query.py", "receipt.py", "settle.py", "strings.py", "supervisor.py", "terminal.py",
@@ -23,4 +25,6 @@ package("journal", files=[
     "__init__.py", "pan.py", "record.py", "reversal.py", "settlement.py", "state.py",
     "txnlog.py",
 ])
-package("ui", files=["__init__.py", "assets.py", "entry.py", "font.py", "gb.py", "screen.py"])
+package("ui", files=[
+    "__init__.py", "assets.py", "entry.py", "font.py", "gb.py", "paper.py", "screen.py",
+])

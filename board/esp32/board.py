@@ -1,5 +1,5 @@
 # The ESP32 prototype board (docs/hardware.md): the pin map, the flash, and init(), which
-# builds the Hardware of docs/terminal-design.md from machine objects. This file is the
+# builds the Hardware of firmware/hardware.py from machine objects. This file is the
 # only one that knows GPIO numbers; the drivers receive their pins and buses from here.
 import os
 import sys
@@ -122,7 +122,9 @@ def _open_display(machine):
     try:
         from drivers.ssd1306 import SSD1306_I2C
 
-        return SSD1306_I2C(128, 64, i2c, addr=DISPLAY_ADDR)
+        d = SSD1306_I2C(128, 64, i2c, addr=DISPLAY_ADDR)
+        d.lines = []  # the text the UI drew (firmware/hardware.py): kept, not shown
+        return d
     except (OSError, ImportError) as e:
         log("display: SSD1306 did not start (%s): running headless" % e)
         return NullDisplay(log)
@@ -188,18 +190,6 @@ def init():
         hw.show(["SERVICE MODE", "watchdog off", "", "REPL: USB serial"])
     _hw = hw
     return hw
-
-
-async def connect_network(cfg, hw):
-    """Join the configured WiFi at boot, with the attempts and their outcome on screen,
-    then set the clock by NTP. Returns True when connected; False leaves the terminal offline (the WiFi monitor task
-    keeps trying in the background). firmware/main.py awaits it after loading cfg."""
-    from esp_wifi import connect_at_boot
-
-    ok = await connect_at_boot(cfg, hw)
-    if ok:  # the clock right before the first TLS handshake checks certificate dates
-        hw.clock.sync_ntp(cfg["ntp_host"], cfg["tz_offset_min"])
-    return ok
 
 
 def service_hold():

@@ -1,9 +1,10 @@
-# The Hardware object of the ESP32 prototype (docs/terminal-design.md, "Hardware"), put
+# The Hardware object of the ESP32 prototype (the contract of firmware/hardware.py), put
 # together by board.init() from the drivers; plus the stand-ins used when the display or
 # the printer is missing, and the watchdog feeder task.
 import asyncio
 
 import framebuf
+from esp_wifi import connect_at_boot
 
 
 try:
@@ -108,3 +109,12 @@ class Hardware:
         b.value(1)
         await asyncio.sleep_ms(ms)
         b.value(0)
+
+    async def connect(self, cfg):
+        """Join the configured WiFi at boot, with the attempts and their outcome on
+        screen, then set the clock by NTP. True when connected; False leaves the terminal
+        offline (the WiFi monitor task keeps trying in the background)."""
+        ok = await connect_at_boot(cfg, self)
+        if ok:  # the clock right before the first TLS handshake checks certificate dates
+            self.clock.sync_ntp(cfg["ntp_host"], cfg["tz_offset_min"])
+        return ok

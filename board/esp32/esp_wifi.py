@@ -1,5 +1,5 @@
 # WiFi station for the ESP32 board: the boot-time connect with its progress on screen
-# (connect_at_boot, called through board.connect_network), and a monitor task that puts
+# (connect_at_boot, called through hw.connect), and a monitor task that puts
 # the connection back when it drops, backing off between attempts. Board messages are
 # ASCII: they are drawn in the display's built-in 8x8 font, not the firmware's font file.
 import asyncio

@@ -54,7 +54,7 @@ def mount_flash(image=None):
 
 
 def init():
-    """The simulated Hardware (display, keys, printer, clock, log, tasks, card_reader)."""
+    """The simulated Hardware (the contract of firmware/hardware.py)."""
     from sim_hw import Hardware
 
     _makedirs(SIM_DIR)

@@ -1,6 +1,6 @@
-# The Hardware object of the simulator board (docs/terminal-design.md, "Hardware"):
-# display, keys, printer, buzzer, clock, log, tasks, card_reader, all simulated in-process and
-# driven from outside through the control interface on stdin/stdout.
+# The Hardware object of the simulator board (the contract of firmware/hardware.py):
+# display, keys, printer, buzzer, clock, network, log, tasks, card_reader, all simulated
+# in-process and driven from outside through the control interface on stdin/stdout.
 import sys
 
 from sim_clock import Clock
@@ -23,6 +23,10 @@ class Hardware:
     async def beep(self, ms=80):
         self.beeps += 1
         self.log("beep", ms)
+
+    async def connect(self, cfg):
+        # The PC's network, already up: nothing to join, no NTP (the clock is the PC's).
+        return True
 
     def log(self, *args):
         # stderr only: stdout carries the control interface and nothing else.

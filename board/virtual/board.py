@@ -85,8 +85,14 @@ class Clock:
     def set(self, y, mo, d, h, mi, s):
         self.offset = time.mktime((y, mo, d, h, mi, s, 0, 0)) - int(time.time())
 
+    def sync_from_host(self, mmdd, hhmmss):
+        """Not taken: the PC's time is better (firmware/hardware.py)."""
+        return False
+
 
 class Hardware:
+    """The contract of firmware/hardware.py, in RAM."""
+
     def __init__(self):
         self.logs = []
         self.display = Display(self.log)
@@ -94,6 +100,14 @@ class Hardware:
         self.printer = Printer()
         self.clock = Clock()
         self.card_reader = CARD_READER
+        self.beeps = 0  # no buzzer: counted (board._hw.beeps from the REPL)
+
+    async def beep(self, ms=80):
+        self.beeps += 1
+
+    async def connect(self, cfg):
+        # The PC's network, already up: nothing to join.
+        return True
 
     def log(self, *args):
         line = " ".join(str(a) for a in args)

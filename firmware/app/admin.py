@@ -2,7 +2,7 @@
 # and the pending or failed reversal.
 from app import strings
 from app.strings import t
-from app.txn import authorize
+from app.supervisor import authorize
 from ui import entry
 
 

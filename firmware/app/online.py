@@ -33,9 +33,8 @@ class Online:
         if ok:
             app.hw.log("signed in, batch", app.state.batch_no)
             app.journal.open_batch(app.state.batch_no)
-            sync = getattr(app.hw.clock, "sync_from_host", None)  # boards without a PC clock
-            if sync is not None and res.fields.get(13) and res.fields.get(12):
-                sync(res.fields[13], res.fields[12])
+            if res.fields.get(13) and res.fields.get(12):  # the host's date and time
+                app.hw.clock.sync_from_host(res.fields[13], res.fields[12])
             return True
         app.hw.log("sign-in failed:", detail)
         reason = entry_reason(res)

@@ -3,9 +3,8 @@
 # a small dict built from the journal (so any receipt can be reprinted) and turned into
 # ESC/POS bytes here.
 from app.strings import t
-from drivers import escpos
 from journal.txnlog import COMPLETION, COMPLETION_VOID, PREAUTH, VOID
-from ui import entry
+from ui import entry, paper
 
 # The transaction type line of each kind (strings R table).
 TYPES = {PREAUTH: "r_preauth", VOID: "r_void", COMPLETION: "r_completion",
@@ -47,7 +46,7 @@ def _kv_amount(b, label, fen):
 
 def _head(app, b, title, copy=None, reprint=False):
     b.init()
-    b.align(escpos.CENTER)
+    b.align(paper.CENTER)
     b.size(True, True)
     b.line(title)
     b.size()
@@ -55,7 +54,7 @@ def _head(app, b, title, copy=None, reprint=False):
         b.line(t("r_merchant_copy") if copy == "merchant" else t("r_cardholder_copy"))
     if reprint:
         b.line(t("r_reprint"))
-    b.align(escpos.LEFT)
+    b.align(paper.LEFT)
     b.rule()
     cfg = app.cfg
     b.line(t("r_merchant_name"))
@@ -72,7 +71,7 @@ def _datetime(d, tm):
 def render(app, slip, copy, reprint=False):
     """ESC/POS bytes of one copy ("merchant" or "cardholder"): a view of app.workbuf,
     valid until the next receipt or exchange."""
-    b = escpos.Receipt(app.workbuf)
+    b = paper.Receipt(app.workbuf)
     _head(app, b, "POS签购单", copy, reprint)
     b.kv(t("r_card"), slip["card"])
     b.kv(t("r_issuer"), slip["card_org"])
@@ -105,7 +104,7 @@ def render(app, slip, copy, reprint=False):
 def render_settlement(app, report, reprint=False):
     """The settlement report (结算单): counts and amounts by transaction type, the debits
     sent in field 48, and the host's verdict."""
-    b = escpos.Receipt(app.workbuf)
+    b = paper.Receipt(app.workbuf)
     _head(app, b, t("r_settle_title"), None, reprint)
     b.kv(t("r_batch"), report["batch"])
     b.kv(t("r_datetime"), _datetime(report["date"], report["time"]))
@@ -164,13 +163,13 @@ async def print_reversal_failed(app, rev):
     """The 冲正不成功 slip: what could not be reversed, for the operator to follow up."""
     f = rev.fields
     p = f.get(2, "")
-    b = escpos.Receipt(app.workbuf)
+    b = paper.Receipt(app.workbuf)
     b.init()
-    b.align(escpos.CENTER)
+    b.align(paper.CENTER)
     b.bold(True)
     b.line(t("r_rev_failed"))
     b.bold(False)
-    b.align(escpos.LEFT)
+    b.align(paper.LEFT)
     b.rule()
     b.kv(t("r_mid"), f.get(42, ""))
     b.kv(t("r_tid"), f.get(41, ""))

@@ -4,10 +4,12 @@
 # host's verdict. Balanced or not, an answer closes the batch and the next one starts.
 # With no answer the settlement stays pending: no transaction goes out until it is done
 # again (the host settles a batch once; asking again only repeats its answer).
+import time
+
 from app import receipt
 from app.online import not_sent_lines
 from app.strings import rc_text, t
-from app.txn import authorize, days_ago
+from app.supervisor import authorize
 from host import messages
 from host.session import NOT_SENT, OK
 from journal.txnlog import COMPLETION, OPEN
@@ -15,9 +17,18 @@ from ui import entry
 from ui.screen import RIGHT
 
 BATCH_MAX = 999999
+DAY_S = 86400
 # Flash a batch may need (4 KB blocks): 1,500 records in 47 chunks, the index, the hashes
 # and the directories, notes in every chunk. Below this, settled batches are dropped.
 RESERVE_BLOCKS = 160
+
+
+def days_ago(now, n):
+    """The date n days before now (a clock tuple), YYYYMMDD: the oldest a pre-auth may be
+    to be used, and so to be kept."""
+    y, mo, d = now[:3]
+    then = time.localtime(time.mktime((y, mo, d, 12, 0, 0, 0, 0)) - n * DAY_S)
+    return "%04d%02d%02d" % then[:3]
 
 
 def next_batch(batch):
@@ -51,7 +62,7 @@ def close_batch(app, batch):
         st.save()
     app.journal.open_batch(st.batch_no)
     app.settlement.done()
-    gone = app.journal.prune(batch, days_ago(app, app.cfg["validity_days"]))
+    gone = app.journal.prune(batch, days_ago(app.hw.clock.now(), app.cfg["validity_days"]))
     gone += make_room(app, batch)
     if gone:
         app.hw.log("settlement: batches dropped from the journal:", gone)
@@ -79,7 +90,7 @@ def _free_blocks(path):
 
     try:
         s = os.statvfs(path)
-    except (AttributeError, OSError):
+    except OSError:  # every board's DATA_DIR answers statvfs (firmware/hardware.py)
         return None
     return s[3] * s[1] // 4096  # free blocks x block size, in 4 KB blocks
 

@@ -1,12 +1,15 @@
 # The supervisor password (主管密码): kept only as a salted, iterated SHA-256 hash; three
 # wrong entries lock voids and administration for five minutes, and the lock survives a
-# restart (it is on flash with the time it ends).
+# restart (it is on flash with the time it ends). authorize() asks for it on screen, for
+# every flow behind it (the transactions that need it, settlement, administration).
 import hashlib
 import os
 import time
 from binascii import hexlify
 
+from app.strings import t
 from journal import record
+from ui import entry
 
 DEFAULT_PASSWORD = "123456"  # until changed in 管理 -> 修改主管密码 (docs/operating.md)
 MAX_FAILS = 3
@@ -87,3 +90,31 @@ class Supervisor:
         self.fails = 0
         self.locked_until = 0
         self._set(new_password)
+
+
+def _tries_left_text(n):
+    return t("pwd_left_1") if n == 1 else t("pwd_left") % n
+
+
+async def authorize(app, title):
+    """The supervisor password, with the lockout. A wrong one is asked again on the same
+    screen, which says so and how many tries are left (the digits typed next are the
+    new try, not a menu choice). True when the supervisor said yes."""
+    sup, scr = app.supervisor, app.scr
+    prompt, hint = t("sup_pwd"), ""
+    while True:
+        left = sup.locked_for()
+        if left:
+            await entry.error(scr, title, [t("locked"), t("locked_left") % ((left + 59) // 60)])
+            return False
+        pwd = await entry.digits(scr, title, prompt, 4, 12, mask=True, hint=hint)
+        if pwd is None:
+            return False
+        if sup.check(pwd):
+            return True
+        app.hw.log("supervisor password refused; tries left", sup.tries_left())
+        if sup.locked_for():
+            await entry.error(scr, title, [t("pwd_wrong"), t("locked")], 5000)
+            return False
+        await entry.beep(scr)
+        prompt, hint = t("pwd_wrong"), _tries_left_text(sup.tries_left())

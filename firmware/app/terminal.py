@@ -13,7 +13,6 @@ from app.online import Online
 from app.strings import t
 from app.supervisor import Supervisor
 from codec import frame
-from drivers import escpos
 from host.session import HostSession
 from journal import record
 from journal.pan import Keys
@@ -21,7 +20,7 @@ from journal.txnlog import Journal, JournalError
 from journal.reversal import PendingReversal
 from journal.settlement import Settlement
 from journal.state import VOUCHER_MAX, TerminalState
-from ui import entry
+from ui import entry, paper
 from ui.font import Font
 from ui.screen import Screen
 
@@ -47,7 +46,7 @@ class App:
         self.cfg = cfg
         self.data_dir = data_dir
         self.read_cap = "2" if hw.card_reader else "0"  # field 60.4
-        self.scr = Screen(hw, Font())
+        self.scr = Screen(hw, Font(), words=t)
         self.state = TerminalState(data_dir + "/state")
         keys = Keys(bytes.fromhex(cfg["tmk"]))
         self.journal = Journal(data_dir + "/journal", keys, self.state.batch_no, log=hw.log)
@@ -58,7 +57,7 @@ class App:
         # the receipt builder lays out a slip in it afterwards. They take turns: a flow
         # never prints while an exchange is in flight, and nothing of a response is a
         # view of the buffer (the codec copies every field out).
-        self.workbuf = bytearray(max(frame.MAX_FRAME, escpos.BUF_SIZE))
+        self.workbuf = bytearray(max(frame.MAX_FRAME, paper.BUF_SIZE))
         self.session = HostSession(cfg, self.state, hw.log, self.workbuf)
         self.online = Online(self)
         self.supervisor = Supervisor(data_dir + "/supervisor", hw.clock)

@@ -9,6 +9,7 @@ import time
 from app import receipt
 from app.card import read_card
 from app.strings import t
+from app.supervisor import authorize
 from host import messages
 from journal import pan
 from journal.txnlog import COMPLETED, COMPLETION_VOIDED, PREAUTH, REVERSED, VOIDED, Record
@@ -38,41 +39,6 @@ def keyed_date(now, mmdd):
     if time.localtime(time.mktime((y, mo, d, 12, 0, 0, 0, 0)))[1] != mo:
         return None  # e.g. 0231
     return "%04d%02d%02d" % (y, mo, d)
-
-
-def days_ago(app, n):
-    """The date n days before today, YYYYMMDD (the oldest a pre-auth may be to be used)."""
-    y, mo, d = app.hw.clock.now()[:3]
-    then = time.localtime(time.mktime((y, mo, d, 12, 0, 0, 0, 0)) - n * DAY_S)
-    return "%04d%02d%02d" % then[:3]
-
-
-def tries_left(n):
-    return t("pwd_left_1") if n == 1 else t("pwd_left") % n
-
-
-async def authorize(app, title):
-    """The supervisor password, with the lockout. A wrong one is asked again on the same
-    screen, which says so and how many tries are left (the digits typed next are the
-    new try, not a menu choice). True when the supervisor said yes."""
-    sup, scr = app.supervisor, app.scr
-    prompt, hint = t("sup_pwd"), ""
-    while True:
-        left = sup.locked_for()
-        if left:
-            await entry.error(scr, title, [t("locked"), t("locked_left") % ((left + 59) // 60)])
-            return False
-        pwd = await entry.digits(scr, title, prompt, 4, 12, mask=True, hint=hint)
-        if pwd is None:
-            return False
-        if sup.check(pwd):
-            return True
-        app.hw.log("supervisor password refused; tries left", sup.tries_left())
-        if sup.locked_for():
-            await entry.error(scr, title, [t("pwd_wrong"), t("locked")], 5000)
-            return False
-        await entry.beep(scr)
-        prompt, hint = t("pwd_wrong"), tries_left(sup.tries_left())
 
 
 class Txn:

@@ -1,7 +1,7 @@
 # The 58 mm ESC/POS thermal printer on a TTL serial line (9600 baud): paced writes so the
 # printer's small receive buffer never overflows, and a paper check that asks the printer
 # (DLE EOT 4, falling back to ESC v). The board hands in the UART (anything with write(),
-# read(n) and any()); receipts are built by drivers.escpos.
+# read(n) and any()); it sends bytes that ui/paper.py laid out in escpos.py commands.
 import asyncio
 import time
 

@@ -41,14 +41,12 @@ class SSD1306_I2C(framebuf.FrameBuffer):
         self.i2c = i2c
         self.addr = addr
         self.external_vcc = external_vcc
-        self.lines = []  # set by the UI before show(): the text on screen
         # One transfer buffer: the data control byte, then the frame. The FrameBuffer
         # draws into a memoryview of it, so show() sends it as it is (no copy, no
         # writevto needed).
         self._tx = bytearray(1 + self.pages * width)
         self._tx[0] = CTRL_DATA
         self.buffer = memoryview(self._tx)[1:]
-        self.buf = self.buffer  # the simulator display's name for it
         super().__init__(self.buffer, width, height, framebuf.MONO_VLSB)
         self._cmd = bytearray(8)  # control byte + up to 7 command bytes
         self._cmd[0] = CTRL_CMD

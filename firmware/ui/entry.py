@@ -3,9 +3,9 @@
 # when the operator leaves it idle (Screen.idle_ms): no screen traps anyone. An input
 # refused (ENTER on an amount of 0, too few digits) is never silent: the screen says why
 # on its last line, and the buzzer sounds (beep); the next key goes on with the input.
+# Their own words (prompts, refusals) are scr.words, the lookup the app gave the Screen.
 import asyncio
 
-from app.strings import t
 from ui.screen import RIGHT, elapsed, ticks
 
 ENTER = "ENTER"
@@ -31,10 +31,8 @@ def is_letter(ev):
 
 
 async def beep(scr):
-    """The buzzer, on errors (a board without one: nothing)."""
-    b = getattr(scr.hw, "beep", None)
-    if b is not None:
-        await b()
+    """The buzzer, on errors (a board without one: nothing, firmware/hardware.py)."""
+    await scr.hw.beep()
 
 
 def yuan(fen):
@@ -77,13 +75,13 @@ async def amount(scr, title, prompt=None):
     fen = 0
     why = ""
     while True:
-        scr.draw(title, [prompt or t("amount"), ("RMB " + yuan(fen), RIGHT), why])
+        scr.draw(title, [prompt or scr.words("amount"), ("RMB " + yuan(fen), RIGHT), why])
         ev = await scr.key()
         why = ""
         if ev is None or ev == CANCEL:
             return None
         if ev == ENTER and not fen:
-            why = t("e_zero")
+            why = scr.words("e_zero")
             await beep(scr)
         elif is_digit(ev):
             nxt = fen * 10 + int(ev)
@@ -114,7 +112,7 @@ async def digits(scr, title, prompt, min_len, max_len, mask=False, hint="", init
         elif ev == ENTER:
             if len(buf) >= min_len:
                 return buf
-            why = (t("e_len") if min_len == max_len else t("e_min_len")) % min_len
+            why = scr.words("e_len" if min_len == max_len else "e_min_len") % min_len
             await beep(scr)
 
 
@@ -129,7 +127,7 @@ async def text(scr, title, prompt, length):
     idle_since = ticks()
     while True:
         pending = MULTITAP[tap_key][tap_i] if tap_key else ""
-        mode = t("mode_abc") if letters else t("mode_123")
+        mode = scr.words("mode_abc") if letters else scr.words("mode_123")
         scr.draw(title, [prompt, ((buf + pending) or "_", RIGHT), why or mode])
         wait = MULTITAP_COMMIT_MS if tap_key else scr.idle_ms - elapsed(idle_since)
         ev = await scr.key(max(1, wait))
@@ -157,7 +155,7 @@ async def text(scr, title, prompt, length):
         elif ev == ENTER:
             if len(buf) == length:
                 return buf
-            why = t("e_len") % length
+            why = scr.words("e_len") % length
             await beep(scr)
         elif is_letter(ev):
             if len(buf) < length:
@@ -242,7 +240,7 @@ async def countdown(scr, title, what, seconds, coro):
     start = ticks()
     while not done.is_set():
         left = seconds - elapsed(start) // 1000
-        scr.draw(title, [what, t("seconds_left") % max(0, left)])
+        scr.draw(title, [what, scr.words("seconds_left") % max(0, left)])
         try:
             await asyncio.wait_for_ms(done.wait(), 1000 - elapsed(start) % 1000)
         except asyncio.TimeoutError:

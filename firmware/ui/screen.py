@@ -1,6 +1,8 @@
 # Drawing on the 128x64 display: an inverse title bar and three text lines of 16 px. The
 # same text is kept in display.lines so the simulator's control interface can read the
-# screen as text; what is drawn and what is read can never disagree.
+# screen as text; what is drawn and what is read can never disagree. The words of the
+# input screens come from the app (words: app.strings.t), as a driver's bus comes from
+# the board: nothing in ui/ imports the app.
 import asyncio
 import time
 
@@ -16,11 +18,12 @@ IDLE_TIMEOUT_MS = 60000
 
 
 class Screen:
-    def __init__(self, hw, font, idle_ms=IDLE_TIMEOUT_MS):
+    def __init__(self, hw, font, idle_ms=IDLE_TIMEOUT_MS, words=None):
         self.hw = hw
         self.fb = hw.display
         self.font = font
         self.idle_ms = idle_ms
+        self.words = words  # key -> text in the operator's language (ui/entry.py's prompts)
 
     def draw(self, title, lines=(), align=LEFT):
         """Title bar plus up to three lines. A line is a str, or (str, alignment)."""

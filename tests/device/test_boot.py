@@ -30,6 +30,9 @@ class HW:
     def log(self, *a):
         self.logged.append(" ".join(str(x) for x in a))
 
+    async def beep(self, ms=80):
+        pass
+
 
 async def _until(hw, text, ms=3000):
     for _ in range(ms // 10):

@@ -16,11 +16,15 @@ class HW:
     def __init__(self):
         self.display = Display()
         self.keys = KeyQueue(64)
+        self.beeps = 0
+
+    async def beep(self, ms=80):
+        self.beeps += 1
 
 
 def _run(widget, keys, *args, idle_ms=2000):
     hw = HW()
-    scr = Screen(hw, Font(), idle_ms=idle_ms)
+    scr = Screen(hw, Font(), idle_ms=idle_ms, words=strings.t)
     for k in keys:
         hw.keys.put(k)
     result = asyncio.run(widget(scr, *args))

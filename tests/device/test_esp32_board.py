@@ -275,6 +275,22 @@ def test_init_returns_the_hardware_interface():
     assert FakeMachine.resets == 1
 
 
+def test_the_board_keeps_the_hardware_contract():
+    import hardware
+
+    _fresh()
+    hw = board.init()
+    assert hardware.missing(board, hw) == []
+    assert hw.display.lines == []  # the UI's text, kept on the driver's object by the board
+    _close(hw.tasks())
+    _fresh()  # neither display nor printer: the stand-ins keep it too
+    FakeMachine.i2c_devices = []
+    FakeMachine.uart_fails = True
+    hw = board.init()
+    assert hardware.missing(board, hw) == []
+    _close(hw.tasks())
+
+
 def test_missing_display_runs_headless():
     _fresh()
     FakeMachine.i2c_devices = []
@@ -536,15 +552,15 @@ def test_wifi_not_configured():
     assert shown[-1][0] == "WiFi not set"
 
 
-def test_board_connect_network_delegates():
+def test_hw_connect_joins_wifi_then_sets_the_clock_by_ntp():
     _fresh()
     hw = board.init()
     WLAN.plan = ["ok"]
     sys.modules["ntptime"] = _Ntp(time.mktime((2026, 12, 7, 4, 0, 0, 0, 0)))
     try:
-        assert asyncio.run(board.connect_network(
+        assert asyncio.run(hw.connect(
             {"wifi_ssid": "a", "wifi_password": "", "ntp_host": "ntp.example",
-             "tz_offset_min": 480}, hw))
+             "tz_offset_min": 480}))
     finally:
         del sys.modules["ntptime"]
     assert hw.clock.now() == (2026, 12, 7, 12, 0, 0)  # set by NTP once WiFi was up

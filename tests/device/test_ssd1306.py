@@ -51,7 +51,9 @@ def test_init_sequence_exact():
     eq(log[len(INIT) + 1], (ADDR, b"\x40" + bytes(1024)))
     eq(len(log), len(INIT) + 2)
     assert isinstance(d, framebuf.FrameBuffer)
-    eq((d.width, d.height, d.lines), (128, 64, []))
+    eq((d.width, d.height), (128, 64))
+    # the chip's bytes only: the text on screen (display.lines) is the board's to keep
+    assert not hasattr(d, "lines") and not hasattr(d, "buf")
 
 
 def test_external_vcc_and_other_address():

@@ -89,10 +89,10 @@ def test_feed_adds_lines():
 def test_firmware_receipt_renders(tmp_path: Path):
     code = (
         "import binascii\n"
-        "from drivers import escpos\n"
-        "r = escpos.Receipt()\n"
-        "r.init(); r.align(escpos.CENTER); r.size(True, True); r.text('POS'); r.newline()\n"
-        "r.size(); r.align(escpos.LEFT); r.kv('TID', 'TERM0001'); r.line('测试商户')\n"
+        "from ui import paper\n"
+        "r = paper.Receipt()\n"
+        "r.init(); r.align(paper.CENTER); r.size(True, True); r.text('POS'); r.newline()\n"
+        "r.size(); r.align(paper.LEFT); r.kv('TID', 'TERM0001'); r.line('测试商户')\n"
         "r.rule(); r.feed(2); r.cut()\n"
         "print(binascii.hexlify(r.take()).decode())\n"
     )
