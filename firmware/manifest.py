@@ -8,6 +8,7 @@
 # the unix build runs it with `micropython -m main`.
 module("main.py")
 module("config.py")
+module("kinds.py")
 package("app", files=[
     "admin.py", "card.py", "completion.py", "cvoid.py", "online.py", "preauth.py",
     "query.py", "receipt.py", "settle.py", "strings.py", "supervisor.py", "terminal.py",
