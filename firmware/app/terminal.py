@@ -32,12 +32,11 @@ async def _sign_in(app):
                             [t("signin_ok"), t("batch") + app.state.batch_no], 5000)
 
 
-# The main menu: (strings key, what it runs), in the operator's order (the pre-auth family
-# first, then settlement, then the rest).
-MENU = (
-    ("m_preauth", preauth.run), ("m_void", void.run), ("m_completion", completion.run),
-    ("m_cvoid", cvoid.run), ("m_settle", settle.run), ("m_query", query.run),
-    ("m_reprint", query.reprint), ("m_signin", _sign_in), ("m_admin", admin.run),
+# The main menu: (strings key, what it runs), in the operator's order: the pre-auth family
+# first (a flow under its kind's menu key, kinds.py), then settlement, then the rest.
+MENU = tuple((f.KIND.menu, f.run) for f in (preauth, void, completion, cvoid)) + (
+    ("m_settle", settle.run), ("m_query", query.run), ("m_reprint", query.reprint),
+    ("m_signin", _sign_in), ("m_admin", admin.run),
 )
 
 

@@ -162,9 +162,9 @@ def _exchange(t, x, m, link=None, auth=None):
     voucher = st.take_voucher()
     m.mark("state: take_voucher")
     o = x.orig
-    mti, fields = messages.financial(x.msg, t.cfg, st.batch_no, voucher, x.card, x.amount,
+    mti, fields = messages.financial(x.kind, t.cfg, st.batch_no, voucher, x.card, x.amount,
                                      READ_CAP, None if o is None else x.extra())
-    t.reversal.store(mti, fields, "98", link, x.rev_kind)  # online.send
+    t.reversal.store(mti, fields, "98", link, x.kind.name)  # online.send
     m.mark("reversal.store")
     rec = x.keep(fields, _answer(t, fields, auth))
     m.mark("journal")

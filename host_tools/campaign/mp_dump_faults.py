@@ -13,7 +13,7 @@ import sys
 import vfs
 from journal.pan import Keys
 from journal.record import LFS_READSIZE
-from journal.txnlog import KIND_NAMES, STATE_NAMES, Journal
+from journal.txnlog import STATE_NAMES, Journal
 from journal.reversal import PendingReversal, ReversalDamaged
 from journal.state import TerminalState
 
@@ -68,7 +68,7 @@ def main():
         j = Journal("/flash/journal", keys, st.batch_no)
         for r in j.newest(100000):
             out["journal"].append({
-                "batch": r.batch, "voucher": r.voucher, "kind": KIND_NAMES.get(r.kind),
+                "batch": r.batch, "voucher": r.voucher, "kind": r.kind.name.upper(),
                 "state": STATE_NAMES.get(r.state), "amount": r.amount,
                 "auth": r.auth_code.strip(), "host_date": r.host_date,
                 "orig": [r.orig_batch, r.orig_voucher], "next": [r.next_batch, r.next_voucher],
