@@ -64,9 +64,9 @@ class Online:
         if rec is not None:
             j.links(rec)
             return True
-        if rev.kind == kinds.VOID.name and rev.journal_voucher:  # a void inside its pre-auth (the
-            orig = j.find_voucher(rev.journal_voucher[1], rev.journal_voucher[0])  # older
-            return orig is not None and orig.void_voucher == f[11]  # record format)
+        if rev.kind == kinds.VOID.name and rev.journal_voucher:  # a void inside its
+            orig = j.find_voucher(rev.journal_voucher[1], rev.journal_voucher[0])  # pre-auth
+            return orig is not None and orig.void_voucher == f[11]  # (the older format)
         return False
 
     async def flush_reversal(self, title=None):
