@@ -20,7 +20,7 @@ class CompletionVoid(txn.Txn):
         rec = await self.original_by_voucher()
         if rec is None:
             return False
-        if rec.kind is not self.kind.orig:  # a completion
+        if rec.kind[kinds.CODE] != KIND[kinds.ORIG]:  # not a completion
             return await self.refuse([t("not_completion")], rec)
         if rec.batch != self.app.state.batch_no:
             return await self.refuse([t("batch_settled")], rec)

@@ -64,7 +64,7 @@ class Online:
         if rec is not None:
             j.links(rec)
             return True
-        if rev.kind == kinds.VOID.name and rev.journal_voucher:  # a void inside its
+        if rev.kind == kinds.VOID[kinds.NAME] and rev.journal_voucher:  # a void inside its
             orig = j.find_voucher(rev.journal_voucher[1], rev.journal_voucher[0])  # pre-auth
             return orig is not None and orig.void_voucher == f[11]  # (the older format)
         return False

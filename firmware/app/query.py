@@ -10,8 +10,8 @@ from ui import entry
 from ui.screen import RIGHT, WIDTH
 
 # The short name of each state, in state order (strings keys). An OPEN record shows its
-# kind's open_key instead (pre-auth open, completion standing, the others done), and a
-# kind's short name is its query key (kinds.py).
+# kind's OPEN_KEY instead (pre-auth open, completion standing, the others done), and a
+# kind's short name is its QUERY key (kinds.py).
 STATE_KEYS = ("st_open", "st_voided", "st_completed", "st_cvoided", "st_reversed")
 
 
@@ -19,13 +19,13 @@ def state_name(rec):
     if rec.void_voucher:  # a format-1 pre-auth record: the void inside
         return t("st_voided")
     if rec.state == OPEN:
-        return t(rec.kind.open_key)
+        return t(rec.kind[kinds.OPEN_KEY])
     return t(STATE_KEYS[rec.state - 1])
 
 
 def name(rec):
     """Its kind and voucher number, e.g. 预授权 000002."""
-    return t(rec.kind.query) + " " + rec.voucher
+    return t(rec.kind[kinds.QUERY]) + " " + rec.voucher
 
 
 def lines(scr, rec):
@@ -39,7 +39,7 @@ def lines(scr, rec):
 
 def details(rec):
     lines = [
-        t(rec.kind.query) + " " + t("l_voucher") + rec.voucher,
+        t(rec.kind[kinds.QUERY]) + " " + t("l_voucher") + rec.voucher,
         t("l_state") + state_name(rec),
         t("l_card") + rec.pan_masked,
         t("l_amount") + entry.yuan(rec.amount),
@@ -53,7 +53,7 @@ def details(rec):
     if rec.has_next:
         lines.append(t("l_next") + rec.next_voucher)
     if rec.void_voucher:
-        lines.append(t(kinds.VOID.menu) + " " + rec.void_voucher)
+        lines.append(t(kinds.VOID[kinds.MENU]) + " " + rec.void_voucher)
     return lines
 
 
@@ -103,7 +103,7 @@ async def reprint_of(app, rec):
             recs.append(other)
     names = [name(r) for r in recs]
     if rec.void_voucher:  # a format-1 pre-auth: its void inside it
-        names.append(t(kinds.VOID.query) + " " + rec.void_voucher)
+        names.append(t(kinds.VOID[kinds.QUERY]) + " " + rec.void_voucher)
     which = await entry.menu(app.scr, t("m_reprint"), names)
     if which is None:
         return

@@ -13,19 +13,19 @@ def _masked(first6, last4):
 
 
 def from_record(app, rec, legacy_void=False):
-    """The slip of a journal record: its type line the slip key of its kind's row.
+    """The slip of a journal record: its type line the SLIP key of its kind's row.
     legacy_void: the void that a format-1 pre-auth record carries inside it (flash written
     by the previous firmware)."""
     slip = {
-        "type": rec.kind.slip, "card": _masked(rec.pan_masked[:6], rec.pan_masked[-4:]),
+        "type": rec.kind[kinds.SLIP], "card": _masked(rec.pan_masked[:6], rec.pan_masked[-4:]),
         "card_org": rec.card_org, "batch": rec.batch, "voucher": rec.voucher,
         "auth": rec.auth_code, "rrn": rec.rrn, "date": rec.date, "time": rec.time,
         "amount": rec.amount,
     }
-    if rec.kind.orig is not None:
+    if rec.kind[kinds.ORIG]:
         slip["orig_voucher"] = rec.orig_voucher
     if legacy_void:
-        slip.update({"type": kinds.VOID.slip, "orig_voucher": rec.voucher,
+        slip.update({"type": kinds.VOID[kinds.SLIP], "orig_voucher": rec.voucher,
                      "voucher": rec.void_voucher, "auth": rec.void_auth or rec.auth_code,
                      "rrn": rec.void_rrn, "date": rec.void_date, "time": rec.void_time})
     return slip
@@ -75,8 +75,7 @@ def render(app, slip, copy, reprint=False):
     b.bold(True)
     b.size(False, True)
     # a slip remembered by the previous firmware says "kind": "void" / "preauth"
-    b.line(t(slip.get("type") or (kinds.VOID if slip.get("kind") == kinds.VOID.name
-                                  else kinds.PREAUTH).slip))
+    b.line(t(slip.get("type") or (kinds.find(slip.get("kind")) or kinds.PREAUTH)[kinds.SLIP]))
     b.size()
     b.bold(False)
     b.kv(t("r_batch"), slip["batch"])
@@ -109,11 +108,10 @@ def render_settlement(app, report, reprint=False):
     b.rule()
     b.kv(t("r_settle_count"), t("r_settle_amount"))
     n = report["totals"]
-    for k in kinds.ALL:
-        i = 2 * k.index
-        if i + 2 < len(n):  # not a kind of the firmware that wrote the report (a reprint)
-            b.line(t(k.slip))
-            b.kv("  %d" % n[i], entry.yuan(n[i + 1]))
+    for i, k in enumerate(kinds.ALL):
+        if 2 * i + 2 < len(n):  # else not a kind of the firmware that wrote it (a reprint)
+            b.line(t(k[kinds.SLIP]))
+            b.kv("  %d" % n[2 * i], entry.yuan(n[2 * i + 1]))
     b.rule()
     b.kv(t("r_debit") % n[-2], entry.yuan(n[-1]))
     b.kv(t("r_credit") % 0, entry.yuan(0))
@@ -174,7 +172,7 @@ async def print_reversal_failed(app, rev):
     b.kv(t("r_mid"), f.get(42, ""))
     b.kv(t("r_tid"), f.get(41, ""))
     b.kv(t("r_card"), _masked(p[:6], p[-4:]))
-    b.kv(t("r_type"), t((kinds.named(rev.kind) or kinds.PREAUTH).slip))
+    b.kv(t("r_type"), t((kinds.find(rev.kind) or kinds.PREAUTH)[kinds.SLIP]))
     b.kv(t("r_batch"), f.get(60, "00000000")[2:8])
     b.kv(t("r_voucher"), f.get(11, ""))
     b.kv(t("r_amount"), "RMB " + entry.yuan(int(f.get(4, "0"))))

@@ -33,10 +33,10 @@ def totals(journal, batch):
     out = [0] * (2 * len(kinds.ALL) + 2)
 
     def add(r):
-        i = 2 * r.kind.index
+        i = 2 * kinds.ALL.index(r.kind)
         out[i] += 1
         out[i + 1] += r.amount
-        if r.kind.debit and r.state == OPEN:
+        if r.kind[kinds.DEBIT] and r.state == OPEN:
             out[-2] += 1
             out[-1] += r.amount
 

@@ -6,6 +6,7 @@
 # that are its own; run() walks the rest, the same for every type.
 import time
 
+import kinds
 from app import receipt
 from app.card import read_card
 from app.strings import t
@@ -84,7 +85,7 @@ class Txn:
 
     def __init__(self, app):
         self.app = app
-        self.title = t(self.kind.menu)
+        self.title = t(self.kind[kinds.MENU])
         self.orig = None  # the original, a txnlog Record (slot None: keyed by hand)
         self.amount = 0
         self.card = None
@@ -166,7 +167,7 @@ class Txn:
     def preauth_refusal(self, rec):
         """Why a pre-auth cannot be voided or completed (a line, or None): the seed's
         了解取消条件, checked before anything is sent."""
-        if rec.kind is not self.kind.orig:  # the pre-auth, for the kinds that ask this
+        if rec.kind[kinds.CODE] != self.kind[kinds.ORIG]:  # the pre-auth, for those that ask
             return t("not_preauth")
         if rec.state == VOIDED:
             return t("already_voided")
@@ -226,7 +227,7 @@ async def run(app, cls):
     """One transaction of type cls, start to end."""
     x = cls(app)
     kind, scr, title, j = cls.kind, app.scr, x.title, app.journal
-    if kind.supervisor and not await authorize(app, title):
+    if kind[kinds.SUPERVISOR] and not await authorize(app, title):
         return
     if j.full():
         await entry.error(scr, title, [t("batch_full"), t("batch_full_hint")])
@@ -250,7 +251,7 @@ async def run(app, cls):
     mti, fields = messages.financial(kind, app.cfg, st.batch_no, st.take_voucher(), card,
                                      x.amount, app.read_cap, None if o is None else x.extra())
     link = (o.batch, o.voucher) if o is not None and o.slot is not None else None
-    res = await app.online.send(title, kind.name, mti, fields, link)
+    res = await app.online.send(title, kind[kinds.NAME], mti, fields, link)
     if not await app.online.explain(title, res):
         return
     try:

@@ -8,7 +8,7 @@ from crypto import mac
 CURRENCY_CNY = "156"
 COND_PREAUTH = "06"  # F25: pre-auth family
 
-# The financial requests by their names here: kinds.py rows, whose msg is (MTI, F3, 60.1).
+# The financial requests by their names here: kinds.py rows, whose MSG is (MTI, F3, 60.1).
 PREAUTH, PREAUTH_VOID = kinds.PREAUTH, kinds.VOID
 COMPLETION, COMPLETION_VOID = kinds.COMPLETION, kinds.COMPLETION_VOID
 
@@ -75,7 +75,7 @@ def _card_fields(fields, card):
 def financial(kind, cfg, batch_no, stan, card, amount_fen, read_cap, extra=None):
     """The reversible request of kind, a kinds.py row: its MTI, F3 and 60.1 from the row
     (extra adds e.g. 37, 38, 61)."""
-    mti, proc, txn_type = kind.msg
+    mti, proc, txn_type = kind[kinds.MSG]
     fields = {
         3: proc,
         4: "%012d" % amount_fen,

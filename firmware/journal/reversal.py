@@ -115,19 +115,19 @@ class _Rec:
         return out + crc32(out).to_bytes(4, "little")
 
 
+def _rev_byte(name):
+    # the REV byte of the kind called name; ValueError for a name no kind has
+    k = kinds.find(name) if type(name) is str else None
+    if k is None:
+        raise ValueError("unknown reversal kind %r" % (name,))
+    return k[kinds.REV]
+
+
 def _kind_name(code):
-    k = kinds.of_rev(code)
+    k = kinds.find(code)
     if k is None:
         raise ValueError("unknown kind %r" % code)
-    return k.name
-
-
-def _kind_code(name):
-    # the byte of the kind called name; KeyError for a name no kind has
-    k = kinds.named(name)
-    if k is None:
-        raise KeyError(name)
-    return k.rev
+    return k[kinds.NAME]
 
 
 def _jv_bits(jv, fields):
@@ -168,7 +168,7 @@ def _legacy(path):
             fields[int(k)] = unhexlify(v["x"]) if isinstance(v, dict) else v
         jv = d["journal_voucher"]
         return _new(d["mti"], fields, d["reason"], tuple(jv) if jv else None,
-                    _kind_code(d["kind"]), (_FLAGGED if d.get("flagged") else 0) | (
+                    _rev_byte(d["kind"]), (_FLAGGED if d.get("flagged") else 0) | (
                         _PAN if d.get("pan") else 0), d["attempts"],
                     unhexlify(d["pan"]) if d.get("pan") else None)
     except record.RecordError:
@@ -230,10 +230,7 @@ class PendingReversal:
     def store(self, mti, fields, reason="98", journal_voucher=None, kind="preauth"):
         """Write the reversal of the request (mti, fields) BEFORE sending it. Refuses over
         a pending or damaged one."""
-        k = kinds.named(kind)
-        if k is None:
-            raise ValueError("unknown reversal kind %r" % (kind,))
-        code = k.rev
+        code = _rev_byte(kind)
         keep = {}
         for k, v in fields.items():
             if k not in _DROP and k != 2:

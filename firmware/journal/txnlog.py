@@ -39,8 +39,8 @@ from journal.pan import mask
 # A record's kind is its row of kinds.py (its byte on flash is the row's code); the kinds
 # and the states (what a row's marks do to its originals) are named here too for callers.
 from kinds import (  # noqa: F401
-    COMPLETED, COMPLETION, COMPLETION_VOID, COMPLETION_VOIDED, HASH_BITS, OPEN, PREAUTH,
-    REVERSED, VOID, VOIDED)
+    COMPLETED, COMPLETION, COMPLETION_VOID, COMPLETION_VOIDED, OPEN, PREAUTH, REVERSED, VOID,
+    VOIDED)
 
 STATE_NAMES = {OPEN: "OPEN", VOIDED: "VOIDED", COMPLETED: "COMPLETED",
                COMPLETION_VOIDED: "COMPLETION_VOIDED", REVERSED: "REVERSED"}
@@ -62,7 +62,7 @@ IX_SIZE = 16
 _IX_FMT = "<II6sH"  # voucher, amount, auth code, low 16 bits of CRC-32 of the 14 before
 _WINDOW = 32  # index entries read at a time when scanning (= PER_CHUNK: a seal's entries)
 _NONE = "000000"  # orig/next batch and voucher when there is none (F61 of a keyed original)
-_CRC_BITS = (1 << (16 - HASH_BITS)) - 1  # of an auth-code hash: the rest is the kind
+_CRC_BITS = (1 << (16 - kinds.HASH_BITS)) - 1  # of an auth-code hash; the rest: its kind
 
 
 class JournalError(Exception):
@@ -139,8 +139,9 @@ class Record:
         return self.next_voucher != _NONE
 
     def __repr__(self):
+        k = self.kind
         return "<Record %s %s/%s slot %s %s %d fen auth %s>" % (
-            str(getattr(self.kind, "name", self.kind)).upper(), self.batch, self.voucher,
+            k[kinds.NAME].upper() if k in kinds.ALL else k, self.batch, self.voucher,
             self.slot, STATE_NAMES.get(self.state, self.state), self.amount, self.auth_code)
 
 
@@ -153,7 +154,7 @@ def _pack(rec, buf):
     if rec.pan_len < 11 or len(pm) != rec.pan_len or len(rec.pan_hash) != 8:
         raise ValueError("card: set_card(keys, pan) with a PAN of 11-19 digits first")
     struct.pack_into(
-        _FMT, buf, 0, _MAGIC, rec.kind.code, rec.state, rec.pan_len, rec.amount,
+        _FMT, buf, 0, _MAGIC, rec.kind[kinds.CODE], rec.state, rec.pan_len, rec.amount,
         _fix(rec.voucher, 6, "voucher"), _fix(rec.batch, 6, "batch"),
         _fix(rec.date, 8, "date"), _fix(rec.time, 6, "time"),
         _an(rec.auth_code, 6, "auth_code"), _an(rec.rrn, 12, "rrn", True),
@@ -193,7 +194,7 @@ def _card(r, n, ends, pan_hash):
 
 def _fields(buf):
     t = struct.unpack_from(_FMT, buf, 0)
-    r = Record(kind=kinds.of(t[1]), state=t[2], amount=t[4], voucher=_s(t[5]),
+    r = Record(kind=kinds.find(t[1]), state=t[2], amount=t[4], voucher=_s(t[5]),
                batch=_s(t[6]), date=_s(t[7]), time=_s(t[8]), auth_code=t[9].decode(),
                rrn=_s(t[10]), host_date=_s(t[11]), expiry=_s(t[14]), entry_mode=_s(t[15]),
                card_org=_s(t[16]), orig_batch=_s(t[17]), orig_voucher=_s(t[18]),
@@ -217,9 +218,10 @@ def _fields1(buf):
 def auth_hash(code6, kind):
     """The 2 bytes t/h and ah keep for a record: 14 bits of the CRC of its auth code (the
     6 bytes, space padded, as the record holds it) and its kind (a kinds.py row) in
-    kinds.HASH_BITS bits, so that a search for a pre-auth skips the completion that
-    carries the same code. A kind registered past kinds.HASHED shares another's bits."""
-    return (crc32(code6) & _CRC_BITS) << HASH_BITS | kind.hash_slot
+    kinds.HASH_BITS bits, code - 1, so that a search for a pre-auth skips the completion
+    that carries the same code. A kind past code 4 uses the bits of its row's HASH_AS."""
+    return (crc32(code6) & _CRC_BITS) << kinds.HASH_BITS | (
+        kind[kinds.HASH_AS] or kind[kinds.CODE]) - 1
 
 
 def _size(path):
@@ -480,7 +482,7 @@ class Journal:
         b = self._buf
         if b[:2] != _MAGIC:
             return auth_hash(bytes(b[34:40]), PREAUTH)
-        k = kinds.of(b[2])  # None: no kind of this firmware, the record unreadable
+        k = kinds.find(b[2])  # None: no kind of this firmware, the record unreadable
         return 0 if k is None else auth_hash(bytes(b[35:41]), k)
 
     def _sync_hashes(self, batch, sealed):
@@ -648,7 +650,7 @@ class Journal:
         completion VOIDED and its pre-auth COMPLETION_VOIDED; the original naming rec as
         what changed it. Idempotent: what is already so is not written again (a power cut
         between follow()'s writes is finished by calling this again)."""
-        marks = rec.kind.marks
+        marks = rec.kind[kinds.MARKS]
         if not marks or not rec.has_orig:
             return
         if orig is None:

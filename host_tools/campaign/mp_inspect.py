@@ -13,6 +13,7 @@ import json
 import os
 import sys
 
+import kinds
 import vfs
 from blockdev import FileBlockDevice
 from journal import record
@@ -43,7 +44,7 @@ def _records(batch):
             errors.append(str(e))
             continue
         out.append({
-            "slot": slot, "kind": r.kind.name.upper(),  # PREAUTH ... (kinds.py)
+            "slot": slot, "kind": r.kind[kinds.NAME].upper(),  # PREAUTH ... (kinds.py)
             "state": STATE_NAMES.get(r.state, r.state), "voucher": r.voucher,
             "batch": r.batch, "amount": r.amount, "auth": r.auth_code.strip(),
             "pan6": r.pan_masked[:6], "orig": [r.orig_batch, r.orig_voucher],

@@ -2,15 +2,15 @@
 # "cancel". It is made as docs/architecture.md says a kind is added, of its row and its
 # flow file, this one, and nothing else. Its words are borrowed from the strings table
 # (no test words in the firmware), and its code, 5, is past the four the auth-code hash
-# tells apart (kinds.HASHED), so it shares the completion void's bits there.
+# tells apart (kinds.HASH_BITS), so it shares the completion void's bits there.
 import kinds
 from app import txn
 
 # its row: the request, the record and what it does to the original, the reversal, the
-# strings (kinds.py)
-KIND = kinds.Kind(5, "cancel", b"k", ("0100", "200000", "13"), "cancelled", "cancelled",
-                  "r_reprint", supervisor=True, orig=kinds.PREAUTH, marks=(kinds.VOIDED,),
-                  hash_as=kinds.COMPLETION_VOID)
+# strings (kinds.py): 0100/200000/13 after a pre-auth (code 1), which it leaves VOIDED
+KIND = kinds.register((5, "cancel", b"k", ("0100", "200000", "13"),
+                       "cancelled", "cancelled", "r_reprint", "st_done",
+                       True, 1, (kinds.VOIDED,), False, 4))
 
 
 class Cancel(txn.Txn):

@@ -35,45 +35,51 @@ MSG = ("0100", "200000", "99")
 
 
 def test_the_four_rows_keep_their_codes_on_flash_and_on_the_wire():
-    rows = [(k.code, k.name, k.rev, k.msg, k.index, k.hash_slot, k.supervisor, k.debit)
-            for k in kinds.ALL[:4]]
-    assert rows == [
-        (1, "preauth", b"p", ("0100", "030000", "10"), 0, 0, False, False),
-        (2, "void", b"v", ("0100", "200000", "11"), 1, 1, True, False),
-        (3, "completion", b"c", ("0200", "000000", "20"), 2, 2, False, True),
-        (4, "completion_void", b"x", ("0200", "200000", "21"), 3, 3, True, False),
-    ], rows
+    assert kinds.ALL[:4] == [
+        # CODE NAME REV MSG, MENU QUERY SLIP OPEN_KEY, SUPERVISOR ORIG MARKS DEBIT HASH_AS
+        (1, "preauth", b"p", ("0100", "030000", "10"),
+         "m_preauth", "q_preauth", "r_preauth", "st_open", False, 0, (), False, 0),
+        (2, "void", b"v", ("0100", "200000", "11"),
+         "m_void", "q_void", "r_void", "st_done", True, 1, (kinds.VOIDED,), False, 0),
+        (3, "completion", b"c", ("0200", "000000", "20"),
+         "m_completion", "q_completion", "r_completion", "st_standing",
+         False, 1, (kinds.COMPLETED,), True, 0),
+        (4, "completion_void", b"x", ("0200", "200000", "21"),
+         "m_cvoid", "q_cvoid", "r_cvoid", "st_done",
+         True, 3, (kinds.VOIDED, kinds.COMPLETION_VOIDED), False, 0),
+    ], kinds.ALL
     p, v, c, x = kinds.ALL[:4]
-    assert (p.orig, v.orig, c.orig, x.orig) == (None, p, p, c)
-    assert (p.marks, v.marks, c.marks, x.marks) == (
-        (), (kinds.VOIDED,), (kinds.COMPLETED,), (kinds.VOIDED, kinds.COMPLETION_VOIDED))
-    assert [k.slip for k in (p, v, c, x)] == ["r_preauth", "r_void", "r_completion", "r_cvoid"]
-    assert (kinds.HASH_BITS, kinds.HASHED) == (2, 4)
+    assert (p, v, c, x) == (kinds.PREAUTH, kinds.VOID, kinds.COMPLETION, kinds.COMPLETION_VOID)
+    assert (kinds.OPEN, kinds.VOIDED, kinds.COMPLETED, kinds.COMPLETION_VOIDED,
+            kinds.REVERSED, kinds.HASH_BITS) == (1, 2, 3, 4, 5, 2)
     for k in (p, v, c, x):  # the hash on flash: 14 bits of the CRC, then code - 1
-        assert txnlog.auth_hash(b"A1B2C3", k) == (crc32(b"A1B2C3") & 0x3FFF) << 2 | (k.code - 1)
-    assert (kinds.of(3), kinds.named("void"), kinds.of_rev(b"x"), kinds.of(9)) == (c, v, x, None)
+        want = (crc32(b"A1B2C3") & 0x3FFF) << 2 | (k[kinds.CODE] - 1)
+        assert txnlog.auth_hash(b"A1B2C3", k) == want
+    found = (kinds.find(3), kinds.find("void"), kinds.find(b"x"), kinds.find(9))
+    assert found == (c, v, x, None) and kinds.find("x") is kinds.find(b"void") is None
     # the names the tests and tools used before are the rows
     assert (txnlog.PREAUTH, messages.PREAUTH_VOID, messages.COMPLETION_VOID) == (p, v, x)
 
 
-def _kind(code=6, name="six", rev=b"6", msg=MSG, orig=kinds.PREAUTH, marks=(),
-          hash_as=kinds.COMPLETION_VOID):
-    return kinds.Kind(code, name, rev, msg, "cancelled", "cancelled", "r_reprint",
-                      orig=orig, marks=marks, hash_as=hash_as)
+def _row(code=6, name="six", rev=b"6", msg=MSG, orig=1, marks=(), hash_as=4, n=13):
+    return (code, name, rev, msg, "cancelled", "cancelled", "r_reprint", "st_done", True,
+            orig, marks, False, hash_as, "one field too many")[:n]
 
 
 def test_a_row_that_does_not_fit_is_refused_and_not_registered():
     n = len(kinds.ALL)
-    e = mptest.raises(ValueError, _kind, hash_as=None)  # code 6: past the hash's 2 bits
-    assert "hash_as" in str(e) and "2 bits" in str(e), e
-    e = mptest.raises(ValueError, _kind, hash_as=CANCEL)  # shares with a code past them
-    assert "hash_as" in str(e), e
+    e = mptest.raises(ValueError, kinds.register, _row(hash_as=0))  # 6: past the 2 bits
+    assert "HASH_AS" in str(e) and "2 bits" in str(e), e
+    e = mptest.raises(ValueError, kinds.register, _row(hash_as=5))  # shares with a 5
+    assert "HASH_AS" in str(e), e
     for bad in ({"code": 1}, {"code": 5}, {"name": "void"}, {"rev": b"p"}, {"rev": b"k"},
                 {"code": 0}, {"code": 256}, {"code": "6"}, {"rev": b"66"}, {"rev": "6"},
-                {"msg": ("0100", "200000")}, {"orig": None, "marks": (kinds.VOIDED,)},
-                {"marks": (9,)}):
-        mptest.raises(ValueError, _kind, **bad)
+                {"msg": ("0100", "200000")}, {"orig": 0, "marks": (kinds.VOIDED,)},
+                {"orig": 7, "marks": (kinds.VOIDED,)}, {"hash_as": 7}, {"marks": (9,)},
+                {"n": 12}, {"n": 14}):
+        mptest.raises(ValueError, kinds.register, _row(**bad))
     assert len(kinds.ALL) == n and kinds.ALL[-1] is CANCEL
+    assert kinds.ALL.index(CANCEL) == 4 and kinds.find(5) is kinds.find(b"k") is CANCEL
 
 
 class HW:
@@ -171,7 +177,7 @@ def test_a_fifth_kind_goes_through_the_transaction_skeleton():
     p = j.get(pre)
     assert (p.state, p.next_batch, p.next_voucher) == (kinds.VOIDED, batch, "000002"), p
     # its strings: the title, the query's names, the slip
-    assert flow_cancel.Cancel(app).title == t("cancelled")
+    assert flow_cancel.Cancel(app).title == t("cancelled") == t(CANCEL[kinds.MENU])
     assert query.name(rec) == t("cancelled") + " 000002"
     assert (query.state_name(rec), query.state_name(p)) == (t("st_done"), t("st_voided"))
     slip = receipt.from_record(app, rec)
