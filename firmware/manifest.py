@@ -10,6 +10,7 @@ module("main.py")
 module("config.py")
 # The hardware contract the boards keep (not imported at run time; the tests check it).
 module("hardware.py")
+module("kinds.py")
 package("app", files=[
     "admin.py", "card.py", "completion.py", "cvoid.py", "online.py", "preauth.py",
     "query.py", "receipt.py", "settle.py", "strings.py", "supervisor.py", "terminal.py",

@@ -2,18 +2,19 @@
 # way: the merchant has the code, not the slip), or keyed in by hand; the amount charged,
 # at most 115% of the hold; the card again; 0200/000000 with F38 and F61. The completion
 # is a debit of the batch it is made in, whichever batch its pre-auth was in.
+import kinds
 from app import txn
 from app.strings import t
-from host import messages
-from journal.txnlog import COMPLETION
 from ui import entry
 
+# its row: the request, the record and what it does to the original, the reversal, the
+# strings (kinds.py); the main menu lists it by this
+KIND = kinds.COMPLETION
 TOLERANCE_PCT = 115  # a completion may charge up to 115 % of its pre-auth
 
 
 class Completion(txn.Txn):
-    title_key, msg, kind, rev_kind, supervisor = (  # its row of the table (txn.Txn)
-        "m_completion", messages.COMPLETION, COMPLETION, "completion", False)
+    kind = KIND
 
     async def find_original(self):
         how = await entry.menu(self.app.scr, self.title,

@@ -2,21 +2,25 @@
 # current batch (a settled completion is the issuer's business now); the card again;
 # 0200/200000 whose original is the completion: F37 its RRN, F38 its auth code, F61 its
 # batch, voucher and date (wire-format.md §3). The pre-auth then stays final.
+import kinds
 from app import txn
 from app.strings import t
-from host import messages
-from journal.txnlog import COMPLETION, COMPLETION_VOID, OPEN, REVERSED
+from journal.txnlog import OPEN, REVERSED
+
+
+# its row: the request, the record and what it does to the original, the reversal, the
+# strings (kinds.py); the main menu lists it by this
+KIND = kinds.COMPLETION_VOID
 
 
 class CompletionVoid(txn.Txn):
-    title_key, msg, kind, rev_kind, supervisor = (  # its row of the table (txn.Txn)
-        "m_cvoid", messages.COMPLETION_VOID, COMPLETION_VOID, "completion_void", True)
+    kind = KIND
 
     async def find_original(self):
         rec = await self.original_by_voucher()
         if rec is None:
             return False
-        if rec.kind != COMPLETION:
+        if rec.kind[kinds.CODE] != KIND[kinds.ORIG]:  # not a completion
             return await self.refuse([t("not_completion")], rec)
         if rec.batch != self.app.state.batch_no:
             return await self.refuse([t("batch_settled")], rec)

@@ -1,6 +1,7 @@
 # Going online with the reversal discipline of wire-format.md §5: sign in when required,
 # send the pending reversal before any new financial transaction, store a reversal before
 # a reversible request leaves, keep or clear it by what came back.
+import kinds
 from app import receipt
 from app.strings import rc_text, t
 from host import messages, session
@@ -62,9 +63,9 @@ class Online:
         if rec is not None:
             j.links(rec)
             return True
-        if rev.kind == "void" and rev.journal_voucher:  # a void inside its pre-auth (the
-            orig = j.find_voucher(rev.journal_voucher[1], rev.journal_voucher[0])  # older
-            return orig is not None and orig.void_voucher == f[11]  # record format)
+        if rev.kind == kinds.VOID[kinds.NAME] and rev.journal_voucher:  # a void inside its
+            orig = j.find_voucher(rev.journal_voucher[1], rev.journal_voucher[0])  # pre-auth
+            return orig is not None and orig.void_voucher == f[11]  # (the older format)
         return False
 
     async def flush_reversal(self, title=None):

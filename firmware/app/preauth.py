@@ -1,17 +1,20 @@
 # 预授权: the amount, the card, 0100/030000. The record reaches the journal before the
 # result is shown; then the merchant copy prints, and the cardholder's on request.
+import kinds
 from app import txn
 from app.strings import t
-from host import messages
 from journal import pan
-from journal.txnlog import PREAUTH
 from ui import entry
 from ui.screen import RIGHT
 
 
+# its row: the request, the record and what it does to the original, the reversal, the
+# strings (kinds.py); the main menu lists it by this
+KIND = kinds.PREAUTH
+
+
 class Preauth(txn.Txn):
-    title_key, msg, kind, rev_kind, supervisor = (  # its row of the table (txn.Txn)
-        "m_preauth", messages.PREAUTH, PREAUTH, "preauth", False)
+    kind = KIND
 
     async def enter_amount(self):
         fen = await entry.amount(self.app.scr, self.title)

@@ -2,28 +2,30 @@
 # (UP/DOWN), ENTER for its details and then a reprint, of its own slip or of the one that
 # followed it (or came before), the operator choosing by name and voucher number; the
 # last receipt, any receipt by voucher number, or the last settlement report.
+import kinds
 from app import receipt
 from app.strings import t
-from journal.txnlog import COMPLETION, OPEN, PREAUTH, JournalError
+from journal.txnlog import OPEN, JournalError
 from ui import entry
 from ui.screen import RIGHT, WIDTH
 
-# The short name of each kind, and of each state a record can show (strings keys).
-KIND_KEYS = ("q_preauth", "q_void", "q_completion", "q_cvoid")
+# The short name of each state, in state order (strings keys). An OPEN record shows its
+# kind's OPEN_KEY instead (pre-auth open, completion standing, the others done), and a
+# kind's short name is its QUERY key (kinds.py).
 STATE_KEYS = ("st_open", "st_voided", "st_completed", "st_cvoided", "st_reversed")
 
 
 def state_name(rec):
-    if rec.kind == PREAUTH and rec.void_voucher:  # a format-1 record: the void inside
+    if rec.void_voucher:  # a format-1 pre-auth record: the void inside
         return t("st_voided")
-    if rec.state == OPEN and rec.kind != PREAUTH:
-        return t("st_done") if rec.kind != COMPLETION else t("st_standing")
+    if rec.state == OPEN:
+        return t(rec.kind[kinds.OPEN_KEY])
     return t(STATE_KEYS[rec.state - 1])
 
 
 def name(rec):
     """Its kind and voucher number, e.g. 预授权 000002."""
-    return t(KIND_KEYS[rec.kind - 1]) + " " + rec.voucher
+    return t(rec.kind[kinds.QUERY]) + " " + rec.voucher
 
 
 def lines(scr, rec):
@@ -37,7 +39,7 @@ def lines(scr, rec):
 
 def details(rec):
     lines = [
-        t(KIND_KEYS[rec.kind - 1]) + " " + t("l_voucher") + rec.voucher,
+        t(rec.kind[kinds.QUERY]) + " " + t("l_voucher") + rec.voucher,
         t("l_state") + state_name(rec),
         t("l_card") + rec.pan_masked,
         t("l_amount") + entry.yuan(rec.amount),
@@ -51,7 +53,7 @@ def details(rec):
     if rec.has_next:
         lines.append(t("l_next") + rec.next_voucher)
     if rec.void_voucher:
-        lines.append(t("m_void") + " " + rec.void_voucher)
+        lines.append(t(kinds.VOID[kinds.MENU]) + " " + rec.void_voucher)
     return lines
 
 
@@ -101,7 +103,7 @@ async def reprint_of(app, rec):
             recs.append(other)
     names = [name(r) for r in recs]
     if rec.void_voucher:  # a format-1 pre-auth: its void inside it
-        names.append(t("q_void") + " " + rec.void_voucher)
+        names.append(t(kinds.VOID[kinds.QUERY]) + " " + rec.void_voucher)
     which = await entry.menu(app.scr, t("m_reprint"), names)
     if which is None:
         return

@@ -2,15 +2,9 @@
 # cardholder copy on request; the 冲正不成功 slip; the settlement report (结算单). A slip is
 # a small dict built from the journal (so any receipt can be reprinted) and turned into
 # ESC/POS bytes here.
+import kinds
 from app.strings import t
-from journal.txnlog import COMPLETION, COMPLETION_VOID, PREAUTH, VOID
 from ui import entry, paper
-
-# The transaction type line of each kind (strings R table).
-TYPES = {PREAUTH: "r_preauth", VOID: "r_void", COMPLETION: "r_completion",
-         COMPLETION_VOID: "r_cvoid"}
-REV_TYPES = {"preauth": "r_preauth", "void": "r_void", "completion": "r_completion",
-             "completion_void": "r_cvoid"}
 
 
 def _masked(first6, last4):
@@ -18,18 +12,19 @@ def _masked(first6, last4):
 
 
 def from_record(app, rec, legacy_void=False):
-    """The slip of a journal record. legacy_void: the void that a format-1 pre-auth
-    record carries inside it (flash written by the previous firmware)."""
+    """The slip of a journal record: its type line the SLIP key of its kind's row.
+    legacy_void: the void that a format-1 pre-auth record carries inside it (flash written
+    by the previous firmware)."""
     slip = {
-        "type": TYPES[rec.kind], "card": _masked(rec.pan_masked[:6], rec.pan_masked[-4:]),
+        "type": rec.kind[kinds.SLIP], "card": _masked(rec.pan_masked[:6], rec.pan_masked[-4:]),
         "card_org": rec.card_org, "batch": rec.batch, "voucher": rec.voucher,
         "auth": rec.auth_code, "rrn": rec.rrn, "date": rec.date, "time": rec.time,
         "amount": rec.amount,
     }
-    if rec.kind != PREAUTH:
+    if rec.kind[kinds.ORIG]:
         slip["orig_voucher"] = rec.orig_voucher
     if legacy_void:
-        slip.update({"type": "r_void", "orig_voucher": rec.voucher,
+        slip.update({"type": kinds.VOID[kinds.SLIP], "orig_voucher": rec.voucher,
                      "voucher": rec.void_voucher, "auth": rec.void_auth or rec.auth_code,
                      "rrn": rec.void_rrn, "date": rec.void_date, "time": rec.void_time})
     return slip
@@ -79,7 +74,7 @@ def render(app, slip, copy, reprint=False):
     b.bold(True)
     b.size(False, True)
     # a slip remembered by the previous firmware says "kind": "void" / "preauth"
-    b.line(t(slip.get("type") or ("r_void" if slip.get("kind") == "void" else "r_preauth")))
+    b.line(t(slip.get("type") or (kinds.find(slip.get("kind")) or kinds.PREAUTH)[kinds.SLIP]))
     b.size()
     b.bold(False)
     b.kv(t("r_batch"), slip["batch"])
@@ -102,8 +97,9 @@ def render(app, slip, copy, reprint=False):
 
 
 def render_settlement(app, report, reprint=False):
-    """The settlement report (结算单): counts and amounts by transaction type, the debits
-    sent in field 48, and the host's verdict."""
+    """The settlement report (结算单): counts and amounts by transaction type (app/
+    settle.totals: each kind at its index, the debits last), the debits sent in field 48,
+    and the host's verdict."""
     b = paper.Receipt(app.workbuf)
     _head(app, b, t("r_settle_title"), None, reprint)
     b.kv(t("r_batch"), report["batch"])
@@ -111,11 +107,12 @@ def render_settlement(app, report, reprint=False):
     b.rule()
     b.kv(t("r_settle_count"), t("r_settle_amount"))
     n = report["totals"]
-    for i, key in enumerate(("r_preauth", "r_void", "r_completion", "r_cvoid")):
-        b.line(t(key))
-        b.kv("  %d" % n[2 * i], entry.yuan(n[2 * i + 1]))
+    for i, k in enumerate(kinds.ALL):
+        if 2 * i + 2 < len(n):  # else not a kind of the firmware that wrote it (a reprint)
+            b.line(t(k[kinds.SLIP]))
+            b.kv("  %d" % n[2 * i], entry.yuan(n[2 * i + 1]))
     b.rule()
-    b.kv(t("r_debit") % n[8], entry.yuan(n[9]))
+    b.kv(t("r_debit") % n[-2], entry.yuan(n[-1]))
     b.kv(t("r_credit") % 0, entry.yuan(0))
     b.rule()
     b.line(t("r_settle_verdict"))
@@ -174,7 +171,7 @@ async def print_reversal_failed(app, rev):
     b.kv(t("r_mid"), f.get(42, ""))
     b.kv(t("r_tid"), f.get(41, ""))
     b.kv(t("r_card"), _masked(p[:6], p[-4:]))
-    b.kv(t("r_type"), t(REV_TYPES.get(rev.kind, "r_preauth")))
+    b.kv(t("r_type"), t((kinds.find(rev.kind) or kinds.PREAUTH)[kinds.SLIP]))
     b.kv(t("r_batch"), f.get(60, "00000000")[2:8])
     b.kv(t("r_voucher"), f.get(11, ""))
     b.kv(t("r_amount"), "RMB " + entry.yuan(int(f.get(4, "0"))))

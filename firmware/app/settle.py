@@ -6,13 +6,14 @@
 # again (the host settles a batch once; asking again only repeats its answer).
 import time
 
+import kinds
 from app import receipt
 from app.online import not_sent_lines
 from app.strings import rc_text, t
 from app.supervisor import authorize
 from host import messages
 from host.session import NOT_SENT, OK
-from journal.txnlog import COMPLETION, OPEN
+from journal.txnlog import OPEN
 from ui import entry
 from ui.screen import RIGHT
 
@@ -37,20 +38,26 @@ def next_batch(batch):
 
 
 def totals(journal, batch):
-    """The batch's figures: [count, fen] for each kind (pre-auth, void, completion,
-    completion void: 8 numbers), then the debits: the completions that still stand."""
-    out = [0] * 10
+    """The batch's figures: [count, fen] for each kind, at its index in kinds.ALL (the
+    pre-auth, void, completion, completion void: 8 numbers), then the debits, always the
+    last two (debits()): the records of a debit kind that still stand (the completions)."""
+    out = [0] * (2 * len(kinds.ALL) + 2)
 
     def add(r):
-        i = 2 * (r.kind - 1)
+        i = 2 * kinds.ALL.index(r.kind)
         out[i] += 1
         out[i + 1] += r.amount
-        if r.kind == COMPLETION and r.state == OPEN:
-            out[8] += 1
-            out[9] += r.amount
+        if r.kind[kinds.DEBIT] and r.state == OPEN:
+            out[-2] += 1
+            out[-1] += r.amount
 
     journal.each(batch, add)
     return out
+
+
+def debits(sums):
+    """(count, fen) of the debits in totals() (field 48)."""
+    return sums[-2], sums[-1]
 
 
 def close_batch(app, batch):
@@ -111,13 +118,13 @@ async def run(app):
     batch = p["batch"] if p else app.state.batch_no  # sign-in has moved on since
     scr.draw(title, [t("counting"), t("batch") + batch])
     sums = totals(app.journal, batch)
+    n, fen = debits(sums)
     ok = await entry.confirm(scr, title, [
-        t("batch") + batch, t("debits") % sums[8], ("RMB " + entry.yuan(sums[9]), RIGHT)])
+        t("batch") + batch, t("debits") % n, ("RMB " + entry.yuan(fen), RIGHT)])
     if not ok:
         return
     try:
-        mti, fields = messages.settlement(app.cfg, batch, app.state.take_voucher(), sums[9],
-                                          sums[8])
+        mti, fields = messages.settlement(app.cfg, batch, app.state.take_voucher(), fen, n)
     except ValueError as e:
         app.hw.log("settlement:", e)
         await entry.error(scr, title, [t("settle_too_big")])

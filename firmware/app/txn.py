@@ -2,17 +2,18 @@
 # after the seed article's steps: authorize (the supervisor, 联系负责人), find the original
 # and know the conditions (了解取消条件), the amount, the card again (提供证明), confirm,
 # send and wait (提交并等待), explain the answer, record, print (注意事项). A flow module
-# describes its type as a subclass of Txn: its table row (the class attributes) and the
-# steps that are its own; run() walks the rest, the same for every type.
+# describes its type as a subclass of Txn: its kind (its row of kinds.py) and the steps
+# that are its own; run() walks the rest, the same for every type.
 import time
 
+import kinds
 from app import receipt
 from app.card import read_card
 from app.strings import t
 from app.supervisor import authorize
 from host import messages
 from journal import pan
-from journal.txnlog import COMPLETED, COMPLETION_VOIDED, PREAUTH, REVERSED, VOIDED, Record
+from journal.txnlog import COMPLETED, COMPLETION_VOIDED, REVERSED, VOIDED, Record
 from ui import entry
 from ui.screen import RIGHT
 
@@ -42,19 +43,15 @@ def keyed_date(now, mmdd):
 
 
 class Txn:
-    """One transaction in the making. A type's row of the table, its class attributes
-    (each type sets all five in one line):
-    title_key  strings key: the menu entry and the screens' title
-    msg        host.messages kind: (MTI, F3, 60.1)
-    kind       journal.txnlog kind of its record
-    rev_kind   journal.reversal kind of its pending reversal
-    supervisor behind the supervisor password"""
+    """One transaction in the making. A type sets kind, its row of kinds.py: its title
+    (the row's menu key), its request, its record and what that does to its original, its
+    pending reversal, whether the supervisor must authorize it."""
 
-    title_key = msg = kind = rev_kind = supervisor = None
+    kind = None
 
     def __init__(self, app):
         self.app = app
-        self.title = t(self.title_key)
+        self.title = t(self.kind[kinds.MENU])
         self.orig = None  # the original, a txnlog Record (slot None: keyed by hand)
         self.amount = 0
         self.card = None
@@ -136,7 +133,7 @@ class Txn:
     def preauth_refusal(self, rec):
         """Why a pre-auth cannot be voided or completed (a line, or None): the seed's
         了解取消条件, checked before anything is sent."""
-        if rec.kind != PREAUTH:
+        if rec.kind[kinds.CODE] != self.kind[kinds.ORIG]:  # the pre-auth, for those that ask
             return t("not_preauth")
         if rec.state == VOIDED:
             return t("already_voided")
@@ -195,8 +192,8 @@ class Txn:
 async def run(app, cls):
     """One transaction of type cls, start to end."""
     x = cls(app)
-    scr, title, j = app.scr, x.title, app.journal
-    if cls.supervisor and not await authorize(app, title):
+    kind, scr, title, j = cls.kind, app.scr, x.title, app.journal
+    if kind[kinds.SUPERVISOR] and not await authorize(app, title):
         return
     if j.full():
         await entry.error(scr, title, [t("batch_full"), t("batch_full_hint")])
@@ -217,10 +214,10 @@ async def run(app, cls):
     if not await entry.confirm(scr, title, x.summary()) or not await app.online.ready(title):
         return
     st = app.state
-    mti, fields = messages.financial(cls.msg, app.cfg, st.batch_no, st.take_voucher(), card,
+    mti, fields = messages.financial(kind, app.cfg, st.batch_no, st.take_voucher(), card,
                                      x.amount, app.read_cap, None if o is None else x.extra())
     link = (o.batch, o.voucher) if o is not None and o.slot is not None else None
-    res = await app.online.send(title, cls.rev_kind, mti, fields, link)
+    res = await app.online.send(title, kind[kinds.NAME], mti, fields, link)
     if not await app.online.explain(title, res):
         return
     try:

@@ -2,16 +2,20 @@
 # by hand (auth code, date, amount); the card again; 0100/200000 with F38 and F61 for the
 # pre-auth's full amount. A completed pre-auth is refused here: its completion void
 # undoes the completion (app/cvoid.py).
+import kinds
 from app import txn
 from app.strings import t
-from host import messages
-from journal.txnlog import COMPLETED, VOID
+from journal.txnlog import COMPLETED
 from ui import entry
 
 
+# its row: the request, the record and what it does to the original, the reversal, the
+# strings (kinds.py); the main menu lists it by this
+KIND = kinds.VOID
+
+
 class Void(txn.Txn):
-    title_key, msg, kind, rev_kind, supervisor = (  # its row of the table (txn.Txn)
-        "m_void", messages.PREAUTH_VOID, VOID, "void", True)
+    kind = KIND
 
     async def find_original(self):
         how = await entry.menu(self.app.scr, self.title, [t("m_by_voucher"), t("m_by_keyed")])

@@ -1,17 +1,16 @@
 # The messages of wire-format.md §3 as field dicts, the MAC seal, and response matching.
 # Flows hand in business values (card, amount, originals); this module knows which fields
 # each message carries and in what form. No sockets here, no flash.
+import kinds
 from codec import iso8583
 from crypto import mac
 
 CURRENCY_CNY = "156"
 COND_PREAUTH = "06"  # F25: pre-auth family
 
-# transaction -> (MTI, F3, 60.1)
-PREAUTH = ("0100", "030000", "10")
-PREAUTH_VOID = ("0100", "200000", "11")
-COMPLETION = ("0200", "000000", "20")
-COMPLETION_VOID = ("0200", "200000", "21")
+# The financial requests by their names here: kinds.py rows, whose MSG is (MTI, F3, 60.1).
+PREAUTH, PREAUTH_VOID = kinds.PREAUTH, kinds.VOID
+COMPLETION, COMPLETION_VOID = kinds.COMPLETION, kinds.COMPLETION_VOID
 
 # MTIs whose requests and responses carry a MAC (wire-format.md §4).
 MACED = ("0100", "0110", "0200", "0210", "0400", "0410")
@@ -74,9 +73,9 @@ def _card_fields(fields, card):
 
 
 def financial(kind, cfg, batch_no, stan, card, amount_fen, read_cap, extra=None):
-    """A reversible request of kind PREAUTH / PREAUTH_VOID / COMPLETION / COMPLETION_VOID
+    """The reversible request of kind, a kinds.py row: its MTI, F3 and 60.1 from the row
     (extra adds e.g. 37, 38, 61)."""
-    mti, proc, txn_type = kind
+    mti, proc, txn_type = kind[kinds.MSG]
     fields = {
         3: proc,
         4: "%012d" % amount_fen,

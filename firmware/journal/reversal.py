@@ -18,7 +18,8 @@
 #          bit3 journal_voucher is (F61[0:6], F61[6:12]) (a void of a journalled pre-auth)
 #   3   1  attempts (saturates at 255)
 #   4   2  reason, F39 in ASCII ("98", "A0", "06")
-#   6   1  kind: b"p" "preauth", b"v" "void", b"c" "completion", b"x" "completion_void"
+#   6   1  kind: its row's rev byte (kinds.py): b"p" "preauth", b"v" "void",
+#          b"c" "completion", b"x" "completion_void"
 #   [6]    journal_voucher (batch, voucher) as 12 BCD digits, if bit2
 #   [1+n]  n, then the sealed F2 (n = 24: pan.Keys.seal), if bit1
 #   ...    MTI + bitmap + the kept fields, packed by codec.iso8583 (numeric fields BCD)
@@ -37,6 +38,7 @@
 import os
 from binascii import crc32, hexlify, unhexlify
 
+import kinds
 from journal import record
 
 MAX_ATTEMPTS = 3
@@ -47,7 +49,6 @@ _FLAGGED = 1
 _PAN = 2
 _JV = 4
 _JV61 = 8
-_KINDS = {"preauth": b"p", "void": b"v", "completion": b"c", "completion_void": b"x"}
 
 
 class ReversalError(Exception):
@@ -85,7 +86,7 @@ class Pending:
 
 class _Rec:
     # One stored reversal: the header decoded, the request kept packed (body).
-    def __init__(self, flags=0, attempts=0, reason="98", kind=b"p", jv6=None, sealed=None,
+    def __init__(self, flags=0, attempts=0, reason="98", kind=None, jv6=None, sealed=None,
                  body=None):
         self.flags, self.attempts, self.reason, self.kind = flags, attempts, reason, kind
         self.jv6, self.sealed, self.body = jv6, sealed, body
@@ -114,11 +115,19 @@ class _Rec:
         return out + crc32(out).to_bytes(4, "little")
 
 
+def _rev_byte(name):
+    # the REV byte of the kind called name; ValueError for a name no kind has
+    k = kinds.find(name) if type(name) is str else None
+    if k is None:
+        raise ValueError("unknown reversal kind %r" % (name,))
+    return k[kinds.REV]
+
+
 def _kind_name(code):
-    for name, c in _KINDS.items():
-        if c == code:
-            return name
-    raise ValueError("unknown kind %r" % code)
+    k = kinds.find(code)
+    if k is None:
+        raise ValueError("unknown kind %r" % code)
+    return k[kinds.NAME]
 
 
 def _jv_bits(jv, fields):
@@ -159,7 +168,7 @@ def _legacy(path):
             fields[int(k)] = unhexlify(v["x"]) if isinstance(v, dict) else v
         jv = d["journal_voucher"]
         return _new(d["mti"], fields, d["reason"], tuple(jv) if jv else None,
-                    _KINDS[d["kind"]], (_FLAGGED if d.get("flagged") else 0) | (
+                    _rev_byte(d["kind"]), (_FLAGGED if d.get("flagged") else 0) | (
                         _PAN if d.get("pan") else 0), d["attempts"],
                     unhexlify(d["pan"]) if d.get("pan") else None)
     except record.RecordError:
@@ -221,9 +230,7 @@ class PendingReversal:
     def store(self, mti, fields, reason="98", journal_voucher=None, kind="preauth"):
         """Write the reversal of the request (mti, fields) BEFORE sending it. Refuses over
         a pending or damaged one."""
-        code = _KINDS.get(kind)
-        if code is None:
-            raise ValueError("unknown reversal kind %r" % (kind,))
+        code = _rev_byte(kind)
         keep = {}
         for k, v in fields.items():
             if k not in _DROP and k != 2:

@@ -32,17 +32,16 @@ from binascii import crc32
 
 import micropython
 
+import kinds
 from journal import record
 from journal.pan import mask
 
-# Kinds of record: the transaction each is.
-PREAUTH, VOID, COMPLETION, COMPLETION_VOID = 1, 2, 3, 4
-KIND_NAMES = {PREAUTH: "PREAUTH", VOID: "VOID", COMPLETION: "COMPLETION",
-              COMPLETION_VOID: "COMPLETION_VOID"}
-# States. A pre-auth: OPEN -> VOIDED, or OPEN -> COMPLETED -> COMPLETION_VOIDED (final).
-# A completion: OPEN (standing, a debit of its batch) -> VOIDED (by a completion void).
-# A void or completion void stays OPEN. REVERSED: recorded, then undone by a reversal.
-OPEN, VOIDED, COMPLETED, COMPLETION_VOIDED, REVERSED = 1, 2, 3, 4, 5
+# A record's kind is its row of kinds.py (its byte on flash is the row's code); the kinds
+# and the states (what a row's marks do to its originals) are named here too for callers.
+from kinds import (  # noqa: F401
+    COMPLETED, COMPLETION, COMPLETION_VOID, COMPLETION_VOIDED, OPEN, PREAUTH, REVERSED, VOID,
+    VOIDED)
+
 STATE_NAMES = {OPEN: "OPEN", VOIDED: "VOIDED", COMPLETED: "COMPLETED",
                COMPLETION_VOIDED: "COMPLETION_VOIDED", REVERSED: "REVERSED"}
 
@@ -63,6 +62,7 @@ IX_SIZE = 16
 _IX_FMT = "<II6sH"  # voucher, amount, auth code, low 16 bits of CRC-32 of the 14 before
 _WINDOW = 32  # index entries read at a time when scanning (= PER_CHUNK: a seal's entries)
 _NONE = "000000"  # orig/next batch and voucher when there is none (F61 of a keyed original)
+_CRC_BITS = (1 << (16 - kinds.HASH_BITS)) - 1  # of an auth-code hash; the rest: its kind
 
 
 class JournalError(Exception):
@@ -93,8 +93,9 @@ def _an(value, n, name, blank_ok=False):
 
 
 class Record:
-    """One transaction. pan_masked is for display (first 6, stars, last 4); the clear PAN
-    is never an attribute: set_card() takes it, keeps the masked form and the keyed hash.
+    """One transaction; kind is its row of kinds.py. pan_masked is for display (first 6,
+    stars, last 4); the clear PAN is never an attribute: set_card() takes it, keeps the
+    masked form and the keyed hash.
     orig_*: the original a void or completion (a pre-auth), or a completion void (a
     completion), refers to; next_*: the transaction that changed this record's state.
     void_*: the void a format-1 record carries inside it (older flash only)."""
@@ -138,21 +139,22 @@ class Record:
         return self.next_voucher != _NONE
 
     def __repr__(self):
+        k = self.kind
         return "<Record %s %s/%s slot %s %s %d fen auth %s>" % (
-            KIND_NAMES.get(self.kind, self.kind), self.batch, self.voucher, self.slot,
-            STATE_NAMES.get(self.state, self.state), self.amount, self.auth_code)
+            k[kinds.NAME].upper() if k in kinds.ALL else k, self.batch, self.voucher,
+            self.slot, STATE_NAMES.get(self.state, self.state), self.amount, self.auth_code)
 
 
 def _pack(rec, buf):
     if not 0 <= rec.amount <= 999999999 or not 0 <= rec.orig_amount <= 999999999:
         raise ValueError("amount: %r fen out of range" % rec.amount)
-    if rec.kind not in KIND_NAMES or rec.state not in STATE_NAMES:
+    if rec.kind not in kinds.ALL or rec.state not in STATE_NAMES:
         raise ValueError("kind %r / state %r unknown" % (rec.kind, rec.state))
     pm = rec.pan_masked
     if rec.pan_len < 11 or len(pm) != rec.pan_len or len(rec.pan_hash) != 8:
         raise ValueError("card: set_card(keys, pan) with a PAN of 11-19 digits first")
     struct.pack_into(
-        _FMT, buf, 0, _MAGIC, rec.kind, rec.state, rec.pan_len, rec.amount,
+        _FMT, buf, 0, _MAGIC, rec.kind[kinds.CODE], rec.state, rec.pan_len, rec.amount,
         _fix(rec.voucher, 6, "voucher"), _fix(rec.batch, 6, "batch"),
         _fix(rec.date, 8, "date"), _fix(rec.time, 6, "time"),
         _an(rec.auth_code, 6, "auth_code"), _an(rec.rrn, 12, "rrn", True),
@@ -177,7 +179,7 @@ def _unpack(buf, batch, slot):
         r = _fields(buf) if magic == _MAGIC else _fields1(buf)
     except (ValueError, IndexError):  # a CRC-valid record that is not one (UnicodeError too)
         raise JournalError("journal batch %s slot %d: record unreadable" % (batch, slot))
-    if r.kind not in KIND_NAMES or r.state not in STATE_NAMES:
+    if r.kind is None or r.state not in STATE_NAMES:
         raise JournalError("journal batch %s slot %d: record unreadable" % (batch, slot))
     r.slot = slot
     return r
@@ -192,9 +194,9 @@ def _card(r, n, ends, pan_hash):
 
 def _fields(buf):
     t = struct.unpack_from(_FMT, buf, 0)
-    r = Record(kind=t[1], state=t[2], amount=t[4], voucher=_s(t[5]), batch=_s(t[6]),
-               date=_s(t[7]), time=_s(t[8]), auth_code=t[9].decode(), rrn=_s(t[10]),
-               host_date=_s(t[11]), expiry=_s(t[14]), entry_mode=_s(t[15]),
+    r = Record(kind=kinds.find(t[1]), state=t[2], amount=t[4], voucher=_s(t[5]),
+               batch=_s(t[6]), date=_s(t[7]), time=_s(t[8]), auth_code=t[9].decode(),
+               rrn=_s(t[10]), host_date=_s(t[11]), expiry=_s(t[14]), entry_mode=_s(t[15]),
                card_org=_s(t[16]), orig_batch=_s(t[17]), orig_voucher=_s(t[18]),
                orig_host_date=_s(t[19]), orig_amount=t[20])
     _card(r, t[3], t[12], t[13])
@@ -215,9 +217,11 @@ def _fields1(buf):
 
 def auth_hash(code6, kind):
     """The 2 bytes t/h and ah keep for a record: 14 bits of the CRC of its auth code (the
-    6 bytes, space padded, as the record holds it) and its kind, so that a search for a
-    pre-auth skips the completion that carries the same code."""
-    return (crc32(code6) & 0x3FFF) << 2 | (kind - 1)
+    6 bytes, space padded, as the record holds it) and its kind (a kinds.py row) in
+    kinds.HASH_BITS bits, code - 1, so that a search for a pre-auth skips the completion
+    that carries the same code. A kind past code 4 uses the bits of its row's HASH_AS."""
+    return (crc32(code6) & _CRC_BITS) << kinds.HASH_BITS | (
+        kind[kinds.HASH_AS] or kind[kinds.CODE]) - 1
 
 
 def _size(path):
@@ -476,9 +480,10 @@ class Journal:
         if not ok:
             return 0
         b = self._buf
-        if b[:2] == _MAGIC:
-            return auth_hash(bytes(b[35:41]), b[2])
-        return auth_hash(bytes(b[34:40]), PREAUTH)
+        if b[:2] != _MAGIC:
+            return auth_hash(bytes(b[34:40]), PREAUTH)
+        k = kinds.find(b[2])  # None: no kind of this firmware, the record unreadable
+        return 0 if k is None else auth_hash(bytes(b[35:41]), k)
 
     def _sync_hashes(self, batch, sealed):
         """Make ah cover exactly the sealed records (a cut between a seal's index append
@@ -640,26 +645,28 @@ class Journal:
         return slot
 
     def links(self, rec, orig=None):
-        """The originals of rec in the state rec implies: a void's pre-auth VOIDED, a
-        completion's pre-auth COMPLETED, a completion void's completion VOIDED and its
-        pre-auth COMPLETION_VOIDED; each naming rec as what changed it. Idempotent: what
-        is already so is not written again (a power cut between follow()'s writes is
-        finished by calling this again)."""
-        if rec.kind == PREAUTH or not rec.has_orig:
+        """The originals of rec in the states its kind's row marks them with (kinds.py):
+        a void's pre-auth VOIDED, a completion's pre-auth COMPLETED, a completion void's
+        completion VOIDED and its pre-auth COMPLETION_VOIDED; the original naming rec as
+        what changed it. Idempotent: what is already so is not written again (a power cut
+        between follow()'s writes is finished by calling this again)."""
+        marks = rec.kind[kinds.MARKS]
+        if not marks or not rec.has_orig:
             return
         if orig is None:
             orig = self.find_voucher(rec.orig_voucher, rec.orig_batch)
             if orig is None:
                 return
-        if rec.kind == COMPLETION_VOID:
-            self._mark(orig, VOIDED, rec)
-            if orig.has_orig:
-                pre = self.find_voucher(orig.orig_voucher, orig.orig_batch)
-                if pre is not None and pre.state != COMPLETION_VOIDED:
-                    pre.state = COMPLETION_VOIDED
-                    self._rewrite(pre)
-        else:
-            self._mark(orig, VOIDED if rec.kind == VOID else COMPLETED, rec)
+        self._mark(orig, marks[0], rec)
+        for state in marks[1:]:  # further back: the original's original, its state only
+            if not orig.has_orig:
+                return
+            orig = self.find_voucher(orig.orig_voucher, orig.orig_batch)
+            if orig is None:
+                return
+            if orig.state != state:
+                orig.state = state
+                self._rewrite(orig)
 
     def _mark(self, orig, state, rec):
         if (orig.state, orig.next_batch, orig.next_voucher) != (state, rec.batch, rec.voucher):
@@ -924,7 +931,7 @@ class Journal:
         except JournalError as e:
             self._report(str(e))
             return None
-        if r.kind != kind or _pad6(r.auth_code) != want or (
+        if r.kind is not kind or _pad6(r.auth_code) != want or (
                 amount is not None and r.amount != amount) or (
                 host_date and r.host_date != host_date):
             return None

@@ -61,7 +61,7 @@ def one_void(term, scr, rec, steps):
     marks.append(("ready (pending reversal?)", now()))
     stan = st.take_voucher()
     marks.append(("take_voucher (flash)", now()))
-    mti, fields = messages.financial(x.msg, cfg, st.batch_no, stan, x.card, x.amount,
+    mti, fields = messages.financial(x.kind, cfg, st.batch_no, stan, x.card, x.amount,
                                      txn_mp.READ_CAP, x.extra())
     marks.append(("messages.financial", now()))
     term.reversal.store(mti, fields, "98", (rec.batch, rec.voucher), "void")

@@ -15,6 +15,7 @@ if sys.path and sys.path[0].endswith("bench"):
     sys.path.append(sys.path.pop(0))
 
 import config  # noqa: E402
+import kinds  # noqa: E402
 from app import receipt, settle  # noqa: E402
 from app.completion import Completion  # noqa: E402
 from app.cvoid import CompletionVoid  # noqa: E402
@@ -162,9 +163,9 @@ def _exchange(t, x, m, link=None, auth=None):
     voucher = st.take_voucher()
     m.mark("state: take_voucher")
     o = x.orig
-    mti, fields = messages.financial(x.msg, t.cfg, st.batch_no, voucher, x.card, x.amount,
+    mti, fields = messages.financial(x.kind, t.cfg, st.batch_no, voucher, x.card, x.amount,
                                      READ_CAP, None if o is None else x.extra())
-    t.reversal.store(mti, fields, "98", link, x.rev_kind)  # online.send
+    t.reversal.store(mti, fields, "98", link, x.kind[kinds.NAME])  # online.send
     m.mark("reversal.store")
     rec = x.keep(fields, _answer(t, fields, auth))
     m.mark("journal")

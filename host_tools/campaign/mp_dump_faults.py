@@ -10,10 +10,11 @@
 import json
 import sys
 
+import kinds
 import vfs
 from journal.pan import Keys
 from journal.record import LFS_READSIZE
-from journal.txnlog import KIND_NAMES, STATE_NAMES, Journal
+from journal.txnlog import STATE_NAMES, Journal
 from journal.reversal import PendingReversal, ReversalDamaged
 from journal.state import TerminalState
 
@@ -68,7 +69,7 @@ def main():
         j = Journal("/flash/journal", keys, st.batch_no)
         for r in j.newest(100000):
             out["journal"].append({
-                "batch": r.batch, "voucher": r.voucher, "kind": KIND_NAMES.get(r.kind),
+                "batch": r.batch, "voucher": r.voucher, "kind": r.kind[kinds.NAME].upper(),
                 "state": STATE_NAMES.get(r.state), "amount": r.amount,
                 "auth": r.auth_code.strip(), "host_date": r.host_date,
                 "orig": [r.orig_batch, r.orig_voucher], "next": [r.next_batch, r.next_voucher],

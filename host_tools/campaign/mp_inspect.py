@@ -13,12 +13,13 @@ import json
 import os
 import sys
 
+import kinds
 import vfs
 from blockdev import FileBlockDevice
 from journal import record
 from journal.record import LFS_READSIZE
 from journal.pan import Keys
-from journal.txnlog import KIND_NAMES, STATE_NAMES, Journal, JournalError
+from journal.txnlog import STATE_NAMES, Journal, JournalError
 from journal.reversal import PendingReversal, ReversalDamaged
 
 D = "/flash"
@@ -43,7 +44,7 @@ def _records(batch):
             errors.append(str(e))
             continue
         out.append({
-            "slot": slot, "kind": KIND_NAMES.get(r.kind, r.kind),
+            "slot": slot, "kind": r.kind[kinds.NAME].upper(),  # PREAUTH ... (kinds.py)
             "state": STATE_NAMES.get(r.state, r.state), "voucher": r.voucher,
             "batch": r.batch, "amount": r.amount, "auth": r.auth_code.strip(),
             "pan6": r.pan_masked[:6], "orig": [r.orig_batch, r.orig_voucher],

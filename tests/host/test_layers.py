@@ -19,11 +19,12 @@ MAY_USE = {
     "crypto": set(),
     "hardware": set(),
     "config": set(),
+    "kinds": set(),
     "drivers": set(),
-    "journal": {"codec", "crypto"},
-    "host": {"codec", "crypto"},
+    "journal": {"codec", "crypto", "kinds"},
+    "host": {"codec", "crypto", "kinds"},
     "ui": {"drivers"},
-    "app": {"ui", "drivers", "host", "journal", "codec", "crypto"},
+    "app": {"ui", "drivers", "host", "journal", "codec", "crypto", "kinds"},
     "main": {"app", "ui", "config", "board"},
 }
 BOARD_ONLY = {"board"}  # the board's module: main.py's to import, nobody else's
