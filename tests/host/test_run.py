@@ -3,7 +3,6 @@ against a host of their own (no simulator started), with the test-card table and
 host taken down and up again, from a script and from the interactive view's keys."""
 
 import json
-import re
 import subprocess
 import sys
 import time
@@ -14,7 +13,7 @@ from host_tools.hostsim.ledger import Ledger
 from host_tools.hostsim.tls import test_pki
 from host_tools.simctl import MAIN_MENU_KEYS, READY, Screen
 from host_tools.tui import CARDS, Tui, card_for, card_menu, dwidth, parse_keys
-from tests.mp import ROOT
+from tests.mp import ROOT, run_mp_code
 
 
 def _run(sim, *args, timeout=120):
@@ -178,9 +177,10 @@ def test_a_script_that_never_gets_the_menu_fails_within_the_timeout(tmp_path):
 
 
 def test_ready_is_the_firmwares_main_menu():
-    menu = (ROOT / "firmware" / "app" / "terminal.py").read_text()
-    keys = re.findall(r'\("(m_\w+)", [\w.]+\)', menu.split("MENU = (", 1)[1].split("\n)")[0])
-    assert tuple(keys) == MAIN_MENU_KEYS
+    # the menu's string keys as the firmware has them (the kinds' rows name four)
+    proc = run_mp_code("from app.terminal import MENU\nprint(' '.join(k for k, _ in MENU))")
+    assert proc.returncode == 0, proc.stderr
+    assert tuple(proc.stdout.split()) == MAIN_MENU_KEYS
     assert READY.search("预授权终端 1/3\n1.预授权\n2.预授权撤销\n3.预授权完成")
     assert READY.search("有未完成冲正 3/3\n7.重打印\n8.签到\n9.管理")
     assert READY.search("PRE-AUTH POS 2/3\n4.Compl. void\n5.Settlement\n6.Query")
