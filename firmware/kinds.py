@@ -21,7 +21,7 @@ REVERSED = const(5)
 # there. A kind past them shares the bits of one (its row's HASH_AS); docs/journal.md says
 # what that costs and what widening the field would take.
 HASH_BITS = const(2)
-_HASHED = const(4)  # 1 << HASH_BITS
+_HASHED = const(1 << HASH_BITS)  # codes 1.._HASHED have bits of their own
 
 # A row is a tuple constant (frozen, it stays in flash: no heap), read by these positions,
 # e.g. rec.kind[kinds.SLIP]:

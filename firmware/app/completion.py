@@ -7,14 +7,11 @@ from app import txn
 from app.strings import t
 from ui import entry
 
-# its row: the request, the record and what it does to the original, the reversal, the
-# strings (kinds.py); the main menu lists it by this
-KIND = kinds.COMPLETION
 TOLERANCE_PCT = 115  # a completion may charge up to 115 % of its pre-auth
 
 
 class Completion(txn.Txn):
-    kind = KIND
+    kind = kinds.COMPLETION  # its row: request, record and original, reversal, strings
 
     async def find_original(self):
         how = await entry.menu(self.app.scr, self.title,

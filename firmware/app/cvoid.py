@@ -8,19 +8,14 @@ from app.strings import t
 from journal.txnlog import OPEN, REVERSED
 
 
-# its row: the request, the record and what it does to the original, the reversal, the
-# strings (kinds.py); the main menu lists it by this
-KIND = kinds.COMPLETION_VOID
-
-
 class CompletionVoid(txn.Txn):
-    kind = KIND
+    kind = kinds.COMPLETION_VOID  # its row: request, record and original, reversal, strings
 
     async def find_original(self):
         rec = await self.original_by_voucher()
         if rec is None:
             return False
-        if rec.kind[kinds.CODE] != KIND[kinds.ORIG]:  # not a completion
+        if rec.kind[kinds.CODE] != self.kind[kinds.ORIG]:  # not a completion
             return await self.refuse([t("not_completion")], rec)
         if rec.batch != self.app.state.batch_no:
             return await self.refuse([t("batch_settled")], rec)

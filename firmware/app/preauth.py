@@ -8,13 +8,8 @@ from ui import entry
 from ui.screen import RIGHT
 
 
-# its row: the request, the record and what it does to the original, the reversal, the
-# strings (kinds.py); the main menu lists it by this
-KIND = kinds.PREAUTH
-
-
 class Preauth(txn.Txn):
-    kind = KIND
+    kind = kinds.PREAUTH  # its row: request, record and original, reversal, strings
 
     async def enter_amount(self):
         fen = await entry.amount(self.app.scr, self.title)

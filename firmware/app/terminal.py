@@ -8,7 +8,6 @@
 # saves. What the exchange and the printer need in bulk is allocated once, below.
 import sys
 
-import kinds
 from app import admin, completion, cvoid, preauth, query, receipt, settle, strings, void
 from app.online import Online
 from app.strings import t
@@ -32,13 +31,14 @@ async def _sign_in(app):
                             [t("signin_ok"), t("batch") + app.state.batch_no], 5000)
 
 
-# The main menu: (strings key, what it runs), in the operator's order: the pre-auth family
-# first (each flow under its kind's MENU key, kinds.py), then settlement, then the rest.
+# The main menu: (strings key, what it runs), in the operator's order (the pre-auth family
+# first, then settlement, then the rest). A flow's key is its kind's MENU key (kinds.py;
+# tests/device/test_kinds.py checks they agree), written out here because the simulator's
+# tools read this list (host_tools/simctl.MAIN_MENU_KEYS, tests/host/test_run.py).
 MENU = (
-    (preauth.KIND[kinds.MENU], preauth.run), (void.KIND[kinds.MENU], void.run),
-    (completion.KIND[kinds.MENU], completion.run), (cvoid.KIND[kinds.MENU], cvoid.run),
-    ("m_settle", settle.run), ("m_query", query.run), ("m_reprint", query.reprint),
-    ("m_signin", _sign_in), ("m_admin", admin.run),
+    ("m_preauth", preauth.run), ("m_void", void.run), ("m_completion", completion.run),
+    ("m_cvoid", cvoid.run), ("m_settle", settle.run), ("m_query", query.run),
+    ("m_reprint", query.reprint), ("m_signin", _sign_in), ("m_admin", admin.run),
 )
 
 

@@ -9,13 +9,8 @@ from journal.txnlog import COMPLETED
 from ui import entry
 
 
-# its row: the request, the record and what it does to the original, the reversal, the
-# strings (kinds.py); the main menu lists it by this
-KIND = kinds.VOID
-
-
 class Void(txn.Txn):
-    kind = KIND
+    kind = kinds.VOID  # its row: request, record and original, reversal, strings
 
     async def find_original(self):
         how = await entry.menu(self.app.scr, self.title, [t("m_by_voucher"), t("m_by_keyed")])

@@ -6,15 +6,15 @@
 import kinds
 from app import txn
 
-# its row: the request, the record and what it does to the original, the reversal, the
-# strings (kinds.py): 0100/200000/13 after a pre-auth (code 1), which it leaves VOIDED
+# its row (kinds.py): the request, the record and what it does to the original, the
+# reversal, the strings: 0100/200000/13 after a pre-auth (code 1), which it leaves VOIDED
 KIND = kinds.register((5, "cancel", b"k", ("0100", "200000", "13"),
                        "cancelled", "cancelled", "r_reprint", "st_done",
                        True, 1, (kinds.VOIDED,), False, 4))
 
 
 class Cancel(txn.Txn):
-    kind = KIND
+    kind = KIND  # its row: request, record and original, reversal, strings
 
     async def find_original(self):
         rec = await self.original_by_voucher()

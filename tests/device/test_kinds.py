@@ -17,7 +17,7 @@ from sim_clock import Clock
 from sim_display import Display
 from sim_keys import KeyQueue
 from sim_printer import Printer
-from app import query, receipt, settle
+from app import completion, cvoid, preauth, query, receipt, settle, terminal, void
 from app.strings import t
 from app.terminal import App
 from host import messages
@@ -59,6 +59,12 @@ def test_the_four_rows_keep_their_codes_on_flash_and_on_the_wire():
     assert found == (c, v, x, None) and kinds.find("x") is kinds.find(b"void") is None
     # the names the tests and tools used before are the rows
     assert (txnlog.PREAUTH, messages.PREAUTH_VOID, messages.COMPLETION_VOID) == (p, v, x)
+    # each flow names its row, and the main menu lists it under its row's MENU key (the
+    # menu writes its keys out for the simulator's tools)
+    flows = (preauth.Preauth, void.Void, completion.Completion, cvoid.CompletionVoid)
+    assert tuple(f.kind for f in flows) == (p, v, c, x)
+    assert terminal.MENU[:4] == tuple((f.kind[kinds.MENU], m.run) for f, m in zip(
+        flows, (preauth, void, completion, cvoid))), terminal.MENU
 
 
 def _row(code=6, name="six", rev=b"6", msg=MSG, orig=1, marks=(), hash_as=4, n=13):
