@@ -99,10 +99,7 @@ def test_pending_reversal_stays_pending_and_nothing_new_is_reversed(tmp_path):
             term.wait_for(flows.MENU_EN, 20)
             bad = BadHost("other_ca", tmp_path, port)
             try:
-                term.stop()
-                term.write_config({"port": bad.port, **TIMEOUTS, "language": "en"})
-                term.start()
-                term.wait_for(flows.MENU_EN, 20)
+                _restart_at(term, bad.port)
                 _preauth_en(term)  # the pending reversal goes first, and cannot
                 s = term.wait_for("Host not trusted", 15)
                 assert "Host unreachable" not in s.text, s.text
@@ -112,10 +109,7 @@ def test_pending_reversal_stays_pending_and_nothing_new_is_reversed(tmp_path):
                 bad.close()
             assert bad.requests() == [] and b"TERM0001" not in bad.relay.to_host
             assert flows.mtis(db) == ["0800", "0100"]  # nothing more reached the host
-            term.stop()
-            term.write_config({"port": port, **TIMEOUTS, "language": "en"})
-            term.start()
-            term.wait_for(flows.MENU_EN, 20)
+            _restart_at(term, port)
             _preauth_en(term)
             term.wait_for("Approved", 30)
             assert flows.mtis(db) == ["0800", "0100", "0400", "0100"]  # still pending
@@ -126,10 +120,7 @@ def test_pending_reversal_stays_pending_and_nothing_new_is_reversed(tmp_path):
             # untrusted again: a new pre-auth never leaves, so nothing is to be reversed
             bad = BadHost("wrong_name", tmp_path, port)
             try:
-                term.stop()
-                term.write_config({"port": bad.port, **TIMEOUTS, "language": "en"})
-                term.start()
-                term.wait_for(flows.MENU_EN, 20)
+                _restart_at(term, bad.port)
                 _preauth_en(term)
                 term.wait_for("Host not trusted", 15)
                 term.press("ENTER")
@@ -137,15 +128,20 @@ def test_pending_reversal_stays_pending_and_nothing_new_is_reversed(tmp_path):
                 assert "Reversal" not in term.screen().lines[0]  # no reversal pending
             finally:
                 bad.close()
-            term.stop()
-            term.write_config({"port": port, **TIMEOUTS, "language": "en"})
-            term.start()
-            term.wait_for(flows.MENU_EN, 20)
+            _restart_at(term, port)
             _preauth_en(term)
             term.wait_for("Approved", 30)
         finally:
             term.stop()
     assert flows.mtis(db) == ["0800", "0100", "0400", "0100", "0100"]
+
+
+def _restart_at(term, port):
+    """The terminal off, pointed at the host on port, on again: at its menu."""
+    term.stop()
+    term.write_config({"port": port, **TIMEOUTS, "language": "en"})
+    term.start()
+    term.wait_for(flows.MENU_EN, 20)
 
 
 def _preauth_en(term):
