@@ -415,9 +415,12 @@ class WireCut:
             self._encrypted.add((conn, direction))
         if len(self.records) == self.at:
             self.cut = f"TLS record {self.at}, {what}"
+            # Said before the kill: the flow's thread sees the terminal die at once and
+            # asks whether the cut did it (set after the kill, a loaded machine let it
+            # ask first and report a flow that "failed without a cut").
+            self.dead.set()
             if self.term is not None and self.term.proc is not None:
                 os.kill(self.term.proc.pid, signal.SIGKILL)
-            self.dead.set()
             return False
         self.records.append(what)
         return True
