@@ -6,7 +6,7 @@ from binascii import unhexlify
 
 import mptest
 from lfs_helper import Flash, image_path
-from journal import txnlog
+from journal import format1, txnlog
 from journal.pan import Keys
 from journal.txnlog import Journal, JournalError, JournalFull, Record
 from journal.reversal import PendingReversal
@@ -354,7 +354,7 @@ def _pack1(r, buf):
         return (v + " " * n)[:n].encode()
 
     struct.pack_into(
-        txnlog._FMT1, buf, 0, b"J1", r.state, r.pan_len, r.amount, t(r.voucher, 6),
+        format1.FMT, buf, 0, format1.MAGIC, r.state, r.pan_len, r.amount, t(r.voucher, 6),
         t(r.batch, 6), t(r.date, 8), t(r.time, 6), t(r.auth_code, 6), t(r.rrn, 12),
         t(r.host_date, 4), (pm[:6] + pm[-4:]).encode(), r.pan_hash, t(r.expiry, 4),
         t(r.entry_mode, 3), t(r.card_org, 3), t(r.void_voucher, 6), t(r.void_date, 8),
