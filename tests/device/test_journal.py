@@ -337,6 +337,22 @@ def test_format1_layout_still_read_and_extended():
     old = j.find_voucher(5)  # format 1: the void inside the record, read as it was
     assert (old.kind, old.void_voucher, old.void_date) == (txnlog.PREAUTH, "000200",
                                                            "20250302")
+    # ... and as the app sees it (journal/format1.py): a VOID record of its own, whose
+    # slip is the one the previous firmware's void printed
+    assert format1.voided(old) and format1.voided(old, "000200")
+    assert not format1.voided(old, "000201") and not format1.voided(j.get(3))
+    assert format1.void_record(j.get(3)) is None
+    v = format1.void_record(old)
+    assert (v.kind, v.voucher, v.orig_voucher, v.amount, v.pan_masked) == (
+        txnlog.VOID, "000200", "000005", old.amount, old.pan_masked)
+    from app import receipt
+    assert receipt.from_record(None, v) == {
+        "type": "r_void", "card": "622588****6789", "card_org": "CUP", "batch": "000001",
+        "voucher": "000200", "auth": old.auth_code, "rrn": "", "date": "20250302",
+        "time": "101010", "amount": old.amount, "orig_voucher": "000005"}
+    f = format1.find_void(j, "000200")
+    assert (f.voucher, f.orig_voucher) == ("000200", "000005")
+    assert format1.find_void(j, "000201") is None
     assert j.find_voucher(40).slot == 39 and [r.slot for r in j.find_auth("A00003")] == [3]
     _void(j, 3, 300)  # a format-1 pre-auth voided now: its note is format 2
     assert j.get(3).state == txnlog.VOIDED and j.get(3).next_voucher == "000300"
