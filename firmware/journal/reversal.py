@@ -3,7 +3,7 @@
 # itself is done.
 #
 # What is kept is the original request less 35, 52, 53, 64 (a 0400 never carries them),
-# with F2 sealed under the TMK-derived key (pan.Keys.seal): no clear PAN on flash.
+# with F2 encrypted under the TMK-derived key (pan.Keys.encrypt): no clear PAN on flash.
 #
 # On flash: one small binary record, rewritten in place (open "wb", write, close). littlefs
 # commits a file on close, atomically: a power cut leaves the old or the new contents (a
@@ -14,18 +14,18 @@
 # block of its own.
 #
 #   0   2  magic b"R2"
-#   2   1  flags: bit0 flagged, bit1 sealed F2 follows, bit2 journal_voucher follows,
+#   2   1  flags: bit0 flagged, bit1 encrypted F2 follows, bit2 journal_voucher follows,
 #          bit3 journal_voucher is (F61[0:6], F61[6:12]) (a void of a journalled pre-auth)
 #   3   1  attempts (saturates at 255)
 #   4   2  reason, F39 in ASCII ("98", "A0", "06")
 #   6   1  kind: its row's rev byte (kinds.py): b"p" "preauth", b"v" "void",
 #          b"c" "completion", b"x" "completion_void"
 #   [6]    journal_voucher (batch, voucher) as 12 BCD digits, if bit2
-#   [1+n]  n, then the sealed F2 (n = 24: pan.Keys.seal), if bit1
+#   [1+n]  n, then the encrypted F2 (n = 24: pan.Keys.encrypt), if bit1
 #   ...    MTI + bitmap + the kept fields, packed by codec.iso8583 (numeric fields BCD)
 #   -4  4  CRC-32 (binascii.crc32) of everything before it, little endian
 #
-# A bad magic or CRC, a body that does not unpack or an F2 that does not unseal is
+# A bad magic or CRC, a body that does not unpack or an F2 that does not decrypt is
 # ReversalDamaged; the file is never deleted for it. A file written by the previous
 # firmware (a JSON record.py record, first byte "{") is still read; every write is binary.
 # codec.iso8583 is imported only where the fields are needed: waiting() and any_failed()
@@ -56,7 +56,7 @@ class ReversalError(Exception):
 
 
 class ReversalDamaged(ReversalError):
-    """The stored reversal cannot be read (bad checksum, unreadable, F2 does not unseal).
+    """The stored reversal cannot be read (bad checksum, unreadable, F2 does not decrypt).
     It is not deleted: the app shows this and the operator must call the acquirer, then
     discard_damaged() keeps a copy as <path>.bad and frees the slot."""
 
@@ -86,10 +86,10 @@ class Pending:
 
 class _Rec:
     # One stored reversal: the header decoded, the request kept packed (body).
-    def __init__(self, flags=0, attempts=0, reason="98", kind=None, jv6=None, sealed=None,
+    def __init__(self, flags=0, attempts=0, reason="98", kind=None, jv6=None, enc_pan=None,
                  body=None):
         self.flags, self.attempts, self.reason, self.kind = flags, attempts, reason, kind
-        self.jv6, self.sealed, self.body = jv6, sealed, body
+        self.jv6, self.enc_pan, self.body = jv6, enc_pan, body
 
     def unpack(self):
         """(mti, fields less F2). ValueError when the body does not unpack."""
@@ -109,8 +109,8 @@ class _Rec:
         if self.flags & _JV:
             out += self.jv6
         if self.flags & _PAN:
-            out.append(len(self.sealed))
-            out += self.sealed
+            out.append(len(self.enc_pan))
+            out += self.enc_pan
         out += self.body
         return out + crc32(out).to_bytes(4, "little")
 
@@ -149,14 +149,14 @@ def _jv_bits(jv, fields):
     return _JV, unhexlify(bv)
 
 
-def _new(mti, fields, reason, jv, kind, flags=0, attempts=0, sealed=None):
+def _new(mti, fields, reason, jv, kind, flags=0, attempts=0, enc_pan=None):
     # a _Rec for a request: reason checked, journal_voucher folded into the flags
     from codec import iso8583
 
     if len(reason.encode()) != 2:
         raise ValueError("reason must be 2 ASCII characters, got %r" % (reason,))
     bits, jv6 = _jv_bits(jv, fields)
-    return _Rec(flags | bits, attempts, reason, kind, jv6, sealed, iso8583.pack(mti, fields))
+    return _Rec(flags | bits, attempts, reason, kind, jv6, enc_pan, iso8583.pack(mti, fields))
 
 
 def _legacy(path):
@@ -206,7 +206,7 @@ def _read(path):
             pos += 6
         if flags & _PAN:
             k = data[pos]
-            r.sealed = data[pos + 1 : pos + 1 + k]
+            r.enc_pan = data[pos + 1 : pos + 1 + k]
             pos += 1 + k
         if flags & 0xF0 or pos + 10 > n - 4:
             raise ValueError("bad header")
@@ -237,7 +237,7 @@ class PendingReversal:
                 keep[k] = v
         pan = fields.get(2)
         buf = _new(mti, keep, reason, journal_voucher, code, _PAN if pan else 0, 0,
-                   self.keys.seal(pan) if pan else None).encode()
+                   self.keys.encrypt(pan) if pan else None).encode()
         del keep
         old = self._raw()
         if old is not None and old.flags & _FLAGGED:
@@ -252,10 +252,10 @@ class PendingReversal:
 
     def _pending(self, r, path, unpack=True):
         # the Pending of r (unpack=False: only the checks, no codec import); the CRC
-        # was checked by _read, the request's packing and F2's seal are checked here
+        # was checked by _read, the request's packing and F2's encryption are checked here
         try:
             kind = _kind_name(r.kind)
-            pan = self.keys.unseal(r.sealed) if r.flags & _PAN else None
+            pan = self.keys.decrypt(r.enc_pan) if r.flags & _PAN else None
             if not unpack:
                 return True
             mti, fields = r.unpack()
@@ -291,7 +291,7 @@ class PendingReversal:
 
     def waiting(self):
         """load() is not None, without unpacking the request (no codec import: the main
-        menu asks this). ReversalDamaged as load() (F2 is unsealed to check it)."""
+        menu asks this). ReversalDamaged as load() (F2 is decrypted to check it)."""
         r = self._raw()
         if r is None:
             return False
