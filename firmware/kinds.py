@@ -15,6 +15,12 @@ COMPLETED = const(3)
 COMPLETION_VOIDED = const(4)
 REVERSED = const(5)
 
+# What a reversal (0400) never carries of the request it undoes, whatever the kind
+# (wire-format.md §3): track 2, the PIN block, its security control, the MAC. host/
+# messages.py builds the 0400 without them; journal/reversal.py drops them before the
+# request reaches flash.
+REVERSAL_DROPS = (35, 52, 53, 64)
+
 # The auth-code hashes on flash (journal/layout.auth_hash, files t/h and ah) keep a
 # record's kind in HASH_BITS bits, so that a search for pre-auths by auth code skips the
 # completions that carry the same code: 1 << HASH_BITS kinds, codes 1 to 4, are told apart

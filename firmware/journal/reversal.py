@@ -2,8 +2,9 @@
 # request leaves the terminal, cleared only when a valid response arrives or the reversal
 # itself is done.
 #
-# What is kept is the original request less 35, 52, 53, 64 (a 0400 never carries them),
-# with F2 encrypted under the TMK-derived key (pan.Keys.encrypt): no clear PAN on flash.
+# What is kept is the original request less what a 0400 never carries (kinds.
+# REVERSAL_DROPS), with F2 encrypted under the TMK-derived key (pan.Keys.encrypt): no
+# clear PAN on flash.
 #
 # On flash: one small binary record, rewritten in place (open "wb", write, close). littlefs
 # commits a file on close, atomically: a power cut leaves the old or the new contents (a
@@ -42,7 +43,6 @@ import kinds
 from journal import record
 
 MAX_ATTEMPTS = 3
-_DROP = (35, 52, 53, 64)
 
 _MAGIC = b"R2"
 _FLAGGED = 1
@@ -233,7 +233,7 @@ class PendingReversal:
         code = _rev_byte(kind)
         keep = {}
         for k, v in fields.items():
-            if k not in _DROP and k != 2:
+            if k not in kinds.REVERSAL_DROPS and k != 2:
                 keep[k] = v
         pan = fields.get(2)
         buf = _new(mti, keep, reason, journal_voucher, code, _PAN if pan else 0, 0,
