@@ -1,4 +1,4 @@
-# The messages of wire-format.md §3 as field dicts, the MAC seal, and response matching.
+# The messages of wire-format.md §3 as field dicts, the MAC (F64), and response matching.
 # Flows hand in business values (card, amount, originals); this module knows which fields
 # each message carries and in what form. No sockets here, no flash.
 import kinds
