@@ -15,7 +15,13 @@ COMPLETED = const(3)
 COMPLETION_VOIDED = const(4)
 REVERSED = const(5)
 
-# The auth-code hashes on flash (journal/txnlog.auth_hash, files t/h and ah) keep a
+# What a reversal (0400) never carries of the request it undoes, whatever the kind
+# (wire-format.md §3): track 2, the PIN block, its security control, the MAC. host/
+# messages.py builds the 0400 without them; journal/reversal.py drops them before the
+# request reaches flash.
+REVERSAL_DROPS = (35, 52, 53, 64)
+
+# The auth-code hashes on flash (journal/layout.auth_hash, files t/h and ah) keep a
 # record's kind in HASH_BITS bits, so that a search for pre-auths by auth code skips the
 # completions that carry the same code: 1 << HASH_BITS kinds, codes 1 to 4, are told apart
 # there. A kind past them shares the bits of one (its row's HASH_AS); docs/journal.md says
@@ -35,7 +41,7 @@ SLIP = const(6)  # strings key: the type line of its slip and of the settlement 
 OPEN_KEY = const(7)  # strings key: its state in the query while its record is OPEN
 SUPERVISOR = const(8)  # behind the supervisor password
 ORIG = const(9)  # the CODE of its original's kind (the record it follows up), or 0
-# what recording it does to its originals (journal/txnlog.Journal.links): the state its
+# what recording it does to its originals (journal/links.py, Journal.links): the state its
 # original takes (that record naming it as what changed it), then the state the
 # original's own original takes, and so on; () for none
 MARKS = const(10)

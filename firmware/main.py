@@ -8,7 +8,8 @@ import board
 # Every module the terminal uses, imported here, at the top level: an import made inside
 # the event loop starts that much deeper in the C stack, and the chain of nested imports
 # (app.terminal -> app.txn -> app.receipt -> journal.txnlog -> journal.pan -> crypto.des)
-# went past the stack limit of the 32-bit unix build ("maximum recursion depth").
+# went past the stack limit of the 32-bit unix build ("maximum recursion depth"). (So
+# journal/txnlog.py imports its layers bottom up: none is more than one import deeper.)
 from app.terminal import App
 
 

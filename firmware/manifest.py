@@ -23,8 +23,9 @@ package("drivers", files=[
 ])
 package("host", files=["__init__.py", "channel.py", "messages.py", "session.py", "tls.py"])
 package("journal", files=[
-    "__init__.py", "pan.py", "record.py", "reversal.py", "settlement.py", "state.py",
-    "txnlog.py",
+    "__init__.py", "format1.py", "layout.py", "links.py", "lookup.py", "pan.py", "record.py",
+    "repair.py", "retention.py", "reversal.py", "reversal_file.py", "settlement.py",
+    "state.py", "store.py", "txnlog.py",
 ])
 package("ui", files=[
     "__init__.py", "assets.py", "entry.py", "font.py", "gb.py", "paper.py", "screen.py",

@@ -6,6 +6,7 @@ from app import receipt
 from app.strings import rc_text, t
 from host import messages, session
 from host.session import MAC_FAIL, NOT_SENT, OK
+from journal import format1
 from journal.reversal import ReversalDamaged
 from ui import entry
 
@@ -65,7 +66,7 @@ class Online:
             return True
         if rev.kind == kinds.VOID[kinds.NAME] and rev.journal_voucher:  # a void inside its
             orig = j.find_voucher(rev.journal_voucher[1], rev.journal_voucher[0])  # pre-auth
-            return orig is not None and orig.void_voucher == f[11]  # (the older format)
+            return orig is not None and format1.voided(orig, f[11])  # (the older format)
         return False
 
     async def flush_reversal(self, title=None):

@@ -5,6 +5,7 @@
 import kinds
 from app import receipt
 from app.strings import t
+from journal import format1
 from journal.txnlog import OPEN, JournalError
 from ui import entry
 from ui.screen import RIGHT, WIDTH
@@ -16,7 +17,7 @@ STATE_KEYS = ("st_open", "st_voided", "st_completed", "st_cvoided", "st_reversed
 
 
 def state_name(rec):
-    if rec.void_voucher:  # a format-1 pre-auth record: the void inside
+    if format1.voided(rec):  # a format-1 pre-auth record: the void inside
         return t("st_voided")
     if rec.state == OPEN:
         return t(rec.kind[kinds.OPEN_KEY])
@@ -52,8 +53,9 @@ def details(rec):
         lines.append(t("l_orig") + rec.orig_voucher)
     if rec.has_next:
         lines.append(t("l_next") + rec.next_voucher)
-    if rec.void_voucher:
-        lines.append(t(kinds.VOID[kinds.MENU]) + " " + rec.void_voucher)
+    v = format1.void_record(rec)
+    if v is not None:
+        lines.append(t(kinds.VOID[kinds.MENU]) + " " + v.voucher)
     return lines
 
 
@@ -101,17 +103,13 @@ async def reprint_of(app, rec):
             other = None
         if other is not None:
             recs.append(other)
-    names = [name(r) for r in recs]
-    if rec.void_voucher:  # a format-1 pre-auth: its void inside it
-        names.append(t(kinds.VOID[kinds.QUERY]) + " " + rec.void_voucher)
-    which = await entry.menu(app.scr, t("m_reprint"), names)
+    other = format1.void_record(rec)  # a format-1 pre-auth: its void inside it
+    if other is not None:
+        recs.append(other)
+    which = await entry.menu(app.scr, t("m_reprint"), [name(r) for r in recs])
     if which is None:
         return
-    if which == len(recs):
-        slip = receipt.from_record(app, rec, True)
-    else:
-        slip = receipt.from_record(app, recs[which])
-    await receipt.print_both(app, slip, reprint=True)
+    await receipt.print_both(app, receipt.from_record(app, recs[which]), reprint=True)
 
 
 async def reprint(app):
@@ -143,8 +141,8 @@ async def reprint(app):
     if rec is not None:
         await receipt.print_both(app, receipt.from_record(app, rec), reprint=True)
         return
-    for rec in app.journal.newest(app.journal.capacity):  # a format-1 void: inside its
-        if rec.void_voucher == v:  # pre-auth (older flash only), a bounded scan
-            await receipt.print_both(app, receipt.from_record(app, rec, True), reprint=True)
-            return
+    rec = format1.find_void(app.journal, v)  # a format-1 void: inside its pre-auth
+    if rec is not None:
+        await receipt.print_both(app, receipt.from_record(app, rec), reprint=True)
+        return
     await entry.error(scr, title, [t("not_found")], 5000)

@@ -11,10 +11,9 @@ def _masked(first6, last4):
     return first6 + "****" + last4
 
 
-def from_record(app, rec, legacy_void=False):
-    """The slip of a journal record: its type line the SLIP key of its kind's row.
-    legacy_void: the void that a format-1 pre-auth record carries inside it (flash written
-    by the previous firmware)."""
+def from_record(app, rec):
+    """The slip of a journal record: its type line the SLIP key of its kind's row. (The
+    void a format-1 record carries inside it: journal.format1.void_record(rec).)"""
     slip = {
         "type": rec.kind[kinds.SLIP], "card": _masked(rec.pan_masked[:6], rec.pan_masked[-4:]),
         "card_org": rec.card_org, "batch": rec.batch, "voucher": rec.voucher,
@@ -23,10 +22,6 @@ def from_record(app, rec, legacy_void=False):
     }
     if rec.kind[kinds.ORIG]:
         slip["orig_voucher"] = rec.orig_voucher
-    if legacy_void:
-        slip.update({"type": kinds.VOID[kinds.SLIP], "orig_voucher": rec.voucher,
-                     "voucher": rec.void_voucher, "auth": rec.void_auth or rec.auth_code,
-                     "rrn": rec.void_rrn, "date": rec.void_date, "time": rec.void_time})
     return slip
 
 

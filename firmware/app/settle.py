@@ -4,8 +4,6 @@
 # host's verdict. Balanced or not, an answer closes the batch and the next one starts.
 # With no answer the settlement stays pending: no transaction goes out until it is done
 # again (the host settles a batch once; asking again only repeats its answer).
-import time
-
 import kinds
 from app import receipt
 from app.online import not_sent_lines
@@ -18,18 +16,6 @@ from ui import entry
 from ui.screen import RIGHT
 
 BATCH_MAX = 999999
-DAY_S = 86400
-# Flash a batch may need (4 KB blocks): 1,500 records in 47 chunks, the index, the hashes
-# and the directories, notes in every chunk. Below this, settled batches are dropped.
-RESERVE_BLOCKS = 160
-
-
-def days_ago(now, n):
-    """The date n days before now (a clock tuple), YYYYMMDD: the oldest a pre-auth may be
-    to be used, and so to be kept."""
-    y, mo, d = now[:3]
-    then = time.localtime(time.mktime((y, mo, d, 12, 0, 0, 0, 0)) - n * DAY_S)
-    return "%04d%02d%02d" % then[:3]
 
 
 def next_batch(batch):
@@ -61,45 +47,20 @@ def debits(sums):
 
 
 def close_batch(app, batch):
-    """The answer is recorded (the report): move on to the next batch. Each step checks
-    what is done already, so resume() can call it again after a power cut."""
+    """The answer is recorded (the report): move on to the next batch, then the journal
+    keeps what its retention policy keeps (journal/retention.py). Each step checks what is
+    done already, so resume() can call it again after a power cut."""
     st = app.state
     if st.batch_no == batch:
         st.batch_no = next_batch(batch)
         st.save()
     app.journal.open_batch(st.batch_no)
     app.settlement.done()
-    gone = app.journal.prune(batch, days_ago(app.hw.clock.now(), app.cfg["validity_days"]))
-    gone += make_room(app, batch)
+    gone = app.journal.retain(batch, app.hw.clock.now(), app.cfg["validity_days"],
+                              app.data_dir)
     if gone:
         app.hw.log("settlement: batches dropped from the journal:", gone)
     return gone
-
-
-def make_room(app, keep):
-    """Drop the oldest settled batches, never the current one nor keep, while the flash
-    has less room than a full batch needs; their pre-auths can still be keyed in."""
-    gone = []
-    free = _free_blocks(app.data_dir)
-    for b in reversed(app.journal.batches()):
-        if free is None or free >= RESERVE_BLOCKS:
-            break
-        if b in (app.journal.batch, keep):
-            continue
-        app.journal.drop_batch(b)
-        gone.append(b)
-        free = _free_blocks(app.data_dir)
-    return gone
-
-
-def _free_blocks(path):
-    import os
-
-    try:
-        s = os.statvfs(path)
-    except OSError:  # every board's DATA_DIR answers statvfs (firmware/hardware.py)
-        return None
-    return s[3] * s[1] // 4096  # free blocks x block size, in 4 KB blocks
 
 
 def resume(app):

@@ -14,7 +14,7 @@ from app.strings import t
 from app.supervisor import Supervisor
 from codec import frame
 from host.session import HostSession
-from journal import record
+from journal import format1, record
 from journal.pan import Keys
 from journal.txnlog import Journal, JournalError
 from journal.reversal import PendingReversal
@@ -128,7 +128,9 @@ class App:
                 ValueError) as e:
             self.hw.log("last receipt unreadable:", e)
             return None
-        return receipt.from_record(self, rec, d.get("kind") == "void" and bool(rec.void_voucher))
+        if d.get("kind") == "void":  # the void inside a format-1 pre-auth (older)
+            rec = format1.void_record(rec) or rec
+        return receipt.from_record(self, rec)
 
     def reversal_waiting(self):
         """True when a reversal waits to be sent (or cannot be read)."""

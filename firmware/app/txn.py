@@ -52,7 +52,7 @@ class Txn:
     def __init__(self, app):
         self.app = app
         self.title = t(self.kind[kinds.MENU])
-        self.orig = None  # the original, a txnlog Record (slot None: keyed by hand)
+        self.orig = None  # the original, a journal Record (slot None: keyed by hand)
         self.amount = 0
         self.card = None
 

@@ -1,4 +1,5 @@
-"""DES and triple DES (EDE), ECB; encrypting or decrypting a block allocates nothing.
+"""DES and triple DES (EDE), ECB, and CBC over them (the PAN of a pending reversal,
+journal/pan.py); encrypting or decrypting a block allocates nothing.
 
 Why viper: it computes in machine words, so the 32-bit halves never become big ints (the
 ESP32's small ints are 31-bit), and it runs ~400x pyDes. Layout after d3des: SP tables
@@ -311,6 +312,23 @@ class DES:
         out = bytearray(len(data))
         _ecb(self._dk, data, out, len(data))
         return bytes(out)
+
+    def encrypt_cbc(self, plain, out):
+        """CBC: out[0:8] holds the IV; out[8:8 + len(plain)] gets the ciphertext of plain
+        (whole 8-byte blocks): C[i] = E(P[i] xor C[i-1]), C[-1] = the IV."""
+        blk = bytearray(8)
+        for o in range(0, len(plain), 8):
+            for j in range(8):
+                blk[j] = plain[o + j] ^ out[o + j]
+            self.encrypt_block(blk, memoryview(out)[o + 8 : o + 16])
+
+    def decrypt_cbc(self, data, out):
+        """CBC back: data = IV || ciphertext; out (len(data) - 8 bytes) gets the plain."""
+        blk = bytearray(8)
+        for o in range(0, len(out), 8):
+            self.decrypt_block(data[o + 8 : o + 16], blk)
+            for j in range(8):
+                out[o + j] = blk[j] ^ data[o + j]
 
 
 class TDES(DES):

@@ -1,8 +1,11 @@
-"""UnionPay POS "ECB" MAC (wire-format.md §4): XOR-fold, hex, DES, XOR, DES, hex.
+"""UnionPay POS "ECB" MAC (wire-format.md §4): XOR-fold, hex, DES, XOR, DES, hex. And
+HMAC-SHA256 (RFC 2104), which MicroPython lacks: the keyed PAN hash (journal/pan.py).
 
 The fold, hex and XOR steps are small viper loops over preallocated module buffers, so a
 MAC allocates only its 8-byte result (and a key schedule when the MAK changes).
 """
+
+import hashlib
 
 import micropython
 
@@ -85,3 +88,25 @@ def verify_mac(mak8, mab, mac):
     for i in range(8):
         diff |= _out[i] ^ mac[i]
     return diff == 0
+
+
+def sha256(*parts):
+    """SHA-256 of the concatenation of parts."""
+    h = hashlib.sha256()
+    for p in parts:
+        h.update(p)
+    return h.digest()
+
+
+def hmac_sha256(key, msg):
+    """RFC 2104 HMAC over hashlib.sha256 (MicroPython has no hmac module)."""
+    if len(key) > 64:
+        key = sha256(key)
+    k = bytearray(64)
+    k[: len(key)] = key
+    for i in range(64):
+        k[i] ^= 0x36
+    inner = sha256(k, msg)
+    for i in range(64):
+        k[i] ^= 0x36 ^ 0x5C
+    return sha256(k, inner)

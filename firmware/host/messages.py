@@ -1,4 +1,4 @@
-# The messages of wire-format.md §3 as field dicts, the MAC seal, and response matching.
+# The messages of wire-format.md §3 as field dicts, the MAC (F64), and response matching.
 # Flows hand in business values (card, amount, originals); this module knows which fields
 # each message carries and in what form. No sockets here, no flash.
 import kinds
@@ -93,11 +93,12 @@ def financial(kind, cfg, batch_no, stan, card, amount_fen, read_cap, extra=None)
 
 
 def reversal(req_fields, reason, auth_code=None):
-    """The 0400 for a stored request: the original less 35 (and 52, 53, 64), plus 39 =
-    reason, plus 38 if the original carried it or an auth code came back (§3)."""
+    """The 0400 for a stored request: the original less kinds.REVERSAL_DROPS (35, 52, 53,
+    64), plus 39 = reason, plus 38 if the original carried it or an auth code came back
+    (§3)."""
     fields = {}
     for k, v in req_fields.items():
-        if k not in (35, 52, 53, 64):
+        if k not in kinds.REVERSAL_DROPS:
             fields[k] = v
     fields[39] = reason
     if auth_code and 38 not in fields:

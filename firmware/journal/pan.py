@@ -1,18 +1,21 @@
 # Card number protection. The clear PAN lives only in RAM for the length of a transaction:
 # flash gets the masked form (first 6 + last 4), a keyed hash to recognise the card again,
-# and, for the one pending reversal that must resend F2, the PAN sealed under 3DES.
+# and, for the one pending reversal that must resend F2, the PAN encrypted under 3DES.
+# The primitives are crypto/'s (HMAC-SHA256 in crypto/mac.py, 3DES-CBC in crypto/des.py);
+# here: which keys, and the bytes kept on flash.
 #
 # Both keys derive from the TMK (16 bytes, provisioned per terminal), each under its own
-# label so that one key says nothing about the other:
+# label so that one key says nothing about the other (the labels are on no wire, but
+# the keys, and so the bytes on flash, depend on them: never renamed):
 #   hash key = SHA-256(b"pan-hash" || TMK)                        (32 bytes, HMAC key)
 #   d        = SHA-256(b"pan-seal" || TMK)
-#   seal key = d[0:8] || the first of d[8:16], d[16:24], d[24:32] that differs from d[0:8]
+#   PAN key  = d[0:8] || the first of d[8:16], d[16:24], d[24:32] that differs from d[0:8]
 #              once DES parity bits are ignored (equal halves would make 3DES single DES)
-import hashlib
 import os
 from binascii import crc32, hexlify, unhexlify
 
 from crypto.des import TDES
+from crypto.mac import hmac_sha256, sha256
 
 
 def mask(pan):
@@ -30,40 +33,19 @@ def mask_receipt(pan):
     return pan[:6] + "****" + pan[-4:]
 
 
-def _sha256(*parts):
-    h = hashlib.sha256()
-    for p in parts:
-        h.update(p)
-    return h.digest()
-
-
-def hmac_sha256(key, msg):
-    """RFC 2104 HMAC over hashlib.sha256 (MicroPython has no hmac module)."""
-    if len(key) > 64:
-        key = _sha256(key)
-    k = bytearray(64)
-    k[: len(key)] = key
-    for i in range(64):
-        k[i] ^= 0x36
-    inner = _sha256(k, msg)
-    for i in range(64):
-        k[i] ^= 0x36 ^ 0x5C
-    return _sha256(k, inner)
-
-
 def _strip_parity(b):
     return bytes(x & 0xFE for x in b)
 
 
-# Sealed PAN: IV(8) || 3DES-CBC(len(1) || PAN in packed BCD, F-padded to 10 bytes ||
-# random(1) || CRC-32 of the 12 bytes before(4)): 24 bytes. CBC under a random IV (built
-# on the TDES block primitive) so the same PAN never seals to the same bytes; the length
-# byte and CRC let unseal() reject garbage and wrong keys. The previous firmware's form,
-# 32 bytes (the PAN in ASCII, random fill to 20 bytes, then the CRC), still opens: a
-# reversal it left pending survives the upgrade. BCD saves the 8 bytes that keep a
-# completion void's pending reversal inline in littlefs's metadata (docs/journal.md).
+# Encrypted PAN: IV(8) || 3DES-CBC(len(1) || PAN in packed BCD, F-padded to 10 bytes ||
+# random(1) || CRC-32 of the 12 bytes before(4)): 24 bytes. CBC under a random IV so the
+# same PAN never encrypts to the same bytes; the length byte and CRC let decrypt() reject
+# garbage and wrong keys. The previous firmware's form, 32 bytes (the PAN in ASCII,
+# random fill to 20 bytes, then the CRC), still opens: a reversal it left pending
+# survives the upgrade. BCD saves the 8 bytes that keep a completion void's pending
+# reversal inline in littlefs's metadata (docs/journal.md).
 _PLAIN = 16
-SEALED_LEN = 8 + _PLAIN
+ENCRYPTED_LEN = 8 + _PLAIN
 _PLAIN1 = 24  # the previous firmware's
 _F = "FFFFFFFFFFFFFFFFFFFF"
 
@@ -72,8 +54,8 @@ class Keys:
     def __init__(self, tmk16):
         if len(tmk16) != 16:
             raise ValueError("TMK must be 16 bytes")
-        self._hkey = _sha256(b"pan-hash", tmk16)
-        d = _sha256(b"pan-seal", tmk16)
+        self._hkey = sha256(b"pan-hash", tmk16)
+        d = sha256(b"pan-seal", tmk16)
         k1 = d[0:8]
         k2 = None
         for i in (8, 16, 24):
@@ -82,15 +64,16 @@ class Keys:
                 break
         if k2 is None:  # all four equal: astronomically unlikely, but stay 3DES
             k2 = bytes(x ^ 0x02 for x in k1)
-        # Made once, at boot (~800 bytes of key schedule): making it per seal left 1.5 KB
-        # of garbage in the middle of every transaction.
+        # Made once, at boot (~800 bytes of key schedule): making it per encryption left
+        # 1.5 KB of garbage in the middle of every transaction.
         self._tdes = TDES(k1 + k2)
 
     def pan_hash(self, pan):
         """8 bytes identifying the card under this terminal's TMK (HMAC-SHA256, truncated)."""
         return hmac_sha256(self._hkey, pan.encode())[:8]
 
-    def seal(self, pan):
+    def encrypt(self, pan):
+        """The PAN encrypted (ENCRYPTED_LEN bytes, a fresh random IV each time)."""
         n = len(pan)
         if not 1 <= n <= 19 or not pan.isdigit():
             raise ValueError("PAN must be 1-19 digits")
@@ -101,30 +84,19 @@ class Keys:
         c = crc32(memoryview(p)[:12])
         for i in range(4):
             p[12 + i] = (c >> (24 - 8 * i)) & 0xFF
-        return self._cbc(p, bytearray(os.urandom(8)) + bytearray(_PLAIN))
-
-    def _cbc(self, p, out):
-        # C[i] = E(P[i] xor C[i-1]), C[-1] = the IV in out[0:8]; returns out as bytes
-        blk = bytearray(8)
-        for o in range(0, len(p), 8):
-            for j in range(8):
-                blk[j] = p[o + j] ^ out[o + j]
-            self._tdes.encrypt_block(blk, memoryview(out)[o + 8 : o + 16])
+        out = bytearray(os.urandom(8)) + bytearray(_PLAIN)
+        self._tdes.encrypt_cbc(p, out)
         return bytes(out)
 
-    def unseal(self, blob):
-        """The PAN sealed by seal() (or by the previous firmware); ValueError if blob is
-        not one (damaged, another key)."""
-        if not isinstance(blob, (bytes, bytearray)) or len(blob) not in (SEALED_LEN,
+    def decrypt(self, blob):
+        """The PAN encrypt() (or the previous firmware) made blob of; ValueError if blob
+        is not one (damaged, another key)."""
+        if not isinstance(blob, (bytes, bytearray)) or len(blob) not in (ENCRYPTED_LEN,
                                                                          8 + _PLAIN1):
-            raise ValueError("sealed PAN: wrong length")
+            raise ValueError("encrypted PAN: wrong length")
         k = len(blob) - 8
         p = bytearray(k)
-        blk = bytearray(8)
-        for o in range(0, k, 8):
-            self._tdes.decrypt_block(blob[o + 8 : o + 16], blk)
-            for j in range(8):
-                p[o + j] = blk[j] ^ blob[o + j]
+        self._tdes.decrypt_cbc(blob, p)
         body = k - 4
         c = crc32(memoryview(p)[:body])
         n = p[0]
@@ -136,5 +108,5 @@ class Keys:
         elif ok:
             pan = bytes(p[1 : 1 + n]).decode()
         if not ok or not pan.isdigit():
-            raise ValueError("sealed PAN: does not verify (damaged or another TMK)")
+            raise ValueError("encrypted PAN: does not verify (damaged or another TMK)")
         return pan

@@ -2,30 +2,19 @@
 # request leaves the terminal, cleared only when a valid response arrives or the reversal
 # itself is done.
 #
-# What is kept is the original request less 35, 52, 53, 64 (a 0400 never carries them),
-# with F2 sealed under the TMK-derived key (pan.Keys.seal): no clear PAN on flash.
+# What is kept is the original request less what a 0400 never carries (kinds.
+# REVERSAL_DROPS), with F2 encrypted under the TMK-derived key (pan.Keys.encrypt): no
+# clear PAN on flash.
 #
-# On flash: one small binary record, rewritten in place (open "wb", write, close). littlefs
-# commits a file on close, atomically: a power cut leaves the old or the new contents (a
-# cut while the file is being *created* leaves an empty file, read as "none stored": the
-# request it was for had not been sent). At most 128 bytes for every kind, which keeps the
-# file inline in its directory's metadata (littlefs's inline limit is its cache size: 128
-# bytes with MicroPython's default mount, 256 with the boards'): a rewrite erases no
-# block of its own.
+# On flash: one small binary record (its bytes: journal/reversal_file.py), rewritten in
+# place (open "wb", write, close). littlefs commits a file on close, atomically: a power
+# cut leaves the old or the new contents (a cut while the file is being *created* leaves
+# an empty file, read as "none stored": the request it was for had not been sent). At
+# most 128 bytes for every kind, which keeps the file inline in its directory's metadata
+# (littlefs's inline limit is its cache size: 128 bytes with MicroPython's default mount,
+# 256 with the boards'): a rewrite erases no block of its own.
 #
-#   0   2  magic b"R2"
-#   2   1  flags: bit0 flagged, bit1 sealed F2 follows, bit2 journal_voucher follows,
-#          bit3 journal_voucher is (F61[0:6], F61[6:12]) (a void of a journalled pre-auth)
-#   3   1  attempts (saturates at 255)
-#   4   2  reason, F39 in ASCII ("98", "A0", "06")
-#   6   1  kind: its row's rev byte (kinds.py): b"p" "preauth", b"v" "void",
-#          b"c" "completion", b"x" "completion_void"
-#   [6]    journal_voucher (batch, voucher) as 12 BCD digits, if bit2
-#   [1+n]  n, then the sealed F2 (n = 24: pan.Keys.seal), if bit1
-#   ...    MTI + bitmap + the kept fields, packed by codec.iso8583 (numeric fields BCD)
-#   -4  4  CRC-32 (binascii.crc32) of everything before it, little endian
-#
-# A bad magic or CRC, a body that does not unpack or an F2 that does not unseal is
+# A bad magic or CRC, a body that does not unpack or an F2 that does not decrypt is
 # ReversalDamaged; the file is never deleted for it. A file written by the previous
 # firmware (a JSON record.py record, first byte "{") is still read; every write is binary.
 # codec.iso8583 is imported only where the fields are needed: waiting() and any_failed()
@@ -36,19 +25,13 @@
 # new transactions are not blocked and the failed one is never overwritten. The move is
 # flag-then-copy-then-remove; load() finishes a move that a power cut interrupted.
 import os
-from binascii import crc32, hexlify, unhexlify
+from binascii import hexlify
 
 import kinds
 from journal import record
+from journal.reversal_file import FLAGGED, JV, JV61, PAN, kind_name, new, read, rev_byte
 
 MAX_ATTEMPTS = 3
-_DROP = (35, 52, 53, 64)
-
-_MAGIC = b"R2"
-_FLAGGED = 1
-_PAN = 2
-_JV = 4
-_JV61 = 8
 
 
 class ReversalError(Exception):
@@ -56,7 +39,7 @@ class ReversalError(Exception):
 
 
 class ReversalDamaged(ReversalError):
-    """The stored reversal cannot be read (bad checksum, unreadable, F2 does not unseal).
+    """The stored reversal cannot be read (bad checksum, unreadable, F2 does not decrypt).
     It is not deleted: the app shows this and the operator must call the acquirer, then
     discard_damaged() keeps a copy as <path>.bad and frees the slot."""
 
@@ -84,138 +67,6 @@ class Pending:
         return not self.flagged
 
 
-class _Rec:
-    # One stored reversal: the header decoded, the request kept packed (body).
-    def __init__(self, flags=0, attempts=0, reason="98", kind=None, jv6=None, sealed=None,
-                 body=None):
-        self.flags, self.attempts, self.reason, self.kind = flags, attempts, reason, kind
-        self.jv6, self.sealed, self.body = jv6, sealed, body
-
-    def unpack(self):
-        """(mti, fields less F2). ValueError when the body does not unpack."""
-        from codec import iso8583
-
-        try:
-            return iso8583.unpack(self.body)
-        except iso8583.CodecError as e:
-            raise ValueError(str(e))
-
-    def encode(self):
-        out = bytearray(_MAGIC)
-        out.append(self.flags)
-        out.append(min(self.attempts, 255))
-        out += self.reason.encode()
-        out += self.kind
-        if self.flags & _JV:
-            out += self.jv6
-        if self.flags & _PAN:
-            out.append(len(self.sealed))
-            out += self.sealed
-        out += self.body
-        return out + crc32(out).to_bytes(4, "little")
-
-
-def _rev_byte(name):
-    # the REV byte of the kind called name; ValueError for a name no kind has
-    k = kinds.find(name) if type(name) is str else None
-    if k is None:
-        raise ValueError("unknown reversal kind %r" % (name,))
-    return k[kinds.REV]
-
-
-def _kind_name(code):
-    k = kinds.find(code)
-    if k is None:
-        raise ValueError("unknown kind %r" % code)
-    return k[kinds.NAME]
-
-
-def _jv_bits(jv, fields):
-    """(flag bits, 6 BCD bytes or None) for journal_voucher jv: None or (batch, voucher),
-    two strings of 6 digits (ValueError otherwise)."""
-    if jv is None:
-        return 0, None
-    try:
-        batch, voucher = jv
-        bv = batch + voucher
-        ok = len(batch) == 6 and len(bv) == 12 and bv.isdigit()
-    except (TypeError, ValueError):
-        ok = False
-    if not ok:
-        raise ValueError("journal_voucher must be 2 x 6 digits, got %r" % (jv,))
-    f61 = fields.get(61)
-    if type(f61) is str and f61[:12] == bv:
-        return _JV61, None  # a void of a journalled pre-auth: F61 begins with them
-    return _JV, unhexlify(bv)
-
-
-def _new(mti, fields, reason, jv, kind, flags=0, attempts=0, sealed=None):
-    # a _Rec for a request: reason checked, journal_voucher folded into the flags
-    from codec import iso8583
-
-    if len(reason.encode()) != 2:
-        raise ValueError("reason must be 2 ASCII characters, got %r" % (reason,))
-    bits, jv6 = _jv_bits(jv, fields)
-    return _Rec(flags | bits, attempts, reason, kind, jv6, sealed, iso8583.pack(mti, fields))
-
-
-def _legacy(path):
-    """A JSON record of the previous firmware (record.py) as a _Rec."""
-    try:
-        d = record.read(path)
-        fields = {}
-        for k, v in d["fields"].items():
-            fields[int(k)] = unhexlify(v["x"]) if isinstance(v, dict) else v
-        jv = d["journal_voucher"]
-        return _new(d["mti"], fields, d["reason"], tuple(jv) if jv else None,
-                    _rev_byte(d["kind"]), (_FLAGGED if d.get("flagged") else 0) | (
-                        _PAN if d.get("pan") else 0), d["attempts"],
-                    unhexlify(d["pan"]) if d.get("pan") else None)
-    except record.RecordError:
-        raise
-    except Exception as e:  # KeyError, TypeError, ValueError, a CodecError
-        raise record.RecordError("%s: unreadable: %r" % (path, e))
-
-
-def _read(path):
-    """The _Rec at path, or None. RecordError (of journal.record) when it is damaged."""
-    try:
-        size = os.stat(path)[6]
-        f = open(path, "rb")
-    except OSError:
-        return None
-    try:
-        data = f.read(min(size, 4096))
-    finally:
-        f.close()
-    n = len(data)
-    if not n:  # a cut while store() created it: nothing was stored, nothing sent
-        return None
-    if data[:1] == b"{":  # written by the previous firmware
-        return _legacy(path)
-    if size > 4096 or n < 21 or data[:2] != _MAGIC:
-        raise record.RecordError("%s: not a reversal record" % path)
-    if crc32(memoryview(data)[: n - 4]) != int.from_bytes(data[n - 4 :], "little"):
-        raise record.RecordError("%s: bad checksum" % path)
-    try:
-        flags = data[2]
-        r = _Rec(flags, data[3], str(data[4:6], "ascii"), data[6:7])
-        pos = 7
-        if flags & _JV:
-            r.jv6 = data[pos : pos + 6]
-            pos += 6
-        if flags & _PAN:
-            k = data[pos]
-            r.sealed = data[pos + 1 : pos + 1 + k]
-            pos += 1 + k
-        if flags & 0xF0 or pos + 10 > n - 4:
-            raise ValueError("bad header")
-        r.body = data[pos : n - 4]
-    except (ValueError, IndexError, UnicodeError) as e:
-        raise record.RecordError("%s: unreadable header: %r" % (path, e))
-    return r
-
-
 class PendingReversal:
     def __init__(self, path, keys):
         self.path = path
@@ -223,24 +74,24 @@ class PendingReversal:
 
     def _raw(self, path=None):
         try:
-            return _read(path or self.path)
+            return read(path or self.path)
         except record.RecordError as e:
             raise ReversalDamaged("reversal damaged: %s" % e)
 
     def store(self, mti, fields, reason="98", journal_voucher=None, kind="preauth"):
         """Write the reversal of the request (mti, fields) BEFORE sending it. Refuses over
         a pending or damaged one."""
-        code = _rev_byte(kind)
+        code = rev_byte(kind)
         keep = {}
         for k, v in fields.items():
-            if k not in _DROP and k != 2:
+            if k not in kinds.REVERSAL_DROPS and k != 2:
                 keep[k] = v
         pan = fields.get(2)
-        buf = _new(mti, keep, reason, journal_voucher, code, _PAN if pan else 0, 0,
-                   self.keys.seal(pan) if pan else None).encode()
+        buf = new(mti, keep, reason, journal_voucher, code, PAN if pan else 0, 0,
+                   self.keys.encrypt(pan) if pan else None).encode()
         del keep
         old = self._raw()
-        if old is not None and old.flags & _FLAGGED:
+        if old is not None and old.flags & FLAGGED:
             self._move_failed(old)
         elif old is not None:
             try:
@@ -252,23 +103,23 @@ class PendingReversal:
 
     def _pending(self, r, path, unpack=True):
         # the Pending of r (unpack=False: only the checks, no codec import); the CRC
-        # was checked by _read, the request's packing and F2's seal are checked here
+        # was checked by read, the request's packing and F2's encryption are checked here
         try:
-            kind = _kind_name(r.kind)
-            pan = self.keys.unseal(r.sealed) if r.flags & _PAN else None
+            kind = kind_name(r.kind)
+            pan = self.keys.decrypt(r.enc_pan) if r.flags & PAN else None
             if not unpack:
                 return True
             mti, fields = r.unpack()
             if pan:
                 fields[2] = pan
             jv = None
-            if r.flags & _JV:
+            if r.flags & JV:
                 h = hexlify(r.jv6).decode()
                 jv = (h[:6], h[6:])
-            elif r.flags & _JV61:
+            elif r.flags & JV61:
                 jv = (fields[61][:6], fields[61][6:12])
             return Pending(mti, fields, r.reason, r.attempts, kind,
-                           bool(r.flags & _FLAGGED), jv, path)
+                           bool(r.flags & FLAGGED), jv, path)
         except (ValueError, KeyError, TypeError, IndexError, UnicodeError) as e:
             raise ReversalDamaged("reversal %s unreadable: %s" % (path, e))
 
@@ -284,18 +135,18 @@ class PendingReversal:
         r = self._raw()
         if r is None:
             return None
-        if r.flags & _FLAGGED:  # a move to the failed list was cut short: finish it
+        if r.flags & FLAGGED:  # a move to the failed list was cut short: finish it
             self._move_failed(r)
             return None
         return self._pending(r, self.path)
 
     def waiting(self):
         """load() is not None, without unpacking the request (no codec import: the main
-        menu asks this). ReversalDamaged as load() (F2 is unsealed to check it)."""
+        menu asks this). ReversalDamaged as load() (F2 is decrypted to check it)."""
         r = self._raw()
         if r is None:
             return False
-        if r.flags & _FLAGGED:  # an unfinished move: load() finishes it
+        if r.flags & FLAGGED:  # an unfinished move: load() finishes it
             return self.load() is not None
         return self._pending(r, self.path, False)
 
@@ -304,7 +155,7 @@ class PendingReversal:
             fields = r.unpack()[1]
         except ValueError as e:
             raise ReversalDamaged("reversal %s unreadable: %s" % (self.path, e))
-        r.flags |= _FLAGGED
+        r.flags |= FLAGGED
         record.put("%s.f%s%s" % (self.path, (fields.get(60) or "")[2:8], fields.get(11, "")),
              r.encode())
         self.clear()
@@ -363,7 +214,7 @@ class PendingReversal:
         """After MAX_ATTEMPTS failures: moved to the failed list (see failed()), so it no
         longer blocks and a new reversal cannot overwrite it."""
         r = self._change()
-        r.flags |= _FLAGGED
+        r.flags |= FLAGGED
         record.put(self.path, r.encode())  # a cut from here on is finished by load()
         self._move_failed(r)
 

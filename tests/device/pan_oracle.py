@@ -1,12 +1,14 @@
-# Batch oracle for cross-checking journal/pan.py against CPython. One request a line on
-# stdin, one answer a line on stdout ("ERR <exception>" on failure):
-#   hmac <keyhex> <msghex>     -> HMAC-SHA256 hex (msghex "-" for empty)
-#   hash <tmkhex> <pan>        -> pan_hash hex
-#   seal <tmkhex> <pan>        -> sealed blob hex (the host opens it with the documented key)
-#   unseal <tmkhex> <blobhex>  -> the PAN
+# Batch oracle for cross-checking journal/pan.py (and crypto/mac.py's HMAC) against
+# CPython. One request a line on stdin, one answer a line on stdout ("ERR <exception>" on
+# failure):
+#   hmac <keyhex> <msghex>      -> HMAC-SHA256 hex (msghex "-" for empty)
+#   hash <tmkhex> <pan>         -> pan_hash hex
+#   encrypt <tmkhex> <pan>      -> encrypted blob hex (the host opens it with the documented key)
+#   decrypt <tmkhex> <blobhex>  -> the PAN
 import sys
 from binascii import hexlify, unhexlify
 
+from crypto.mac import hmac_sha256
 from journal import pan
 
 
@@ -16,14 +18,14 @@ def arg(s):
 
 def answer(w):
     if w[0] == "hmac":
-        return hexlify(pan.hmac_sha256(arg(w[1]), arg(w[2]))).decode()
+        return hexlify(hmac_sha256(arg(w[1]), arg(w[2]))).decode()
     k = pan.Keys(unhexlify(w[1]))
     if w[0] == "hash":
         return hexlify(k.pan_hash(w[2])).decode()
-    if w[0] == "seal":
-        return hexlify(k.seal(w[2])).decode()
-    if w[0] == "unseal":
-        return k.unseal(unhexlify(w[2]))
+    if w[0] == "encrypt":
+        return hexlify(k.encrypt(w[2])).decode()
+    if w[0] == "decrypt":
+        return k.decrypt(unhexlify(w[2]))
     raise ValueError("unknown op " + w[0])
 
 

@@ -197,7 +197,7 @@ def run_config(folder):
 # ---------------------------------------------------------------------- journal
 
 def _rmtree(path):
-    from journal.txnlog import _remove_tree  # the journal's own (drop_batch uses it)
+    from journal.retention import _remove_tree  # the journal's own (drop_batch uses it)
 
     try:
         os.stat(path)

@@ -6,7 +6,7 @@ from binascii import unhexlify
 
 import mptest
 from lfs_helper import Flash, image_path
-from journal import txnlog
+from journal import format1, txnlog
 from journal.pan import Keys
 from journal.txnlog import Journal, JournalError, JournalFull, Record
 from journal.reversal import PendingReversal
@@ -337,6 +337,22 @@ def test_format1_layout_still_read_and_extended():
     old = j.find_voucher(5)  # format 1: the void inside the record, read as it was
     assert (old.kind, old.void_voucher, old.void_date) == (txnlog.PREAUTH, "000200",
                                                            "20250302")
+    # ... and as the app sees it (journal/format1.py): a VOID record of its own, whose
+    # slip is the one the previous firmware's void printed
+    assert format1.voided(old) and format1.voided(old, "000200")
+    assert not format1.voided(old, "000201") and not format1.voided(j.get(3))
+    assert format1.void_record(j.get(3)) is None
+    v = format1.void_record(old)
+    assert (v.kind, v.voucher, v.orig_voucher, v.amount, v.pan_masked) == (
+        txnlog.VOID, "000200", "000005", old.amount, old.pan_masked)
+    from app import receipt
+    assert receipt.from_record(None, v) == {
+        "type": "r_void", "card": "622588****6789", "card_org": "CUP", "batch": "000001",
+        "voucher": "000200", "auth": old.auth_code, "rrn": "", "date": "20250302",
+        "time": "101010", "amount": old.amount, "orig_voucher": "000005"}
+    f = format1.find_void(j, "000200")
+    assert (f.voucher, f.orig_voucher) == ("000200", "000005")
+    assert format1.find_void(j, "000201") is None
     assert j.find_voucher(40).slot == 39 and [r.slot for r in j.find_auth("A00003")] == [3]
     _void(j, 3, 300)  # a format-1 pre-auth voided now: its note is format 2
     assert j.get(3).state == txnlog.VOIDED and j.get(3).next_voucher == "000300"
@@ -354,7 +370,7 @@ def _pack1(r, buf):
         return (v + " " * n)[:n].encode()
 
     struct.pack_into(
-        txnlog._FMT1, buf, 0, b"J1", r.state, r.pan_len, r.amount, t(r.voucher, 6),
+        format1.FMT, buf, 0, format1.MAGIC, r.state, r.pan_len, r.amount, t(r.voucher, 6),
         t(r.batch, 6), t(r.date, 8), t(r.time, 6), t(r.auth_code, 6), t(r.rrn, 12),
         t(r.host_date, 4), (pm[:6] + pm[-4:]).encode(), r.pan_hash, t(r.expiry, 4),
         t(r.entry_mode, 3), t(r.card_org, 3), t(r.void_voucher, 6), t(r.void_date, 8),

@@ -1,5 +1,5 @@
 # The message layer: requests of wire-format.md §3 built from business values, the MAC
-# seal, reversal derivation and response matching.
+# (F64), reversal derivation and response matching.
 import mptest
 from codec import frame
 from codec.iso8583 import unpack

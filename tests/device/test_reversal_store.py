@@ -1,4 +1,4 @@
-# The pending reversal on littlefs: store before send, F2 sealed, attempts, flag, clear,
+# The pending reversal on littlefs: store before send, F2 encrypted, attempts, flag, clear,
 # and a damaged file that is reported and kept, never silently dropped. The record is
 # binary and at most 128 bytes (inline in littlefs metadata: no block erase per rewrite)
 # for a pre-auth and for a void as the app builds them; the previous firmware's JSON
@@ -109,7 +109,7 @@ def test_no_clear_pan_in_file():
     rv.store("0100", REQ)
     data = _bytes()
     assert PAN.encode() not in data and b"27121011234567890" not in data
-    assert PAN[:6].encode() not in data  # not even the BIN: F2 is sealed whole
+    assert PAN[:6].encode() not in data  # not even the BIN: F2 is encrypted whole
     bcd = bytes.fromhex(PAN)
     assert bcd not in data and bcd[:3] not in data
     fl.remove()
@@ -383,7 +383,7 @@ def test_valid_crc_but_bad_contents_is_damage():
     good = _bytes()
     for i, v in ((6, ord("q")),  # unknown kind code
                  (2, 0x40),  # unknown flag bit
-                 (12, 0x99)):  # inside the sealed PAN
+                 (12, 0x99)):  # inside the encrypted PAN
         b = bytearray(good[:-4])
         b[i] = v
         _put(_recrc(b))
@@ -422,7 +422,7 @@ def _legacy(fields, mti="0100", jv=None, kind="preauth", flagged=False, attempts
     pan = fields.get(2)
     return {"mti": mti, "fields": keep, "reason": reason, "attempts": attempts, "kind": kind,
             "flagged": flagged, "journal_voucher": jv,
-            "pan": hexlify(KEYS.seal(pan)).decode() if pan else None}
+            "pan": hexlify(KEYS.encrypt(pan)).decode() if pan else None}
 
 
 def test_legacy_json_record_still_loads():

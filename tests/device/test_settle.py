@@ -1,12 +1,13 @@
-# The settlement's bookkeeping on real littlefs (app/settle.py, journal/settlement.py):
-# the batch's totals, closing the batch (and finishing a close a power cut interrupted),
-# dropping batches past the validity window, and making room when flash runs short.
+# The settlement's bookkeeping on real littlefs (app/settle.py, journal/settlement.py,
+# journal/retention.py): the batch's totals, closing the batch (and finishing a close a
+# power cut interrupted), dropping batches past the validity window, and making room when
+# flash runs short.
 import os
 
 import mptest
 from lfs_helper import Flash
 from app import settle
-from journal import txnlog
+from journal import retention, txnlog
 from journal.pan import Keys
 from journal.settlement import Settlement
 from journal.state import TerminalState
@@ -142,26 +143,29 @@ def test_closing_drops_the_batches_past_the_validity_window():
 
 
 def test_make_room_drops_the_oldest_until_a_batch_fits():
+    # the journal's retention policy (journal/retention.py), the part close_batch's
+    # retain() applies after the dates
     fl = Flash("settle_room", blocks=128)
     app = App()
+    j = app.journal
     for k in range(4):  # four batches of 40 records (a sealed chunk each)
         _batch(app, "%06d" % (k + 1), "20250331", 40, first=100 * k + 1)
-    free = settle._free_blocks(D)
+    free = retention.free_blocks(D)
     assert free is not None and free < 128
-    saved = settle.RESERVE_BLOCKS
+    saved = retention.RESERVE_BLOCKS
     try:
-        settle.RESERVE_BLOCKS = free  # enough: nothing goes
-        assert settle.make_room(app, "000003") == []
-        settle.RESERVE_BLOCKS = free + 3  # short: the oldest go first, never the current
-        gone = settle.make_room(app, "000001")  # nor the batch named (the one settled)
+        retention.RESERVE_BLOCKS = free  # enough: nothing goes
+        assert j.make_room("000003", D) == []
+        retention.RESERVE_BLOCKS = free + 3  # short: the oldest go first, never the current
+        gone = j.make_room("000001", D)  # nor the batch named (the one settled)
         assert gone and gone[0] == "000002" and "000001" not in gone, gone
-        assert "000004" in app.journal.batches()
-        assert settle._free_blocks(D) >= free + 3 or len(gone) == 2
-        settle.RESERVE_BLOCKS = 10 ** 6  # never enough: all but those two go, no more
-        settle.make_room(app, "000001")
-        assert sorted(app.journal.batches()) == ["000001", "000004"]
+        assert "000004" in j.batches()
+        assert retention.free_blocks(D) >= free + 3 or len(gone) == 2
+        retention.RESERVE_BLOCKS = 10 ** 6  # never enough: all but those two go, no more
+        j.make_room("000001", D)
+        assert sorted(j.batches()) == ["000001", "000004"]
     finally:
-        settle.RESERVE_BLOCKS = saved
+        retention.RESERVE_BLOCKS = saved
     os.stat(D + "/journal/000004")
     fl.remove()
 

@@ -1,7 +1,8 @@
-"""Cross-check firmware/journal/pan.py against CPython: HMAC-SHA256 against the hmac
-module, the keyed PAN hash and the sealed-PAN format as docs/journal.md documents them
-(the host opens a blob sealed on the device with pycryptodome, and seals one the device
-must open), through tests/device/pan_oracle.py in one `micropython` process."""
+"""Cross-check firmware/journal/pan.py (and crypto/mac.py's HMAC-SHA256) against CPython:
+HMAC-SHA256 against the hmac module, the keyed PAN hash and the encrypted-PAN format as
+docs/journal.md documents them (the host opens a blob encrypted on the device with
+pycryptodome, and encrypts one the device must open), through tests/device/pan_oracle.py
+in one `micropython` process."""
 
 import hashlib
 import hmac
@@ -15,7 +16,7 @@ from tests.mp import DEVICE_TESTS, run_mp
 ORACLE = DEVICE_TESTS / "pan_oracle.py"
 
 
-def _seal_key(tmk: bytes) -> bytes:
+def _pan_key(tmk: bytes) -> bytes:
     d = hashlib.sha256(b"pan-seal" + tmk).digest()
     strip = lambda b: bytes(x & 0xFE for x in b)  # noqa: E731
     k2 = next(d[i : i + 8] for i in (8, 16, 24) if strip(d[i : i + 8]) != strip(d[:8]))
@@ -23,17 +24,17 @@ def _seal_key(tmk: bytes) -> bytes:
 
 
 def _open(tmk: bytes, blob: bytes) -> str:
-    """A blob as the firmware seals it: 24 bytes, the PAN in F-padded BCD."""
+    """A blob as the firmware encrypts it: 24 bytes, the PAN in F-padded BCD."""
     iv, ct = blob[:8], blob[8:]
-    p = DES3.new(_seal_key(tmk), DES3.MODE_CBC, iv=iv).decrypt(ct)
+    p = DES3.new(_pan_key(tmk), DES3.MODE_CBC, iv=iv).decrypt(ct)
     assert len(p) == 16 and int.from_bytes(p[12:], "big") == zlib.crc32(p[:12])
     digits = p[1:11].hex().upper()
     assert digits[p[0]:] == "F" * (20 - p[0])
     return digits[: p[0]]
 
 
-def _seal(tmk: bytes, pan: str, rng: random.Random, old: bool = False) -> bytes:
-    """Sealed as the firmware does, or (old) as the previous firmware did: 32 bytes, the
+def _encrypt(tmk: bytes, pan: str, rng: random.Random, old: bool = False) -> bytes:
+    """Encrypted as the firmware does, or (old) as the previous firmware did: 32 bytes, the
     PAN in ASCII with a random fill to 20 bytes."""
     if old:
         p = bytes([len(pan)]) + pan.encode() + rng.randbytes(19 - len(pan))
@@ -41,7 +42,7 @@ def _seal(tmk: bytes, pan: str, rng: random.Random, old: bool = False) -> bytes:
         p = bytes([len(pan)]) + bytes.fromhex((pan + "F" * 20)[:20]) + rng.randbytes(1)
     p += zlib.crc32(p).to_bytes(4, "big")
     iv = rng.randbytes(8)
-    return iv + DES3.new(_seal_key(tmk), DES3.MODE_CBC, iv=iv).encrypt(p)
+    return iv + DES3.new(_pan_key(tmk), DES3.MODE_CBC, iv=iv).encrypt(p)
 
 
 def _pan(rng: random.Random) -> str:
@@ -61,11 +62,11 @@ def test_pan_functions_match_cpython():
         hkey = hashlib.sha256(b"pan-hash" + tmk).digest()
         reqs.append(f"hash {tmk.hex()} {pan}")
         checks.append(("eq", hmac.new(hkey, pan.encode(), hashlib.sha256).hexdigest()[:16]))
-        reqs.append(f"seal {tmk.hex()} {pan}")
+        reqs.append(f"encrypt {tmk.hex()} {pan}")
         checks.append(("opens", (tmk, pan)))
-        reqs.append(f"unseal {tmk.hex()} {_seal(tmk, pan, rng).hex()}")
+        reqs.append(f"decrypt {tmk.hex()} {_encrypt(tmk, pan, rng).hex()}")
         checks.append(("eq", pan))
-        reqs.append(f"unseal {tmk.hex()} {_seal(tmk, pan, rng, old=True).hex()}")
+        reqs.append(f"decrypt {tmk.hex()} {_encrypt(tmk, pan, rng, old=True).hex()}")
         checks.append(("eq", pan))
     proc = run_mp(ORACLE, input="\n".join(reqs) + "\n", timeout=120)
     assert proc.returncode == 0, proc.stderr
