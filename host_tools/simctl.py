@@ -30,9 +30,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from .runtime import ROOT, Runtime
 from .strings_table import S as STRINGS
 
-ROOT = Path(__file__).resolve().parent.parent
 WIDTH, HEIGHT = 128, 64
 KEY_NAMES = ("ENTER", "CANCEL", "CLEAR", "UP", "DOWN", "FUNC")
 DEFAULT_CARD = ("6222021234567890128", "2812")  # the host simulator's approving test card
@@ -47,65 +47,6 @@ READY = re.compile("|".join(
     [r"^[1-9]\.(?:{})$".format("|".join(
         re.escape(text) for k in MAIN_MENU_KEYS for text in STRINGS[k]))]
     + [re.escape(text) for text in STRINGS["unprinted_title"]]), re.M)
-
-
-FROZEN_MICROPYTHON = ROOT / "build" / "frozen" / "micropython"  # `make frozen`
-FROZEN_HEAPSIZE = "64k"  # the ESP32 budget (docs/performance.md, "Heap")
-
-
-def frozen_interpreter() -> str:
-    """POS_FROZEN: the path of a device-like interpreter (`make frozen`) whose frozen
-    firmware runs instead of the sources in firmware/ and board/unix/; '' when unset."""
-    return os.environ.get("POS_FROZEN", "")
-
-
-def plain_interpreter() -> str:
-    """The unix port that runs the firmware from sources (MICROPYTHON, else the venv's)."""
-    return os.environ.get("MICROPYTHON") or str(ROOT / ".venv" / "bin" / "micropython")
-
-
-def micropython() -> str:
-    return frozen_interpreter() or plain_interpreter()
-
-
-@dataclass(frozen=True)
-class Runtime:
-    """Which MicroPython runs the firmware, and from where it takes the firmware: the
-    sources (firmware/, board/unix/), precompiled .mpy modules in code_dir (as a device
-    with stock MicroPython runs them), or frozen into the interpreter (`make frozen`, as
-    the production image runs them)."""
-
-    exe: str
-    firmware_frozen: bool = False
-    code_dir: Path | None = None
-    heapsize: str | None = None  # the default -X heapsize of this runtime
-
-    @classmethod
-    def from_env(cls) -> Runtime:
-        """POS_FROZEN's device-like interpreter at FROZEN_HEAPSIZE, else the sources."""
-        exe = frozen_interpreter()
-        if exe:
-            return cls(exe, firmware_frozen=True, heapsize=FROZEN_HEAPSIZE)
-        return cls(plain_interpreter())
-
-    @classmethod
-    def frozen(cls, exe: str | Path = FROZEN_MICROPYTHON) -> Runtime:
-        return cls(str(exe), firmware_frozen=True, heapsize=FROZEN_HEAPSIZE)
-
-    @classmethod
-    def mpy(cls, code_dir: str | Path, exe: str | Path | None = None) -> Runtime:
-        return cls(str(exe or plain_interpreter()), code_dir=Path(code_dir))
-
-    def module_path(self, extra: tuple[str | Path, ...] = ()) -> str:
-        """MICROPYPATH: extra folders, then the firmware's. ".frozen" keeps the port's
-        frozen modules importable (asyncio; on a frozen build, the firmware too)."""
-        if self.code_dir is not None:
-            code: list[Path] = [self.code_dir]
-        elif self.firmware_frozen:
-            code = []
-        else:
-            code = [ROOT / "firmware", ROOT / "board" / "unix"]
-        return ":".join([*map(str, extra), *map(str, code), ".frozen"])
 
 
 class TerminalDied(RuntimeError):
@@ -391,14 +332,17 @@ class SimTerminal:
         self, sim_dir: str | Path, *, config: dict[str, Any] | None = None,
         heapsize: str | int | None = None, main: str | Path | None = None,
         runtime: Runtime | None = None, ca: Path | None = None,
+        env: dict[str, str] | None = None,
     ) -> None:
         """runtime: the interpreter and where the firmware comes from (default
         Runtime.from_env(): the sources, or the frozen build POS_FROZEN names); heapsize
         defaults to the runtime's. main: a script to run instead of the firmware's main.
         ca: the CA certificate the terminal trusts for TLS to the host, installed with
         every config written whose "tls" is not false (default: the test PKI's, which the
-        host simulator serves; hostsim/tls.py)."""
+        host simulator serves; hostsim/tls.py). env: variables for the process besides
+        the runtime's (e.g. the board's flash counting, POS_FLASH_COUNT=1)."""
         self.ca = ca
+        self.extra_env = dict(env or {})
         self.dir = Path(sim_dir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.runtime = runtime or Runtime.from_env()
@@ -470,10 +414,7 @@ class SimTerminal:
     # -- process lifecycle
 
     def env(self) -> dict[str, str]:
-        env = dict(os.environ)
-        env["MICROPYPATH"] = self.runtime.module_path(self.path_extra)
-        env["POS_SIM_DIR"] = str(self.dir.resolve())
-        return env
+        return self.runtime.env(self.path_extra, sim_dir=self.dir, extra=self.extra_env)
 
     @property
     def cwd(self) -> Path:
@@ -483,12 +424,8 @@ class SimTerminal:
         return self.dir.resolve() if self.main is None else ROOT
 
     def command(self) -> list[str]:
-        cmd = [self.runtime.exe]
-        if self.heapsize:
-            cmd += ["-X", f"heapsize={self.heapsize}"]
-        if self.main is None:  # the firmware frozen into the interpreter
-            return [*cmd, "-m", "main"]
-        return [*cmd, str(self.main)]
+        # main None: `-m main`, the firmware frozen into the interpreter
+        return self.runtime.command(self.main, heapsize=self.heapsize)
 
     @property
     def running(self) -> bool:

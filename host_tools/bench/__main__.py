@@ -21,7 +21,7 @@ from typing import Any
 
 from host_tools import reports
 from host_tools.bench import codec, cpu, crypto, flash, scaling, size, tls
-from tests.mp import ROOT
+from host_tools.runtime import ROOT
 
 DOC = "performance.md"  # under build/reports/, then docs/ (host_tools/reports.py)
 

@@ -38,10 +38,8 @@ connection, the stream's buffers): host_tools/bench/tls.py has them apart.
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
-import subprocess
 import tempfile
 import time
 from collections.abc import Callable
@@ -50,7 +48,8 @@ from pathlib import Path
 from host_tools import build_mpy, frozen_unix
 from host_tools.hostsim.client import running_hostsim
 from host_tools.hostsim.ledger import Ledger
-from host_tools.simctl import ROOT, Runtime, SimTerminal, plain_interpreter
+from host_tools.runtime import ROOT, Runtime, run, run_json
+from host_tools.simctl import SimTerminal
 from tests.integration import flows
 
 # The heap budget on the device-like interpreter (frozen32): the scenario completes in it
@@ -292,19 +291,15 @@ def runtimes(work: Path, which: tuple[str, ...] = ("frozen32", "mpy32", "mpy64")
         code = build_code_dir(work / "mpy-x86", "x86", str(frozen_unix.MPY_CROSS))
         out["mpy32"] = Runtime.mpy(code, frozen_unix.MICROPYTHON)
     if "mpy64" in which:
-        out["mpy64"] = Runtime.mpy(build_code_dir(work / "mpy-x64"), plain_interpreter())
+        out["mpy64"] = Runtime.mpy(build_code_dir(work / "mpy-x64"))
     return out
 
 
 def prepare(runtime: Runtime, template: Path, records: int = PREFILL) -> Path:
     """A never-signed-in terminal's sim dir whose batch-000001 journal holds `records`."""
     shutil.rmtree(template, ignore_errors=True)
-    term = SimTerminal(template, config=CONFIG, runtime=runtime)  # writes config.json
-    out = subprocess.run([runtime.exe, str(FILL), str(records), BATCH], env=term.env(),
-                         cwd=ROOT, capture_output=True, text=True, timeout=120)
-    if out.returncode:
-        raise RuntimeError("journal fill failed:\n" + out.stdout + out.stderr)
-    res = json.loads(out.stdout.strip().splitlines()[-1])
+    SimTerminal(template, config=CONFIG, runtime=runtime)  # writes config.json
+    res = run_json(FILL, records, BATCH, runtime=runtime, sim_dir=template, timeout=120)
     if res["count"] != records or res["batch"] != BATCH:
         raise RuntimeError(f"journal fill: {res}")
     return template
@@ -405,9 +400,9 @@ def imports_bytes(runtime: Runtime, modules: tuple[str, ...]) -> int:
     with tempfile.TemporaryDirectory(prefix="heap-imp-") as tmp:
         script = Path(tmp) / "imports.py"
         script.write_text(_IMPORTS)
-        env = SimTerminal(Path(tmp) / "sim", runtime=runtime).env()
-        out = subprocess.run([runtime.exe, str(script), ",".join(modules)], env=env,
-                             cwd=tmp, capture_output=True, text=True, timeout=60)
+        (Path(tmp) / "sim").mkdir()
+        out = run(script, ",".join(modules), runtime=runtime, sim_dir=Path(tmp) / "sim",
+                  cwd=tmp, timeout=60)
     if out.returncode:
         raise RuntimeError(out.stderr)
     return int(out.stdout.split()[-1])

@@ -19,8 +19,8 @@ import time
 from pathlib import Path
 
 from host_tools.bench.flash import WORK, run_bench_mp
-from host_tools.simctl import Runtime, SimTerminal
-from tests.mp import ROOT
+from host_tools.runtime import ROOT, Runtime
+from host_tools.simctl import SimTerminal
 
 FILL = ROOT / "tests" / "integration" / "mp_fill_journal.py"
 BOOT_SIZES = (0, 150, 1500)

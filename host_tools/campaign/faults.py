@@ -22,7 +22,6 @@ agree (``consistency``).
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import shutil
 import socket
@@ -43,11 +42,11 @@ from host_tools.hostsim.tlsfaults import (
     UNTRUSTED,
     BadHost,
 )
-from host_tools.simctl import SimTerminal, micropython
+from host_tools.runtime import inspect_image
+from host_tools.simctl import SimTerminal
 from tests.integration import flows
 
 ROOT = Path(__file__).resolve().parents[2]
-DUMP = Path(__file__).with_name("mp_dump_faults.py")
 
 APPROVE_PAN = "6222021234567890128"
 EXPIRY = "2812"
@@ -433,16 +432,8 @@ class Rig:
 
     def dump(self) -> dict[str, Any]:
         """The terminal's flash (state, journal, reversals), read from a copy of the image
-        while the terminal idles at the menu."""
-        with tempfile.TemporaryDirectory() as tmp:
-            img = Path(tmp) / "flash.img"
-            shutil.copyfile(self.term.dir / "flash.img", img)
-            env = self.term.env()
-            out = subprocess.run([micropython(), str(DUMP), str(img), DEFAULT_TMK],
-                                 capture_output=True, text=True, env=env, cwd=ROOT, timeout=60)
-        if out.returncode != 0:
-            raise RuntimeError(f"flash dump failed: {out.stdout}{out.stderr}")
-        return json.loads(out.stdout.strip().splitlines()[-1])
+        while the terminal idles at the menu (runtime.inspect_image: read-only)."""
+        return terminal_view(inspect_image(self.term.dir / "flash.img", DEFAULT_TMK))
 
     def result(self, timeout: float = 30.0) -> str:
         return self.term.wait_for(RESULT, timeout).text
@@ -552,6 +543,37 @@ class Rig:
 
 
 # ------------------------------------------------------------------- consistency
+
+
+def _damaged(what: Any) -> bool:
+    return isinstance(what, dict) and "damaged" in what
+
+
+def terminal_view(img: dict[str, Any]) -> dict[str, Any]:
+    """The inspector's findings as this campaign reads them, as the terminal would see its
+    flash at its next step: batch, next voucher, need_signin, the journal (every batch,
+    oldest first), the pending reversal (None, a dict, or "damaged: ..."), the failed
+    reversals (a flagged pending one among them: load() moves it there) and the pending
+    settlement. RuntimeError when the image does not mount or its state is damaged."""
+    if not img.get("mounted"):
+        raise RuntimeError(f"flash dump failed: {img.get('error')}")
+    st = img["terminal"]
+    if _damaged(st):
+        raise RuntimeError(f"flash dump failed: state damaged: {st['damaged']}")
+    out: dict[str, Any] = {**st, "journal": [
+        r for b in sorted(img["batches"]) for r in img["batches"][b]["records"]],
+        "journal_errors": len(img["errors"])}
+    rev, failed = img["reversal"], list(img["failed_reversals"])
+    if _damaged(rev):
+        rev = "damaged: " + rev["damaged"]
+    elif rev is not None and rev["flagged"]:  # a move to the failed list cut short
+        rev, failed = None, [rev, *failed]
+    out["reversal"] = rev
+    bad = [f for f in failed if _damaged(f)]
+    out["failed"] = "damaged: " + bad[0]["damaged"] if bad else failed
+    pend = img["settlement"]["pending"]
+    out["settle_pending"] = "damaged: " + pend["damaged"] if _damaged(pend) else pend
+    return out
 
 
 def consistency(ledger: Ledger, dump: dict[str, Any]) -> list[str]:

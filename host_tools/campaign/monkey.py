@@ -45,7 +45,6 @@ import random
 import re
 import shutil
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
@@ -53,12 +52,13 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
+from host_tools import runtime
 from host_tools.campaign import atrest
 from host_tools.hostsim.cards import TEST_CARDS
 from host_tools.hostsim.client import running_hostsim
+from host_tools.runtime import ROOT
 from host_tools.simctl import ControlError, Screen, SimTerminal, TerminalDied
 from tests.integration import flows
-from tests.mp import ROOT, micropython, mp_env
 
 MENU = re.compile(r"1\.预授权|1\.Pre-auth")
 # The supervisor's entries (their screen titles), and what may show under them before
@@ -107,10 +107,7 @@ def flash_snapshot(sim_dir: Path, plant: bool = False) -> dict:
     """Run SNAPSHOT on the (stopped) terminal's flash."""
     script = sim_dir / "snapshot.py"
     script.write_text(SNAPSHOT)
-    env = mp_env()
-    env["POS_SIM_DIR"] = str(sim_dir)
-    proc = subprocess.run([micropython(), str(script), "plant" if plant else "read"],
-                          capture_output=True, text=True, env=env, cwd=ROOT, timeout=60)
+    proc = runtime.run(script, "plant" if plant else "read", sim_dir=sim_dir, timeout=60)
     if proc.returncode != 0:
         raise RuntimeError(f"flash snapshot failed: {proc.stderr[-1500:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])

@@ -37,7 +37,6 @@ import os
 import re
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -53,11 +52,11 @@ from host_tools.campaign import agree, atrest
 from host_tools.hostsim.client import running_hostsim
 from host_tools.hostsim.ledger import DEFAULT_TID, DEFAULT_TMK, Ledger
 from host_tools.hostsim.relay import TO_HOST, Relay
+from host_tools.runtime import Runtime, inspect_image, run_json
 from host_tools.simctl import ControlError, SimTerminal, TerminalDied
 from tests.integration import flows
 
 ROOT = Path(__file__).resolve().parents[2]
-INSPECT = Path(__file__).with_name("mp_inspect.py")
 FILL = ROOT / "tests" / "integration" / "mp_fill_journal.py"
 # Short timeouts: a "no answer" costs one second, not sixty.
 CONFIG = {"response_timeout_s": 1, "connect_timeout_s": 2}
@@ -67,30 +66,6 @@ CUT_RE = re.compile(r"POWER CUT after (\d+) flash operations: (.*)")
 OP_RE = re.compile(r"^FLASHOP (\d+) ([PE]) (\d+) (\d+) (\d+)$", re.M)
 DONE = flows.DONE
 EXHAUSTIVE_TEARS = 2  # the exhaustive sweep tears each operation twice (two seeded lengths)
-
-
-def micropython() -> str:
-    return os.environ.get("MICROPYTHON") or str(ROOT / ".venv" / "bin" / "micropython")
-
-
-def mp_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("POS_FLASH_")}
-    env["MICROPYPATH"] = ":".join(
-        [str(ROOT / "firmware"), str(ROOT / "board" / "unix"), ".frozen"])
-    return env
-
-
-class CutTerminal(SimTerminal):
-    """A SimTerminal whose process gets extra environment (the cut or the op count)."""
-
-    def __init__(self, sim_dir: Path, extra_env: dict[str, str] | None = None, **kw: Any):
-        super().__init__(sim_dir, **kw)
-        self.extra_env = extra_env or {}
-
-    def env(self) -> dict[str, str]:
-        env = {k: v for k, v in super().env().items() if not k.startswith("POS_FLASH_")}
-        env.update(self.extra_env)
-        return env
 
 
 # ------------------------------------------------------------------------ the flows
@@ -180,22 +155,17 @@ def _run_reversal_void(c: Ctx) -> None:
 def _setup_batch_full(c: Ctx) -> None:
     _setup_signed_in(c)
     c.term.stop()
-    out = subprocess.run([micropython(), str(FILL), str(CAPACITY - 1)], capture_output=True,
-                         text=True, env={**mp_env(), "POS_SIM_DIR": str(c.term.dir)},
-                         cwd=ROOT, timeout=300)
-    assert out.returncode == 0, out.stderr
-    assert json.loads(out.stdout)["count"] == CAPACITY - 1, out.stdout
+    out = run_json(FILL, CAPACITY - 1, runtime=Runtime.sources(), sim_dir=c.term.dir,
+                   timeout=300)
+    assert out["count"] == CAPACITY - 1, out
     c.term.start()
 
 
 def _setup_seal(c: Ctx) -> None:
     _setup_signed_in(c)
     c.term.stop()
-    out = subprocess.run([micropython(), str(FILL), "31"], capture_output=True, text=True,
-                         env={**mp_env(), "POS_SIM_DIR": str(c.term.dir)}, cwd=ROOT,
-                         timeout=120)
-    assert out.returncode == 0, out.stderr
-    assert json.loads(out.stdout)["count"] == 31, out.stdout
+    out = run_json(FILL, 31, runtime=Runtime.sources(), sim_dir=c.term.dir, timeout=120)
+    assert out["count"] == 31, out
     c.term.start()
 
 
@@ -446,8 +416,9 @@ def restore(snap: Path, work: Path) -> None:
             shutil.copyfile(f, work / "term" / f.name)
 
 
-def _terminal(work: Path, port: int, extra_env: dict[str, str] | None = None) -> CutTerminal:
-    return CutTerminal(work / "term", extra_env, config={**CONFIG, "port": port})
+def _terminal(work: Path, port: int, extra_env: dict[str, str] | None = None) -> SimTerminal:
+    """The flow's terminal; extra_env: the board's flash op count or its power cut."""
+    return SimTerminal(work / "term", env=extra_env, config={**CONFIG, "port": port})
 
 
 def prepare(flow: Flow, base: Path) -> Path:
@@ -468,21 +439,6 @@ def prepare(flow: Flow, base: Path) -> Path:
     for junk in ("printer.bin", "terminal.log"):
         (snap / "term" / junk).unlink(missing_ok=True)
     return snap
-
-
-def inspect_image(image: Path, work: Path, tag: str) -> dict[str, Any]:
-    """mp_inspect.py on a copy of the image (the inspection never touches the original)."""
-    copy = work / f"{tag}.img"
-    shutil.copyfile(image, copy)
-    out = subprocess.run([micropython(), "-X", "heapsize=64M", str(INSPECT), str(copy),
-                          DEFAULT_TMK],
-                         capture_output=True, text=True, env=mp_env(), cwd=ROOT, timeout=60)
-    copy.unlink(missing_ok=True)
-    try:
-        return json.loads(out.stdout.strip().splitlines()[-1])
-    except (ValueError, IndexError):
-        return {"mounted": False,
-                "error": f"inspection failed: {(out.stderr or out.stdout)[-500:]}"}
 
 
 def host_view(db: Path) -> dict[str, Any]:
@@ -529,7 +485,7 @@ def count_ops(flow: Flow, snap: Path, work: Path) -> dict[str, Any]:
             term.stop()
         ops = [(int(i), k, int(b), int(o), int(n))
                for i, k, b, o, n in OP_RE.findall(_log_since_start(term))]
-        after = inspect_image(term.dir / "flash.img", work, "count")
+        after = inspect_image(term.dir / "flash.img", DEFAULT_TMK)
         violations = check_after_recovery(after, host_view(work / "host.db"))
         not_tls = wire_problems(wire, relay)
     erased = [b for _, k, b, _, _ in ops if k == "E"]
@@ -662,7 +618,7 @@ def _after_cut(flow: Flow, work: Path, db: Path, port: int, term: SimTerminal,
     transaction, everything checked again."""
     # The flow's host faults were for the flow: the next transaction gets answers.
     _ledger(db, lambda led: led.clear_faults())
-    after_cut = inspect_image(term.dir / "flash.img", work, "cut")
+    after_cut = inspect_image(term.dir / "flash.img", DEFAULT_TMK)
     image_at_cut = (term.dir / "flash.img").read_bytes()
     host_at_cut = settled_host_view(db)
     # Power back: boot without the cut.
@@ -683,7 +639,7 @@ def _after_cut(flow: Flow, work: Path, db: Path, port: int, term: SimTerminal,
     except (TerminalDied, TimeoutError, AssertionError, ControlError) as e:
         res["violations"].append(f"next transaction failed: {str(e)[:300]}")
     term.stop()
-    after = inspect_image(term.dir / "flash.img", work, "after")
+    after = inspect_image(term.dir / "flash.img", DEFAULT_TMK)
     res["violations"] += check_after_recovery(after, host_view(db))
     # Data at rest: neither the torn nor the recovered image holds a PAN or a clear key.
     pans, secrets = atrest.ledger_pans(db), atrest.flash_secrets(db)

@@ -10,7 +10,8 @@ import pytest
 
 from host_tools.hostsim.client import running_hostsim
 from host_tools.hostsim.tls import test_pki
-from tests.mp import ROOT, micropython, mp_env
+from host_tools.runtime import micropython
+from tests.mp import ROOT, mp_env
 
 
 class HostSim:

@@ -11,7 +11,8 @@ import pytest
 
 from host_tools.bench import heap
 from host_tools.hostsim.client import running_hostsim
-from host_tools.simctl import Runtime, SimTerminal
+from host_tools.runtime import Runtime
+from host_tools.simctl import SimTerminal
 
 
 @pytest.fixture(scope="module")
