@@ -21,7 +21,7 @@ import unicodedata
 from pathlib import Path
 
 from .hostsim.cards import TEST_CARDS
-from .hostsim.client import HostProcess
+from .hostsim.process import HostProcess
 from .simctl import (
     DEFAULT_CARD,
     ControlError,

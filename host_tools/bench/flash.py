@@ -72,7 +72,7 @@ def _sum(ops: list[tuple[str, int]]) -> dict:
 def end_to_end() -> dict:
     """Flash operations of boot + sign-in, one approved pre-auth and its void, through the
     keypad of a simulator terminal against the host simulator."""
-    from host_tools.hostsim.client import running_hostsim
+    from host_tools.hostsim.process import running_hostsim
     from tests.integration import flows
 
     d = WORK / "flash_e2e"

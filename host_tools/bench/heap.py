@@ -46,8 +46,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from host_tools import build_mpy, frozen_unix
-from host_tools.hostsim.client import running_hostsim
 from host_tools.hostsim.ledger import Ledger
+from host_tools.hostsim.process import running_hostsim
 from host_tools.runtime import ROOT, Runtime, run, run_json
 from host_tools.simctl import SimTerminal
 from tests.integration import flows

@@ -41,7 +41,7 @@ def in_process() -> dict:
 
 def boot_times(code_dir: Path) -> dict:
     """Best boot-to-menu seconds of BOOTS boots at each journal size."""
-    from host_tools.hostsim.client import running_hostsim
+    from host_tools.hostsim.process import running_hostsim
     from tests.integration import flows
 
     d = WORK / "boot"

@@ -33,7 +33,7 @@ from pathlib import Path
 
 from host_tools import frozen_unix
 from host_tools.bench.flash import WORK
-from host_tools.hostsim.client import running_hostsim
+from host_tools.hostsim.process import running_hostsim
 from host_tools.hostsim.relay import TO_HOST, Relay
 from host_tools.hostsim.tls import test_pki
 from host_tools.runtime import ROOT, Runtime

@@ -25,7 +25,6 @@ import argparse
 import re
 import shutil
 import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,6 +34,7 @@ from typing import Any
 
 from host_tools.campaign import agree, atrest
 from host_tools.hostsim.ledger import DEFAULT_MID, DEFAULT_TID, DEFAULT_TMK, Ledger
+from host_tools.hostsim.process import HostProcess
 from host_tools.hostsim.tlsfaults import (
     CHECK_CLOCK,
     LOG_LINE,
@@ -313,52 +313,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-class Host:
-    """The host simulator as a process on a fixed port, so that it can be stopped and
-    started again (same ledger) while the terminal keeps its configuration."""
-
-    def __init__(self, db: Path) -> None:
-        self.db = db
-        self.port = free_port()
-        self.proc: subprocess.Popen[str] | None = None
-
-    def start(self) -> None:
-        with open(self.db.with_suffix(".log"), "a") as err:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "host_tools.hostsim", "--host", "127.0.0.1",
-                 "--port", str(self.port), "--db", str(self.db),
-                 "--terminal", f"{OTHER_TID}:{DEFAULT_MID}:{DEFAULT_TMK}"],
-                stdout=subprocess.PIPE, stderr=err, text=True, cwd=ROOT,
-            )
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
-        if not line.startswith("hostsim listening on "):
-            self.stop()
-            raise RuntimeError(f"hostsim did not start: {line!r}")
-
-    def stop(self) -> None:
-        if self.proc is None:
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.proc = None
-
-    @property
-    def up(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
-
 class Rig:
     """One host simulator and one terminal, reused by the cells of a flow."""
 
     def __init__(self, workdir: Path) -> None:
         self.dir = Path(workdir)
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.host = Host(self.dir / "host.db")
+        # on a fixed port, so that it can be stopped and started again (same ledger) while
+        # the terminal keeps its configuration; TERM0002, the merchant's other terminal
+        self.host = HostProcess(self.dir / "host.db", "--terminal",
+                                f"{OTHER_TID}:{DEFAULT_MID}:{DEFAULT_TMK}", port=free_port())
         self.host.start()
         self.ledger = Ledger(self.host.db)
         self.bad: BadHost | None = None  # a TLS fault's host, on the host's port

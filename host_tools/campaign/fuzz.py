@@ -44,8 +44,9 @@ from pathlib import Path
 from host_tools.hostsim import crypto
 from host_tools.hostsim.acquirer import Acquirer
 from host_tools.hostsim.cards import TEST_CARDS
-from host_tools.hostsim.client import PosClient, running_hostsim
+from host_tools.hostsim.client import PosClient
 from host_tools.hostsim.ledger import DEFAULT_MID, DEFAULT_TID, DEFAULT_TMK, Ledger
+from host_tools.hostsim.process import running_hostsim
 from host_tools.hostsim.server import HostSim
 from host_tools.hostsim.spec import (
     FIELDS,

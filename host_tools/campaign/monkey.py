@@ -55,7 +55,7 @@ from pathlib import Path
 from host_tools import runtime
 from host_tools.campaign import atrest
 from host_tools.hostsim.cards import TEST_CARDS
-from host_tools.hostsim.client import running_hostsim
+from host_tools.hostsim.process import running_hostsim
 from host_tools.runtime import ROOT
 from host_tools.simctl import ControlError, Screen, SimTerminal, TerminalDied
 from tests.integration import flows

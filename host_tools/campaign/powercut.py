@@ -49,8 +49,8 @@ from pathlib import Path
 from typing import Any
 
 from host_tools.campaign import agree, atrest
-from host_tools.hostsim.client import running_hostsim
 from host_tools.hostsim.ledger import DEFAULT_TID, DEFAULT_TMK, Ledger
+from host_tools.hostsim.process import running_hostsim
 from host_tools.hostsim.relay import TO_HOST, Relay
 from host_tools.runtime import Runtime, inspect_image, run_json
 from host_tools.simctl import ControlError, SimTerminal, TerminalDied

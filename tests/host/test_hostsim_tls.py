@@ -14,8 +14,9 @@ import pytest
 from cryptography import x509
 
 from host_tools.hostsim import tls
-from host_tools.hostsim.client import REPO, PosClient, running_hostsim
+from host_tools.hostsim.client import PosClient
 from host_tools.hostsim.ledger import Ledger
+from host_tools.hostsim.process import REPO, running_hostsim
 
 
 def _now():

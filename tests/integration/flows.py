@@ -2,11 +2,9 @@
 driven through the simulator's control interface (host_tools.simctl)."""
 
 import re
-import subprocess
-import sys
 
+from host_tools.hostsim.process import admin  # noqa: F401  (flows.admin in the tests)
 from host_tools.simctl import SimTerminal
-from tests.mp import ROOT
 
 APPROVE_PAN = "6222021234567890128"  # host simulator's default approval card
 OTHER_PAN = "6222021234567890110"  # another Luhn-valid card, approved too
@@ -18,15 +16,6 @@ MENU = re.compile(r"[1-9]\.(预授权|完成撤销|结算|交易查询|重打印
 KEYS = {"preauth": "1", "void": "2", "completion": "3", "cvoid": "4", "settle": "5",
         "query": "6", "reprint": "7", "signin": "8", "admin": "9"}
 DONE = re.compile(r"交易成功|交易失败|交易超时|连接主机失败|MAC校验错|保存交易失败|主机连接不可信")
-
-
-def admin(db, *args) -> str:
-    out = subprocess.run(
-        [sys.executable, "-m", "host_tools.hostsim.admin", "--db", str(db), *args],
-        capture_output=True, text=True, cwd=ROOT, timeout=30,
-    )
-    assert out.returncode == 0, out.stderr
-    return out.stdout
 
 
 UNPRINTED = "上笔交易成功"  # at boot: a slip a power cut kept from printing (operating.md)

@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 import pytest
 
-from host_tools.hostsim.client import running_hostsim
+from host_tools.hostsim.process import running_hostsim
 from host_tools.simctl import SimTerminal
 from tests.integration import flows
 from tests.integration.flows import APPROVE_PAN, EXPIRY
