@@ -72,8 +72,8 @@ def _sum(ops: list[tuple[str, int]]) -> dict:
 def end_to_end() -> dict:
     """Flash operations of boot + sign-in, one approved pre-auth and its void, through the
     keypad of a simulator terminal against the host simulator."""
+    from host_tools import keypad
     from host_tools.hostsim.process import running_hostsim
-    from tests.integration import flows
 
     d = WORK / "flash_e2e"
     shutil.rmtree(d, ignore_errors=True)
@@ -82,14 +82,14 @@ def end_to_end() -> dict:
             "port": port, "response_timeout_s": 5, "connect_timeout_s": 5})
         term.start()
         try:
-            flows.at_menu(term)
+            keypad.at_menu(term)
             boot = _ops(term)
-            flows.approved_preauth(term, 12345)
+            keypad.approved_preauth(term, 12345)
             pre = _ops(term)
-            text = flows.void_by_voucher(term, "000002")
+            text = keypad.void_by_voucher(term, "000002")
             assert "交易成功" in text, text
             term.press("ENTER")
-            flows.finish_receipts(term)
+            keypad.finish_receipts(term)
             after = _ops(term)
         finally:
             term.stop()

@@ -41,8 +41,8 @@ def in_process() -> dict:
 
 def boot_times(code_dir: Path) -> dict:
     """Best boot-to-menu seconds of BOOTS boots at each journal size."""
+    from host_tools import keypad
     from host_tools.hostsim.process import running_hostsim
-    from tests.integration import flows
 
     d = WORK / "boot"
     shutil.rmtree(d, ignore_errors=True)
@@ -51,7 +51,7 @@ def boot_times(code_dir: Path) -> dict:
         term = SimTerminal(d / "term", runtime=Runtime.mpy(code_dir), config={
             "port": port, "response_timeout_s": 5, "connect_timeout_s": 5})
         term.start()
-        flows.at_menu(term)  # the first boot signs in; later ones go straight to the menu
+        keypad.at_menu(term)  # the first boot signs in; later ones go straight to the menu
         term.stop()
         for n in BOOT_SIZES:
             if n:
@@ -61,7 +61,7 @@ def boot_times(code_dir: Path) -> dict:
             for _ in range(BOOTS):
                 t0 = time.monotonic()
                 term.start()
-                flows.at_menu(term)
+                keypad.at_menu(term)
                 best = min(best, time.monotonic() - t0)
                 term.stop()
             out[str(n)] = best

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from host_tools import keypad
 from host_tools.campaign import agree, atrest
 from host_tools.hostsim.ledger import DEFAULT_MID, DEFAULT_TID, DEFAULT_TMK, Ledger
 from host_tools.hostsim.process import HostProcess
@@ -44,13 +45,10 @@ from host_tools.hostsim.tlsfaults import (
 )
 from host_tools.runtime import inspect_image
 from host_tools.simctl import SimTerminal
-from tests.integration import flows
 
 ROOT = Path(__file__).resolve().parents[2]
 
-APPROVE_PAN = "6222021234567890128"
-EXPIRY = "2812"
-SUPERVISOR = "123456"
+APPROVE_PAN = keypad.APPROVE_PAN
 OTHER_TID = "TERM0002"  # another terminal of the same merchant (voids an original: 12)
 RESPONSE_TIMEOUT_S = 2
 CONNECT_TIMEOUT_S = 2
@@ -331,6 +329,7 @@ class Rig:
                        "connect_timeout_s": CONNECT_TIMEOUT_S}  # TLS, as by default
         self.term = SimTerminal(self.dir / "term", config=self.config)
         self.term.start()
+        self.op = keypad.Operator(self.term, done=RESULT)
         self.amount = 1000
         self.to_menu()
 
@@ -402,73 +401,29 @@ class Rig:
     def result(self, timeout: float = 30.0) -> str:
         return self.term.wait_for(RESULT, timeout).text
 
-    def start_preauth(self, fen: int, pan: str = APPROVE_PAN) -> None:
-        t = self.term
-        t.press("1")
-        t.wait_for("请输入金额")
-        t.type(str(fen))
-        t.press("ENTER")
-        t.wait_for("请刷卡或输卡号")
-        t.swipe(pan, EXPIRY)
-        t.wait_for("确认键继续")
-        t.press("ENTER")
-
+    # the keypad's scripts; a pre-auth, a void and a sign-in end on any RESULT screen (a
+    # failed reversal's, a sign-in's), a completion, a completion void and a settlement
+    # on their own
     def preauth(self, fen: int, pan: str = APPROVE_PAN) -> str:
-        self.start_preauth(fen, pan)
-        return self.result()
-
-    def void_start(self) -> None:
-        t = self.term
-        t.press("2")
-        t.wait_for("请输入主管密码")
-        t.type(SUPERVISOR)
-        t.press("ENTER")
-        t.wait_for("按凭证号")
+        return keypad.preauth(self.op, fen, pan)
 
     def void_by_voucher(self, voucher: str) -> str:
-        t = self.term
-        self.void_start()
-        t.press("1")
-        t.wait_for("原凭证号")
-        t.type(voucher.lstrip("0"))
-        t.press("ENTER")
-        t.wait_for("请刷卡或输卡号")
-        t.swipe(APPROVE_PAN, EXPIRY)
-        t.wait_for("/")
-        t.press("ENTER")
-        return self.result()
+        return keypad.void_by_voucher(self.op, voucher.lstrip("0"))
 
     def void_keyed(self, auth: str, mmdd: str, fen: int) -> str:
-        t = self.term
-        self.void_start()
-        t.press("2")
-        t.wait_for("原授权码")
-        t.type(auth)
-        t.press("ENTER")
-        t.wait_for("原交易日期")
-        t.type(mmdd)
-        t.press("ENTER")
-        t.wait_for("原交易金额")
-        t.type(str(fen))
-        t.press("ENTER")
-        t.wait_for("请刷卡或输卡号")
-        t.swipe(APPROVE_PAN, EXPIRY)
-        t.wait_for("/")
-        t.press("ENTER")
-        return self.result()
+        return keypad.void_keyed(self.op, auth, mmdd, fen)
 
     def completion(self, voucher: str, fen: int) -> str:
-        return flows.completion(self.term, "voucher", voucher, fen)
+        return keypad.completion(self.term, "voucher", voucher, fen)
 
     def cvoid(self, voucher: str) -> str:
-        return flows.cvoid(self.term, voucher)
+        return keypad.cvoid(self.term, voucher)
 
     def settle(self) -> str:
-        return flows.settle(self.term)
+        return keypad.settle(self.term)
 
     def sign_in(self) -> str:
-        self.term.press(flows.KEYS["signin"])
-        return self.result()
+        return keypad.sign_in(self.op)
 
     def batch(self) -> int:
         """The host's current batch for this terminal."""

@@ -52,13 +52,12 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-from host_tools import runtime
+from host_tools import keypad, runtime
 from host_tools.campaign import atrest
 from host_tools.hostsim.cards import TEST_CARDS
 from host_tools.hostsim.process import running_hostsim
 from host_tools.runtime import ROOT
 from host_tools.simctl import ControlError, Screen, SimTerminal, TerminalDied
-from tests.integration import flows
 
 MENU = re.compile(r"1\.预授权|1\.Pre-auth")
 # The supervisor's entries (their screen titles), and what may show under them before
@@ -129,21 +128,8 @@ def to_menu(term: SimTerminal, patience: float = 25.0) -> bool:
 
 
 def change_password(term: SimTerminal, new: str, old: str = DEFAULT_PASSWORD) -> None:
-    """管理 → 修改主管密码, as a supervisor would."""
-    term.wait_for(MENU, 30)
-    term.press(flows.KEYS["admin"])
-    term.wait_for(re.compile(r"请输入主管密码|Supervisor pwd"))
-    term.type(old)
-    term.press("ENTER")
-    term.wait_for("语言/Language")
-    term.press("2")
-    term.wait_for("请输入新密码")
-    term.type(new)
-    term.press("ENTER")
-    term.wait_for("请再输入一次")
-    term.type(new)
-    term.press("ENTER")
-    term.wait_for("密码已修改")
+    """管理 → 修改主管密码, as a supervisor would, then back to the menu."""
+    keypad.change_password(term, new, old, menu=MENU)
     if not to_menu(term):
         raise RuntimeError("no menu after the password change")
 
@@ -174,7 +160,7 @@ def tour(term: SimTerminal, see: Callable[[Screen], None]) -> None:
     so the tour never locks the supervisor functions; if they are locked already (lock
     screen instead of the prompt), that screen is taken as the entry's and the tour goes
     on."""
-    keys = flows.KEYS
+    keys = keypad.KEYS
 
     def step(want: str | re.Pattern[str], *press: str) -> Screen:
         term.press(*press)
@@ -256,7 +242,7 @@ def phrase(rng: random.Random, password: str) -> list[tuple[str, object]]:
             out.append(("swipe", random_track2(rng)))
             out.append(("keys", ["ENTER"]))
         return out
-    keys = flows.KEYS
+    keys = keypad.KEYS
     if k == 3:
         return [("keys", [keys["query"], *rng.choices(["UP", "DOWN", "ENTER"],
                                                        k=rng.randint(1, 6))])]
@@ -362,7 +348,7 @@ def run(folder: Path, events: int, seed: int, batch: tuple[int, int] = (20, 80))
                                             "connect_timeout_s": 3})
         term.start()
         try:
-            flows.at_menu(term, 30)
+            keypad.at_menu(term, 30)
             t_tour = time.monotonic()
             tour(term, lambda s: see(s, toured=True))
             tour_s = time.monotonic() - t_tour
@@ -370,7 +356,7 @@ def run(folder: Path, events: int, seed: int, batch: tuple[int, int] = (20, 80))
             term.stop()
             before = flash_snapshot(sim_dir, plant=True)
             term.start()
-            flows.at_menu(term, 30)
+            keypad.at_menu(term, 30)
             setup_s = time.monotonic() - t0 - tour_s
             t1 = time.monotonic()
             done = 0
@@ -400,7 +386,7 @@ def run(folder: Path, events: int, seed: int, batch: tuple[int, int] = (20, 80))
                     s = term.screen()
                     findings.append(f"monkey: no way back to the menu from {s.text!r}")
                     term.restart(hard=True)
-                    flows.at_menu(term, 30)
+                    keypad.at_menu(term, 30)
                     figures["restarts"] += 1
                 else:
                     figures["back_to_menu"] += 1

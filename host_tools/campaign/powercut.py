@@ -48,13 +48,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from host_tools import keypad
 from host_tools.campaign import agree, atrest
 from host_tools.hostsim.ledger import DEFAULT_TID, DEFAULT_TMK, Ledger
 from host_tools.hostsim.process import running_hostsim
 from host_tools.hostsim.relay import TO_HOST, Relay
 from host_tools.runtime import Runtime, inspect_image, run_json
 from host_tools.simctl import ControlError, SimTerminal, TerminalDied
-from tests.integration import flows
 
 ROOT = Path(__file__).resolve().parents[2]
 FILL = ROOT / "tests" / "integration" / "mp_fill_journal.py"
@@ -64,7 +64,7 @@ CAPACITY = 1500  # Journal.capacity
 SYNTHETIC_PAN6 = "999999"  # mp_fill_journal.py's fake cards: never on the host
 CUT_RE = re.compile(r"POWER CUT after (\d+) flash operations: (.*)")
 OP_RE = re.compile(r"^FLASHOP (\d+) ([PE]) (\d+) (\d+) (\d+)$", re.M)
-DONE = flows.DONE
+DONE = keypad.DONE
 EXHAUSTIVE_TEARS = 2  # the exhaustive sweep tears each operation twice (two seeded lengths)
 
 
@@ -102,25 +102,25 @@ def _no_answer_once(db: Path) -> None:
 
 
 def _setup_signed_in(c: Ctx) -> None:
-    flows.at_menu(c.term)  # the first boot signs in (voucher 000001)
+    keypad.at_menu(c.term)  # the first boot signs in (voucher 000001)
 
 
 def _setup_one_preauth(c: Ctx) -> None:
-    flows.approved_preauth(c.term, 12345)  # voucher 000002, batch 000001
+    keypad.approved_preauth(c.term, 12345)  # voucher 000002, batch 000001
 
 
 def _void(c: Ctx, voucher: str) -> str:
-    text = flows.void_by_voucher(c.term, voucher)
+    text = keypad.void_by_voucher(c.term, voucher)
     c.term.press("ENTER")
     if "交易成功" in text:
-        flows.finish_receipts(c.term)
+        keypad.finish_receipts(c.term)
     else:
-        flows.at_menu(c.term)
+        keypad.at_menu(c.term)
     return text
 
 
 def _run_preauth(c: Ctx) -> None:
-    flows.approved_preauth(c.term, 12345)
+    keypad.approved_preauth(c.term, 12345)
 
 
 def _run_void(c: Ctx) -> None:
@@ -134,10 +134,10 @@ def _setup_reversal_preauth(c: Ctx) -> None:
 
 
 def _run_reversal_preauth(c: Ctx) -> None:
-    text = flows.preauth(c.term, 4242)  # approved by the host, never answered: reversal
+    text = keypad.preauth(c.term, 4242)  # approved by the host, never answered: reversal
     assert "交易超时" in text, text
     c.term.press("ENTER")
-    flows.approved_preauth(c.term, 100)  # the reversal goes out first
+    keypad.approved_preauth(c.term, 100)  # the reversal goes out first
 
 
 def _setup_reversal_void(c: Ctx) -> None:
@@ -146,10 +146,10 @@ def _setup_reversal_void(c: Ctx) -> None:
 
 
 def _run_reversal_void(c: Ctx) -> None:
-    text = flows.void_by_voucher(c.term, "000002")  # voided by the host, never answered
+    text = keypad.void_by_voucher(c.term, "000002")  # voided by the host, never answered
     assert "交易超时" in text, text
     c.term.press("ENTER")
-    flows.approved_preauth(c.term, 100)  # the void's reversal goes out first
+    keypad.approved_preauth(c.term, 100)  # the void's reversal goes out first
 
 
 def _setup_batch_full(c: Ctx) -> None:
@@ -170,45 +170,45 @@ def _setup_seal(c: Ctx) -> None:
 
 
 def _run_seal(c: Ctx) -> None:
-    flows.approved_preauth(c.term, 3100)  # slot 31: its tail file, then chunk 0 is sealed
-    flows.approved_preauth(c.term, 3200)  # slot 32: the first tail file of chunk 1
+    keypad.approved_preauth(c.term, 3100)  # slot 31: its tail file, then chunk 0 is sealed
+    keypad.approved_preauth(c.term, 3200)  # slot 32: the first tail file of chunk 1
 
 
 def _run_batch_full(c: Ctx) -> None:
     t = c.term
-    flows.preauth(t, 12345)  # the 1,500th: approved, recorded, the batch is full
+    keypad.preauth(t, 12345)  # the 1,500th: approved, recorded, the batch is full
     t.press("ENTER")
     t.wait_for("打印持卡人存根", 15)
     t.press("CANCEL")
     t.wait_for("批次将满")
     t.press("ENTER")
-    flows.at_menu(t)
+    keypad.at_menu(t)
     t.press("1")  # the next one is refused before anything is sent
     t.wait_for("批次已满")
     t.press("ENTER")
     _settle(c)  # the full batch closes
-    flows.approved_preauth(t, 100)  # and the next batch takes pre-auths
+    keypad.approved_preauth(t, 100)  # and the next batch takes pre-auths
 
 
 def _setup_pending_reversal(c: Ctx) -> None:
     _setup_reversal_preauth(c)
-    text = flows.preauth(c.term, 4242)  # approved by the host, never answered
+    text = keypad.preauth(c.term, 4242)  # approved by the host, never answered
     assert "交易超时" in text, text
     c.term.press("ENTER")  # the snapshot: reversal 98 pending on flash
 
 
 def _run_reversal_first(c: Ctx) -> None:
-    flows.approved_preauth(c.term, 100)  # the reversal's exchange, then the pre-auth's
+    keypad.approved_preauth(c.term, 100)  # the reversal's exchange, then the pre-auth's
 
 
 def _settle(c: Ctx) -> None:
-    text = flows.settle(c.term)
+    text = keypad.settle(c.term)
     assert "结算完成" in text, text
-    c.term.wait_for(flows.MENU, 20)  # after the report
+    c.term.wait_for(keypad.MENU, 20)  # after the report
 
 
 def _run_completion(c: Ctx) -> None:
-    flows.approved(c.term, flows.completion(c.term, "voucher", "000002", 12000))
+    keypad.approved(c.term, keypad.completion(c.term, "voucher", "000002", 12000))
 
 
 def _setup_completed(c: Ctx) -> None:
@@ -217,7 +217,7 @@ def _setup_completed(c: Ctx) -> None:
 
 
 def _run_completion_void(c: Ctx) -> None:
-    flows.approved(c.term, flows.cvoid(c.term, "000003"))
+    keypad.approved(c.term, keypad.cvoid(c.term, "000003"))
 
 
 def _setup_reversal_completion(c: Ctx) -> None:
@@ -226,40 +226,40 @@ def _setup_reversal_completion(c: Ctx) -> None:
 
 
 def _run_reversal_completion(c: Ctx) -> None:
-    text = flows.completion(c.term, "voucher", "000002", 12000)
+    text = keypad.completion(c.term, "voucher", "000002", 12000)
     assert "交易超时" in text, text  # completed by the host, never answered: reversal
     c.term.press("ENTER")
-    flows.approved_preauth(c.term, 100)  # the reversal goes out first
+    keypad.approved_preauth(c.term, 100)  # the reversal goes out first
 
 
 def _setup_settlement(c: Ctx) -> None:
     _setup_completed(c)  # pre-auth 000002, its completion 000003: one debit
-    flows.approved_preauth(c.term, 20000)  # 000004: stays open into the next batch
+    keypad.approved_preauth(c.term, 20000)  # 000004: stays open into the next batch
 
 
 def _setup_retention(c: Ctx) -> None:
     _setup_one_preauth(c)  # batch 000001
     _settle(c)
     c.term.set_clock_offset(31 * 86400)  # a month later: batch 1's holds have expired
-    flows.approved_preauth(c.term, 20000)  # batch 000002
+    keypad.approved_preauth(c.term, 20000)  # batch 000002
 
 
 def _run_retention(c: Ctx) -> None:
     t = c.term
-    text = flows.settle(t)  # batch 2 closes; batch 1 is dropped from flash
+    text = keypad.settle(t)  # batch 2 closes; batch 1 is dropped from flash
     assert "结算完成" in text, text
     t.press("ENTER")
     s = t.wait_for("已删除旧批次", 15)
     assert "000001" in s.text, s.text
     t.press("ENTER")
-    t.wait_for(flows.MENU, 20)
-    flows.approved_preauth(t, 100)  # batch 000003
+    t.wait_for(keypad.MENU, 20)
+    keypad.approved_preauth(t, 100)  # batch 000003
 
 
 def _run_settlement(c: Ctx) -> None:
     _settle(c)  # batch 000001 closes, 000002 opens
     # the open pre-auth of the settled batch, completed from the new one
-    flows.approved(c.term, flows.completion(c.term, "voucher", "000004", 20000))
+    keypad.approved(c.term, keypad.completion(c.term, "voucher", "000004", 20000))
 
 
 def _setup_rollover(c: Ctx) -> None:
@@ -269,13 +269,13 @@ def _setup_rollover(c: Ctx) -> None:
 
 def _run_rollover(c: Ctx) -> None:
     t = c.term
-    flows.at_menu(t)
-    t.press(flows.KEYS["signin"])  # sign in: the host answers batch 000002, the journal opens it
+    keypad.at_menu(t)
+    t.press(keypad.KEYS["signin"])  # sign in: the host answers batch 000002, the journal opens it
     t.wait_for("签到成功", 15)
     t.press("ENTER")
     text = _void(c, "000002")  # the pre-auth of the old batch, voided from the new one
     assert "交易成功" in text, text
-    flows.approved_preauth(t, 100)  # the first record of the new batch
+    keypad.approved_preauth(t, 100)  # the first record of the new batch
 
 
 def _setup_compaction(c: Ctx) -> None:
@@ -287,12 +287,12 @@ def _setup_compaction(c: Ctx) -> None:
     # a change to what a transaction writes, find the count again (0-15 pre-auths here:
     # 3 and 12 cross one, 0, 6 and 9 do not, as measured at readsize 64)
     for amount in (201, 202, 203):
-        flows.approved_preauth(c.term, amount)
+        keypad.approved_preauth(c.term, amount)
 
 
 def _run_compaction(c: Ctx) -> None:
     for amount in (301, 302):
-        flows.approved_preauth(c.term, amount)
+        keypad.approved_preauth(c.term, amount)
     text = _void(c, "000003")
     assert "交易成功" in text, text
 
@@ -433,7 +433,7 @@ def prepare(flow: Flow, base: Path) -> Path:
         term.start()
         try:
             flow.setup(Ctx(db, term))
-            flows.at_menu(term)
+            keypad.at_menu(term)
         finally:
             term.stop()
     for junk in ("printer.bin", "terminal.log"):
@@ -530,17 +530,17 @@ def wire_problems(wire: WireCut, relay: Relay) -> list[str]:
 def _recover(flow: Flow, term: SimTerminal) -> str:
     """The next transaction after the cut: a settlement first when one is pending (or
     the flow's batch may be full), then a pre-auth (it sends a pending reversal first)."""
-    menu = flows.at_menu(term).text
+    menu = keypad.at_menu(term).text
     if flow.recover == "settle" or "结算未完成" in menu:
-        text = flows.settle(term)
+        text = keypad.settle(term)
         if "结算完成" not in text:
             return f"settlement after the cut did not complete: {text!r}"
-        term.wait_for(flows.MENU, 20)
-    text = flows.preauth(term, 1)
+        term.wait_for(keypad.MENU, 20)
+    text = keypad.preauth(term, 1)
     if "交易成功" not in text:
         return f"pre-auth after the cut not approved: {text!r}"
     term.press("ENTER")
-    flows.finish_receipts(term, cardholder=False)
+    keypad.finish_receipts(term, cardholder=False)
     return ""
 
 
@@ -625,7 +625,7 @@ def _after_cut(flow: Flow, work: Path, db: Path, port: int, term: SimTerminal,
     term = _terminal(work, port)
     try:
         term.start()
-        flows.at_menu(term)
+        keypad.at_menu(term)
     except (TerminalDied, TimeoutError, AssertionError) as e:
         res["violations"].append(f"no boot after the cut: {str(e)[:300]}")
         term.kill()
