@@ -202,7 +202,6 @@ def render_tls(add: Callable[[str], None], tl: dict, cp: dict) -> None:
 
 def render(res: dict, out: dict, date: str, commit: str, dirty: bool, elapsed: float) -> str:
     from host_tools.bench.heap import BUDGET_KB, GUARD64_KB, RUNS, TITLES
-    from tests.perf.test_flash_budget import BUDGET
 
     fl, sc, cp, sz = res["flash"], res["scaling"], res["cpu"], res["size"]
     pre, vo, e2e = fl["preauth"], fl["void"], fl["e2e"]
@@ -505,7 +504,7 @@ def render(res: dict, out: dict, date: str, commit: str, dirty: bool, elapsed: f
     add("  | | erases | bytes | worst single txn erases |")
     add("  |---|---|---|---|")
     for kind in flash.KINDS:
-        f, bud = fl[kind], BUDGET[kind]
+        f, bud = fl[kind], flash.BUDGET[kind]
         add(f"  | {kind} budget (measured) | {bud['erases']} ({f['erases']:.2f}) | "
             f"{bud['bytes']:,} ({f['bytes']:,.0f}) | {bud['max_erases']} ({f['max_erases']}) |")
     add("")
