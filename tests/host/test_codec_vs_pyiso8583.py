@@ -9,8 +9,8 @@ import iso8583
 import pytest
 
 from host_tools.hostsim.spec import SPEC
+from host_tools.mp import vector7
 from host_tools.runtime import MP_DIR
-from tests.device import vector7
 from tests.mp import run_mp
 
 ORACLE = MP_DIR / "codec_oracle.py"
