@@ -21,7 +21,7 @@ The scenario, against the host simulator (a fresh ledger each run):
   settlement of the full batch (its totals read from all 1,500 records, the report
   printed), and a pre-auth in the next batch.
 
-The journal is pre-filled (tests/integration/mp_fill_journal.py) with PREFILL records so
+The journal is pre-filled (host_tools/mp/fill_journal.py) with PREFILL records so
 that the scenario's records bring it to 1,500 (Journal.capacity) as it settles: a full
 batch throughout. A run fails fast: any screen that says an error, a terminal that dies, or a
 control request that fails (a MemoryError in the control task answers an error).
@@ -48,7 +48,7 @@ from pathlib import Path
 from host_tools import build_mpy, frozen_unix, keypad
 from host_tools.hostsim.ledger import Ledger
 from host_tools.hostsim.process import running_hostsim
-from host_tools.runtime import ROOT, Runtime, run, run_json
+from host_tools.runtime import MP_DIR, Runtime, run, run_json
 from host_tools.simctl import Screen, SimTerminal
 
 # The heap budget on the device-like interpreter (frozen32): the scenario completes in it
@@ -69,7 +69,7 @@ GUARD64_KB = 288
 RECORDS = 1500  # journal records when the scenario settles (a full batch)
 PREFILL = RECORDS - 5  # the scenario's pre-auths, void, completion, completion void add 5
 BATCH = "000001"  # the batch the host simulator's first sign-in assigns
-FILL = ROOT / "tests" / "integration" / "mp_fill_journal.py"
+FILL = MP_DIR / "fill_journal.py"
 CONFIG = {"response_timeout_s": 2, "connect_timeout_s": 2}  # the no_answer wait is short
 
 # Screens that end a step at once: they say something went wrong.

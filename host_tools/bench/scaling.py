@@ -2,7 +2,7 @@
 
 - **Boot to ready, end to end**: a simulator terminal (SimTerminal, running the firmware
   compiled to x64 .mpy as a device runs .mpy) signed in once, its journal then filled with
-  tests/integration/mp_fill_journal.py to 0, 150 and 1,500 records; each is booted BOOTS
+  host_tools/mp/fill_journal.py to 0, 150 and 1,500 records; each is booted BOOTS
   times, timed from spawning the process until the main menu is on the screen (best run).
 - **Boot and lookups in-process** (host_tools/bench/scaling_mp.py): block reads and time of
   mount + the App's storage objects, and of finding a void's original by voucher number and
@@ -19,10 +19,10 @@ import time
 from pathlib import Path
 
 from host_tools.bench.flash import WORK, run_bench_mp
-from host_tools.runtime import ROOT, Runtime
+from host_tools.runtime import MP_DIR, Runtime
 from host_tools.simctl import SimTerminal
 
-FILL = ROOT / "tests" / "integration" / "mp_fill_journal.py"
+FILL = MP_DIR / "fill_journal.py"
 BOOT_SIZES = (0, 150, 1500)
 LOOKUP_SIZES = (15, 1500)
 BOOTS = 5

@@ -53,15 +53,15 @@ from host_tools.campaign import agree, atrest
 from host_tools.hostsim.ledger import DEFAULT_TID, DEFAULT_TMK, Ledger
 from host_tools.hostsim.process import running_hostsim
 from host_tools.hostsim.relay import TO_HOST, Relay
-from host_tools.runtime import Runtime, inspect_image, run_json
+from host_tools.runtime import MP_DIR, Runtime, inspect_image, run_json
 from host_tools.simctl import ControlError, SimTerminal, TerminalDied
 
 ROOT = Path(__file__).resolve().parents[2]
-FILL = ROOT / "tests" / "integration" / "mp_fill_journal.py"
+FILL = MP_DIR / "fill_journal.py"
 # Short timeouts: a "no answer" costs one second, not sixty.
 CONFIG = {"response_timeout_s": 1, "connect_timeout_s": 2}
 CAPACITY = 1500  # Journal.capacity
-SYNTHETIC_PAN6 = "999999"  # mp_fill_journal.py's fake cards: never on the host
+SYNTHETIC_PAN6 = "999999"  # fill_journal.py's fake cards: never on the host
 CUT_RE = re.compile(r"POWER CUT after (\d+) flash operations: (.*)")
 OP_RE = re.compile(r"^FLASHOP (\d+) ([PE]) (\d+) (\d+) (\d+)$", re.M)
 DONE = keypad.DONE
