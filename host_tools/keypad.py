@@ -20,7 +20,8 @@ import re
 import time
 from collections.abc import Callable
 
-from .simctl import Screen, SimTerminal
+from .screen import Screen
+from .simctl import SimTerminal
 
 APPROVE_PAN = "6222021234567890128"  # host simulator's default approval card
 OTHER_PAN = "6222021234567890110"  # another Luhn-valid card, approved too

@@ -49,7 +49,8 @@ from host_tools import build_mpy, frozen_unix, keypad
 from host_tools.hostsim.ledger import Ledger
 from host_tools.hostsim.process import running_hostsim
 from host_tools.runtime import MP_DIR, Runtime, run, run_json
-from host_tools.simctl import Screen, SimTerminal
+from host_tools.screen import Screen
+from host_tools.simctl import SimTerminal
 
 # The heap budget on the device-like interpreter (frozen32): the scenario completes in it
 # RUNS times out of RUNS (tests/perf/test_heap_budget.py). An ESP32-WROOM without PSRAM

@@ -57,7 +57,8 @@ from host_tools.campaign import atrest
 from host_tools.hostsim.cards import TEST_CARDS
 from host_tools.hostsim.process import running_hostsim
 from host_tools.runtime import ROOT
-from host_tools.simctl import ControlError, Screen, SimTerminal, TerminalDied
+from host_tools.screen import Screen
+from host_tools.simctl import ControlError, SimTerminal, TerminalDied
 
 MENU = re.compile(r"1\.预授权|1\.Pre-auth")
 # The supervisor's entries (their screen titles), and what may show under them before
