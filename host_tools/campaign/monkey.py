@@ -82,9 +82,9 @@ LETTERS = [chr(c) for c in range(ord("A"), ord("Z") + 1)]
 # monkey must not change: password record, language, failed reversals.
 SNAPSHOT = r"""
 import json, os, sys
-import board, config
+import board, config, flashimg
 from journal import record
-board.mount_flash()
+flashimg.mount(board.FLASH_IMAGE, board.DATA_DIR)
 cfg = config.load(board.CONFIG_PATH)
 if sys.argv[-1] == "plant":
     from journal.pan import Keys
@@ -107,7 +107,8 @@ def flash_snapshot(sim_dir: Path, plant: bool = False) -> dict:
     """Run SNAPSHOT on the (stopped) terminal's flash."""
     script = sim_dir / "snapshot.py"
     script.write_text(SNAPSHOT)
-    proc = runtime.run(script, "plant" if plant else "read", sim_dir=sim_dir, timeout=60)
+    proc = runtime.run(script, "plant" if plant else "read", sim_dir=sim_dir, timeout=60,
+                       extra_path=[runtime.MP_DIR])
     if proc.returncode != 0:
         raise RuntimeError(f"flash snapshot failed: {proc.stderr[-1500:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
