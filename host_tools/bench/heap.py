@@ -1,6 +1,6 @@
 """Minimum heap: the smallest `micropython -X heapsize=` in which a scripted scenario
 completes with the batch's journal full (1,500 records), found by bisection, on three
-runtimes (host_tools.simctl.Runtime):
+runtimes (host_tools.runtime.Runtime):
 
 - frozen32: the device-like interpreter (`make frozen`): 32-bit objects, the firmware and
   asyncio frozen in, as the ESP32 production image runs them. The budget: BUDGET_KB,
