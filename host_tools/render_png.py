@@ -27,8 +27,8 @@ from pathlib import Path
 
 from PIL import Image, ImageChops, ImageDraw
 
+from host_tools.escpos import command_len
 from host_tools.gen_text_assets import read_assets
-from host_tools.simctl import command_len
 
 ROOT = Path(__file__).resolve().parent.parent
 

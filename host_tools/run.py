@@ -49,7 +49,7 @@ import time
 from pathlib import Path
 
 from . import frozen_unix
-from .hostsim.client import HostProcess
+from .hostsim.process import HostProcess
 from .simctl import DEFAULT_CARD, KEY_NAMES, ControlError, Runtime, SimTerminal, TerminalDied
 from .tui import Tui, card_for, host_switch, save_receipts
 

@@ -20,20 +20,19 @@ import json
 import os
 import queue
 import re
-import shutil
 import signal
 import ssl
 import subprocess
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from .escpos import Receipt, split_receipts
+from .runtime import ROOT, Runtime
+from .screen import Screen
 from .strings_table import S as STRINGS
 
-ROOT = Path(__file__).resolve().parent.parent
-WIDTH, HEIGHT = 128, 64
 KEY_NAMES = ("ENTER", "CANCEL", "CLEAR", "UP", "DOWN", "FUNC")
 DEFAULT_CARD = ("6222021234567890128", "2812")  # the host simulator's approving test card
 
@@ -49,236 +48,12 @@ READY = re.compile("|".join(
     + [re.escape(text) for text in STRINGS["unprinted_title"]]), re.M)
 
 
-FROZEN_MICROPYTHON = ROOT / "build" / "frozen" / "micropython"  # `make frozen`
-FROZEN_HEAPSIZE = "64k"  # the ESP32 budget (docs/performance.md, "Heap")
-
-
-def frozen_interpreter() -> str:
-    """POS_FROZEN: the path of a device-like interpreter (`make frozen`) whose frozen
-    firmware runs instead of the sources in firmware/ and board/unix/; '' when unset."""
-    return os.environ.get("POS_FROZEN", "")
-
-
-def plain_interpreter() -> str:
-    """The unix port that runs the firmware from sources (MICROPYTHON, else the venv's)."""
-    return os.environ.get("MICROPYTHON") or str(ROOT / ".venv" / "bin" / "micropython")
-
-
-def micropython() -> str:
-    return frozen_interpreter() or plain_interpreter()
-
-
-@dataclass(frozen=True)
-class Runtime:
-    """Which MicroPython runs the firmware, and from where it takes the firmware: the
-    sources (firmware/, board/unix/), precompiled .mpy modules in code_dir (as a device
-    with stock MicroPython runs them), or frozen into the interpreter (`make frozen`, as
-    the production image runs them)."""
-
-    exe: str
-    firmware_frozen: bool = False
-    code_dir: Path | None = None
-    heapsize: str | None = None  # the default -X heapsize of this runtime
-
-    @classmethod
-    def from_env(cls) -> Runtime:
-        """POS_FROZEN's device-like interpreter at FROZEN_HEAPSIZE, else the sources."""
-        exe = frozen_interpreter()
-        if exe:
-            return cls(exe, firmware_frozen=True, heapsize=FROZEN_HEAPSIZE)
-        return cls(plain_interpreter())
-
-    @classmethod
-    def frozen(cls, exe: str | Path = FROZEN_MICROPYTHON) -> Runtime:
-        return cls(str(exe), firmware_frozen=True, heapsize=FROZEN_HEAPSIZE)
-
-    @classmethod
-    def mpy(cls, code_dir: str | Path, exe: str | Path | None = None) -> Runtime:
-        return cls(str(exe or plain_interpreter()), code_dir=Path(code_dir))
-
-    def module_path(self, extra: tuple[str | Path, ...] = ()) -> str:
-        """MICROPYPATH: extra folders, then the firmware's. ".frozen" keeps the port's
-        frozen modules importable (asyncio; on a frozen build, the firmware too)."""
-        if self.code_dir is not None:
-            code: list[Path] = [self.code_dir]
-        elif self.firmware_frozen:
-            code = []
-        else:
-            code = [ROOT / "firmware", ROOT / "board" / "unix"]
-        return ":".join([*map(str, extra), *map(str, code), ".frozen"])
-
-
 class TerminalDied(RuntimeError):
     """The terminal process exited (or closed stdout) while an answer was awaited."""
 
 
 class ControlError(RuntimeError):
     """The control interface answered {"error": ...}."""
-
-
-# --------------------------------------------------------------------------- screen
-
-
-@dataclass(frozen=True)
-class Screen:
-    seq: int
-    lines: list[str]
-    bitmap: bytes  # 1024 bytes, MONO_VLSB: byte (y // 8) * 128 + x, bit y % 8
-
-    @property
-    def text(self) -> str:
-        return "\n".join(self.lines)
-
-    def pixel(self, x: int, y: int) -> bool:
-        return bool(self.bitmap[(y >> 3) * WIDTH + x] >> (y & 7) & 1)
-
-    def render(self, mode: str = "auto") -> str:
-        return render_blocks(self.bitmap, mode)
-
-    @classmethod
-    def from_answer(cls, ans: dict[str, Any]) -> Screen:
-        return cls(int(ans["seq"]), list(ans["lines"]), bytes.fromhex(ans["bitmap"]))
-
-
-def _px(bitmap: bytes, x: int, y: int) -> int:
-    return bitmap[(y >> 3) * WIDTH + x] >> (y & 7) & 1
-
-
-_QUAD = " ▘▝▀▖▌▞▛▗▚▐▜▄▙▟█"  # index = TL | TR<<1 | BL<<2 | BR<<3
-_HALF = " ▀▄█"  # index = top | bottom<<1
-# Braille dot bits for (dx, dy) in a 2x4 cell.
-_BRAILLE = ((0x01, 0x08), (0x02, 0x10), (0x04, 0x20), (0x40, 0x80))
-
-
-def render_blocks(bitmap: bytes, mode: str = "auto") -> str:
-    """The 128x64 display as text.
-
-    - "half": ▀▄█, one column per pixel, two pixel rows per line: 128x32, square pixels.
-    - "quad": quadrant blocks, 2x2 pixels per cell: 64x32 (pixels look twice as tall).
-    - "braille": 2x4 pixels per cell: 64x16, square pixels, dotted look.
-    - "auto": "half" when the terminal has 128+ columns, else "braille".
-    """
-    if mode == "auto":
-        mode = "half" if shutil.get_terminal_size((80, 24)).columns >= 130 else "braille"
-    rows: list[str] = []
-    if mode == "half":
-        for y in range(0, HEIGHT, 2):
-            rows.append("".join(
-                _HALF[_px(bitmap, x, y) | _px(bitmap, x, y + 1) << 1] for x in range(WIDTH)))
-    elif mode == "quad":
-        for y in range(0, HEIGHT, 2):
-            rows.append("".join(
-                _QUAD[_px(bitmap, x, y) | _px(bitmap, x + 1, y) << 1
-                      | _px(bitmap, x, y + 1) << 2 | _px(bitmap, x + 1, y + 1) << 3]
-                for x in range(0, WIDTH, 2)))
-    elif mode == "braille":
-        for y in range(0, HEIGHT, 4):
-            row = []
-            for x in range(0, WIDTH, 2):
-                bits = 0
-                for dy in range(4):
-                    for dx in range(2):
-                        if _px(bitmap, x + dx, y + dy):
-                            bits |= _BRAILLE[dy][dx]
-                row.append(chr(0x2800 + bits))
-            rows.append("".join(row))
-    else:
-        raise ValueError(f"unknown render mode {mode!r} (half, quad, braille, auto)")
-    return "\n".join(rows)
-
-
-# ------------------------------------------------------------------------- receipts
-
-
-@dataclass(frozen=True)
-class Receipt:
-    raw: bytes  # the ESC/POS bytes, including the cut that ends it
-    text: str  # printable text, commands stripped, decoded as GB18030
-    complete: bool  # False for the tail after the last cut (still printing, or cut off)
-
-
-ESC, GS, FS, DLE = 0x1B, 0x1D, 0x1C, 0x10
-# Parameter byte counts of the fixed-length commands a 58 mm printer driver sends.
-_ESC_ARGS = {ord("@"): 0, ord("2"): 0, ord("3"): 1, ord("a"): 1, ord("E"): 1, ord("d"): 1,
-             ord("t"): 1, ord("!"): 1, ord("J"): 1, ord("-"): 1, ord("G"): 1, ord("M"): 1,
-             ord("R"): 1, ord("V"): 1, ord("{"): 1, ord("p"): 3, ord("$"): 2, ord("\\"): 2,
-             ord("c"): 2}
-_GS_ARGS = {ord("!"): 1, ord("B"): 1, ord("h"): 1, ord("w"): 1, ord("H"): 1, ord("f"): 1,
-            ord("L"): 2, ord("W"): 2, ord("a"): 1}
-_FS_ARGS = {ord("&"): 0, ord("."): 0, ord("C"): 1, ord("!"): 1, ord("W"): 1, ord("-"): 1}
-
-
-def _cut_len(data: bytes, i: int) -> int:
-    """Length of the GS V cut at data[i] (GS V m, or GS V m n for m = 65, 66, 97..103)."""
-    m = data[i + 2] if i + 2 < len(data) else 0
-    return 4 if m in (65, 66) or 97 <= m <= 103 else 3
-
-
-def command_len(data: bytes, i: int) -> int:
-    """Length of the command starting at data[i] (an ESC, GS, FS or DLE byte)."""
-    b = data[i]
-    c = data[i + 1] if i + 1 < len(data) else -1
-    if b == ESC:
-        if c == ord("*") and i + 4 < len(data):  # bit image: ESC * m nL nH data
-            m = data[i + 2]
-            width = data[i + 3] | data[i + 4] << 8
-            return 5 + width * (3 if m in (32, 33) else 1)
-        return 2 + _ESC_ARGS.get(c, 0)
-    if b == GS:
-        if c == ord("V"):
-            return _cut_len(data, i)
-        if c == ord("v") and i + 7 < len(data):  # raster: GS v 0 m xL xH yL yH data
-            xb = data[i + 4] | data[i + 5] << 8
-            yd = data[i + 6] | data[i + 7] << 8
-            return 8 + xb * yd
-        if c == ord("(") and i + 4 < len(data):  # GS ( fn pL pH data (QR codes etc.)
-            return 5 + (data[i + 3] | data[i + 4] << 8)
-        if c == ord("k") and i + 2 < len(data):  # barcode
-            m = data[i + 2]
-            if m <= 6:
-                end = data.find(b"\0", i + 3)
-                return (end + 1 - i) if end >= 0 else len(data) - i
-            return 4 + (data[i + 3] if i + 3 < len(data) else 0)
-        return 2 + _GS_ARGS.get(c, 0)
-    if b == FS:
-        return 2 + _FS_ARGS.get(c, 0)
-    return 3  # DLE EOT n / DLE ENQ n: status requests
-
-
-def strip_escpos(data: bytes) -> str:
-    """The printable text of an ESC/POS stream: commands removed, GB18030 decoded."""
-    out = bytearray()
-    i = 0
-    while i < len(data):
-        b = data[i]
-        if b in (ESC, GS, FS, DLE):
-            i += command_len(data, i)
-            continue
-        if b >= 0x20 or b in (0x0A, 0x09):
-            out.append(b)
-        i += 1
-    return out.decode("gb18030", errors="replace")
-
-
-def split_receipts(data: bytes) -> list[Receipt]:
-    """Split a printer stream at its paper cuts (GS V ...) into receipts."""
-    receipts: list[Receipt] = []
-    start = i = 0
-    while i < len(data):
-        b = data[i]
-        if b == GS and i + 1 < len(data) and data[i + 1] == ord("V"):
-            end = i + _cut_len(data, i)
-            raw = data[start:end]
-            receipts.append(Receipt(raw, strip_escpos(raw), True))
-            start = i = end
-        elif b in (ESC, GS, FS, DLE):
-            i += command_len(data, i)  # never mistake a parameter byte for a cut
-        else:
-            i += 1
-    tail = data[start:]
-    if strip_escpos(tail).strip():
-        receipts.append(Receipt(tail, strip_escpos(tail), False))
-    return receipts
 
 
 # ------------------------------------------------------------------------ the channel
@@ -391,14 +166,17 @@ class SimTerminal:
         self, sim_dir: str | Path, *, config: dict[str, Any] | None = None,
         heapsize: str | int | None = None, main: str | Path | None = None,
         runtime: Runtime | None = None, ca: Path | None = None,
+        env: dict[str, str] | None = None,
     ) -> None:
         """runtime: the interpreter and where the firmware comes from (default
         Runtime.from_env(): the sources, or the frozen build POS_FROZEN names); heapsize
         defaults to the runtime's. main: a script to run instead of the firmware's main.
         ca: the CA certificate the terminal trusts for TLS to the host, installed with
         every config written whose "tls" is not false (default: the test PKI's, which the
-        host simulator serves; hostsim/tls.py)."""
+        host simulator serves; hostsim/tls.py). env: variables for the process besides
+        the runtime's (e.g. the board's flash counting, POS_FLASH_COUNT=1)."""
         self.ca = ca
+        self.extra_env = dict(env or {})
         self.dir = Path(sim_dir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.runtime = runtime or Runtime.from_env()
@@ -470,10 +248,7 @@ class SimTerminal:
     # -- process lifecycle
 
     def env(self) -> dict[str, str]:
-        env = dict(os.environ)
-        env["MICROPYPATH"] = self.runtime.module_path(self.path_extra)
-        env["POS_SIM_DIR"] = str(self.dir.resolve())
-        return env
+        return self.runtime.env(self.path_extra, sim_dir=self.dir, extra=self.extra_env)
 
     @property
     def cwd(self) -> Path:
@@ -483,12 +258,8 @@ class SimTerminal:
         return self.dir.resolve() if self.main is None else ROOT
 
     def command(self) -> list[str]:
-        cmd = [self.runtime.exe]
-        if self.heapsize:
-            cmd += ["-X", f"heapsize={self.heapsize}"]
-        if self.main is None:  # the firmware frozen into the interpreter
-            return [*cmd, "-m", "main"]
-        return [*cmd, str(self.main)]
+        # main None: `-m main`, the firmware frozen into the interpreter
+        return self.runtime.command(self.main, heapsize=self.heapsize)
 
     @property
     def running(self) -> bool:

@@ -20,17 +20,11 @@ import tty
 import unicodedata
 from pathlib import Path
 
+from .escpos import Receipt
 from .hostsim.cards import TEST_CARDS
-from .hostsim.client import HostProcess
-from .simctl import (
-    DEFAULT_CARD,
-    ControlError,
-    Receipt,
-    Screen,
-    SimTerminal,
-    TerminalDied,
-    render_blocks,
-)
+from .hostsim.process import HostProcess
+from .screen import Screen, render_blocks
+from .simctl import DEFAULT_CARD, ControlError, SimTerminal, TerminalDied
 
 LEGEND = [
     "0-9 A-Z keys  Enter 确认  Backspace 清除 CLEAR  Esc/* 取消 CANCEL  ↑/↓ UP/DOWN",

@@ -32,8 +32,7 @@ import time
 import tty
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-BOARD_UNIX = ROOT / "board" / "unix"  # blockdev.FileBlockDevice: the image, ESP32 geometry
+from .runtime import BOARD_UNIX, MP_DIR, ROOT, plain_interpreter
 
 EXIT_BAD_IMAGE = 86  # the boot script could not mount the image: do not restart
 RAW_BANNER = b"raw REPL; CTRL-B to exit"
@@ -42,15 +41,17 @@ RESETTING = b"\x1b_vboard-reset\x1b\\"  # printed by machine.reset() just before
 
 # MicroPython, run by `micropython -i` before its REPL. argv: image, mode ("main" runs
 # /boot.py and /main.py; "raw" only /boot.py, after a soft reset from the raw REPL), the
-# folder holding blockdev.py. Everything it leaves in the REPL's globals is deleted.
+# folders holding blockdev.py and flashimg.py (host_tools/mp/: how host tools mount an
+# image). Everything it leaves in the REPL's globals is deleted.
 BOOT_SCRIPT = r"""
 import sys, os, vfs
-sys.path.insert(0, sys.argv[3])
-from blockdev import FileBlockDevice
-del sys.modules["blockdev"]
+sys.path[:0] = [sys.argv[4], sys.argv[3]]
+from flashimg import filesystem
+del sys.modules["flashimg"], sys.modules["blockdev"]
 try:
-    _fs = vfs.VfsLfs2(FileBlockDevice(sys.argv[1]), readsize=64)  # journal/record.py
-    # LFS_READSIZE, as the boards mount it
+    # readsize: journal/record.py LFS_READSIZE, as the boards mount it (the firmware is
+    # on the image here, not on the module path)
+    _fs = filesystem(sys.argv[1], 64)[0]
 except OSError as _e:
     print("virtual board: %s does not mount: %s" % (sys.argv[1], _e))
     sys.exit(86)
@@ -81,7 +82,7 @@ class _Machine:
 import machine as _m
 _sys = sys
 sys.modules["machine"] = _Machine(_m)
-del _m, _Machine, _fs
+del _m, _Machine, _fs, filesystem
 
 
 def _run(_name):
@@ -114,25 +115,20 @@ except KeyboardInterrupt:
     pass
 """
 
-# Creates a blank image and formats it, or checks that an existing one mounts.
+# Creates a blank image and formats it, or checks that an existing one mounts. argv:
+# image, the folders holding blockdev.py and flashimg.py.
 FORMAT_SCRIPT = r"""
-import sys, vfs
-sys.path.insert(0, sys.argv[2])
-from blockdev import FileBlockDevice
-bdev = FileBlockDevice(sys.argv[1])
-if bdev.created:
-    vfs.VfsLfs2.mkfs(bdev)
-    print("formatted")
+import sys
+sys.path[:0] = [sys.argv[3], sys.argv[2]]
+from flashimg import filesystem
 try:
-    vfs.VfsLfs2(bdev)
+    fs, bdev = filesystem(sys.argv[1], 64, format_new=True)
 except OSError as e:
     print("does not mount:", e)
     sys.exit(1)
+if bdev.created:
+    print("formatted")
 """
-
-
-def micropython() -> str:
-    return os.environ.get("MICROPYTHON") or str(ROOT / ".venv" / "bin" / "micropython")
 
 
 class VirtualBoardError(Exception):
@@ -154,7 +150,7 @@ def prepare_image(image: Path, mp: str | None = None) -> bool:
     script.write_text(FORMAT_SCRIPT)
     try:
         proc = subprocess.run(
-            [mp or micropython(), str(script), str(image), str(BOARD_UNIX)],
+            [mp or plain_interpreter(), str(script), str(image), str(BOARD_UNIX), str(MP_DIR)],
             capture_output=True, text=True, timeout=60, env=_child_env(),
         )
     finally:
@@ -209,7 +205,7 @@ class VirtualBoard:
         self.link = Path(link) if link else None
         self.heapsize = heapsize
         self.console = Path(console) if console else None  # everything the board printed
-        self.mp = mp or micropython()
+        self.mp = mp or plain_interpreter()
         self.port: str | None = None
         self.boots = 0  # processes started so far (1 + restarts)
         self.error: str | None = None
@@ -300,7 +296,8 @@ class VirtualBoard:
         cmd = [self.mp]
         if self.heapsize:
             cmd += ["-X", f"heapsize={self.heapsize}"]
-        cmd += ["-i", str(self._boot_script), str(self.image), mode, str(BOARD_UNIX)]
+        cmd += ["-i", str(self._boot_script), str(self.image), mode, str(BOARD_UNIX),
+                str(MP_DIR)]
         try:
             self._proc = subprocess.Popen(
                 cmd, stdin=sa, stdout=sa, stderr=sa, close_fds=True,

@@ -25,8 +25,8 @@ def _frozen_problem() -> str:
 
 @pytest.fixture(scope="session")
 def frozen_runtime():
-    """host_tools.simctl.Runtime of the device-like interpreter."""
-    from host_tools.simctl import Runtime
+    """host_tools.runtime.Runtime of the device-like interpreter."""
+    from host_tools.runtime import Runtime
 
     why = _frozen_problem()
     if why:

@@ -14,7 +14,7 @@ from pathlib import Path
 import iso8583
 
 from host_tools.hostsim.spec import SPEC
-from tests.mp import run_mp
+from host_tools.runtime import MP_DIR, run
 
 MP_SCRIPT = Path(__file__).with_name("codec_mp.py")
 N = 20000
@@ -54,7 +54,7 @@ def micropython_us(n: int, heapsize: str | None = None) -> dict:
     """Microseconds per pack + unpack (and per full frame round trip), best of three."""
     best: dict = {}
     for _ in range(3):
-        proc = run_mp(MP_SCRIPT, n, heapsize=heapsize, timeout=300)
+        proc = run(MP_SCRIPT, n, heapsize=heapsize, timeout=300, extra_path=[MP_DIR])
         if proc.returncode != 0:
             raise RuntimeError(proc.stderr)
         got = json.loads(proc.stdout.strip().splitlines()[-1])

@@ -10,7 +10,7 @@ import time
 if sys.path and sys.path[0].endswith("bench"):
     sys.path.pop(0)
 
-import vector7  # noqa: E402  (tests/device: the §7 vector)
+import vector7  # noqa: E402  (host_tools/mp/: the §7 vector)
 from codec import frame, iso8583  # noqa: E402
 
 FIELDS = vector7.FIELDS

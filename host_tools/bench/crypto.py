@@ -1,7 +1,7 @@
 """DES and UnionPay MAC throughput: firmware/crypto on the MicroPython unix port vs pyDes.
 
 The MicroPython figures are timed inside the `micropython` process (time.ticks_us) by
-tests/device/crypto_bench.py; pyDes runs on this CPython in the same invocation.
+host_tools/mp/crypto_bench.py; pyDes runs on this CPython in the same invocation.
 Run: `python -m host_tools.bench.crypto` (part of `make bench`).
 """
 
@@ -10,9 +10,9 @@ import time
 
 import pyDes
 
-from tests.mp import DEVICE_TESTS, run_mp
+from host_tools.runtime import MP_DIR, run
 
-MP_SCRIPT = DEVICE_TESTS / "crypto_bench.py"
+MP_SCRIPT = MP_DIR / "crypto_bench.py"
 KEY = bytes.fromhex("133457799BBCDFF1")
 MAB = bytes(range(100))
 
@@ -51,7 +51,7 @@ def pydes_figures(n: int = 2000) -> dict:
 
 
 def mp_figures(n: int = 20000) -> dict:
-    proc = run_mp(MP_SCRIPT, n, timeout=300)
+    proc = run(MP_SCRIPT, n, timeout=300)
     if proc.returncode != 0:
         raise RuntimeError(f"MicroPython bench failed:\n{proc.stdout}{proc.stderr}")
     return json.loads(proc.stdout.strip().splitlines()[-1])

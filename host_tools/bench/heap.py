@@ -1,6 +1,6 @@
 """Minimum heap: the smallest `micropython -X heapsize=` in which a scripted scenario
 completes with the batch's journal full (1,500 records), found by bisection, on three
-runtimes (host_tools.simctl.Runtime):
+runtimes (host_tools.runtime.Runtime):
 
 - frozen32: the device-like interpreter (`make frozen`): 32-bit objects, the firmware and
   asyncio frozen in, as the ESP32 production image runs them. The budget: BUDGET_KB,
@@ -21,7 +21,7 @@ The scenario, against the host simulator (a fresh ledger each run):
   settlement of the full batch (its totals read from all 1,500 records, the report
   printed), and a pre-auth in the next batch.
 
-The journal is pre-filled (tests/integration/mp_fill_journal.py) with PREFILL records so
+The journal is pre-filled (host_tools/mp/fill_journal.py) with PREFILL records so
 that the scenario's records bring it to 1,500 (Journal.capacity) as it settles: a full
 batch throughout. A run fails fast: any screen that says an error, a terminal that dies, or a
 control request that fails (a MemoryError in the control task answers an error).
@@ -38,20 +38,19 @@ connection, the stream's buffers): host_tools/bench/tls.py has them apart.
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
-import subprocess
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from host_tools import build_mpy, frozen_unix
-from host_tools.hostsim.client import running_hostsim
+from host_tools import build_mpy, frozen_unix, keypad
 from host_tools.hostsim.ledger import Ledger
-from host_tools.simctl import ROOT, Runtime, SimTerminal, plain_interpreter
-from tests.integration import flows
+from host_tools.hostsim.process import running_hostsim
+from host_tools.runtime import MP_DIR, Runtime, run, run_json
+from host_tools.screen import Screen
+from host_tools.simctl import SimTerminal
 
 # The heap budget on the device-like interpreter (frozen32): the scenario completes in it
 # RUNS times out of RUNS (tests/perf/test_heap_budget.py). An ESP32-WROOM without PSRAM
@@ -71,201 +70,88 @@ GUARD64_KB = 288
 RECORDS = 1500  # journal records when the scenario settles (a full batch)
 PREFILL = RECORDS - 5  # the scenario's pre-auths, void, completion, completion void add 5
 BATCH = "000001"  # the batch the host simulator's first sign-in assigns
-FILL = ROOT / "tests" / "integration" / "mp_fill_journal.py"
-PAN, EXPIRY = "6222021234567890128", "2812"  # the host simulator's approving card
-SUPERVISOR = "123456"
+FILL = MP_DIR / "fill_journal.py"
 CONFIG = {"response_timeout_s": 2, "connect_timeout_s": 2}  # the no_answer wait is short
 
-MENU = flows.MENU
-# Screens that end a step: the expected one, or one that says something went wrong.
+# Screens that end a step at once: they say something went wrong.
 FAIL = re.compile(r"MemoryError|Error|ERROR|交易失败|保存交易失败|连接主机失败|签到失败|无此交易")
 
 
 TLS_ON = "TLS 1.2 on"  # the host simulator's log line when it serves TLS
 
 
-class ScenarioFailed(AssertionError):
-    pass
+ScenarioFailed = keypad.StepFailed  # a step's screen did not come, or said an error
 
 
 # ------------------------------------------------------------------------ the scenario
 
 
-class Operator:
-    """Key presses and screen waits that fail fast on an error screen or a dead terminal."""
-
-    def __init__(self, term: SimTerminal, db: Path,
-                 probe: Callable[[str, int], None] | None = None) -> None:
-        self.term = term
-        self.db = db
-        self.probe = probe  # called (screen title, heap in use) after each wait, if set
-
-    def wait(self, pattern: str | re.Pattern[str], timeout: float = 15.0,
-             fail: re.Pattern[str] | None = FAIL) -> str:
-        term = self.term
-        want = re.compile(re.escape(pattern)) if isinstance(pattern, str) else pattern
-        deadline = time.monotonic() + timeout
-        s = term.screen()
-        while True:
-            if want.search(s.text):
-                if self.probe is not None:  # a collection: only when profiling
-                    self.probe(s.lines[0] if s.lines else "", term.request({"op": "mem"})["alloc"])
-                return s.text
-            if fail is not None and fail.search(s.text):
-                raise ScenarioFailed(f"waiting for {want.pattern!r}, the screen says:\n{s.text}")
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise ScenarioFailed(f"no {want.pattern!r} within {timeout} s; screen:\n{s.text}")
-            s = term.wait_screen(s.seq, min(left, 2.0))
-
-    def menu(self) -> str:
-        return self.wait(MENU, 30)
-
-    def receipts_done(self, cardholder: bool = True) -> None:
-        self.wait("打印持卡人存根")
-        self.term.press("ENTER" if cardholder else "CANCEL")
-
-    def after_approval(self) -> None:
-        """Back at the menu, past the batch-nearly-full note a nearly full batch shows."""
-        text = self.wait(re.compile(r"1\.预授权|批次将满"))
-        if "批次将满" in text:
-            self.term.press("ENTER")
-        self.menu()
-
-    def preauth(self, fen: int) -> str:
-        """A pre-auth up to its result screen; returns the screen's text."""
-        term = self.term
-        self.menu()
-        term.press("1")
-        self.wait("请输入金额")
-        term.type(str(fen))
-        term.press("ENTER")
-        self.wait("请刷卡或输卡号")
-        term.swipe(PAN, EXPIRY)
-        self.wait("确认键继续")
-        term.press("ENTER")
-        return self.wait(re.compile(r"交易成功|交易超时"), 30, fail=FAIL)
-
-    def approved_preauth(self, fen: int) -> str:
-        """Returns the voucher number of the approved pre-auth (from its receipt)."""
-        return self.approved(self.preauth(fen), f"pre-auth of {fen} fen")
-
-    def approved(self, text: str, what: str) -> str:
-        """After an approval's result screen: receipts, the menu; its voucher number."""
-        if "交易成功" not in text:
-            raise ScenarioFailed(f"{what} not approved:\n{text}")
-        self.term.press("ENTER")
-        self.receipts_done()
-        self.after_approval()
-        m = re.search(r"凭证号\(VOUCHER NO\.\):\s*(\d{6})", self.term.receipts()[-1].text)
-        if not m:
-            raise ScenarioFailed("no voucher number on the last receipt")
-        return m.group(1)
-
-    def supervisor(self, entry: str) -> None:
-        self.menu()
-        self.term.press(flows.KEYS[entry])
-        self.wait("请输入主管密码")
-        self.term.type(SUPERVISOR)
-        self.term.press("ENTER")
-
-    def card(self) -> str:
-        """Swipe, confirm the summary; the result screen's text."""
-        self.wait("请刷卡或输卡号")
-        self.term.swipe(PAN, EXPIRY)
-        self.wait("/")  # the summary shows the original's date as MM/DD
-        self.term.press("ENTER")
-        return self.wait(re.compile(r"交易成功|交易超时"), 30)
-
-
 def scenario(term: SimTerminal, db: Path,
              probe: Callable[[str, int], None] | None = None) -> None:
     """The scripted scenario; raises ScenarioFailed (or the terminal's errors) on failure.
-    probe, if given, gets the heap in use (after a collection) at each screen waited for."""
-    op = Operator(term, db, probe)
-    op.menu()  # booted and signed in (the state asked for it)
-    voucher = op.approved_preauth(12345)
+    probe, if given, gets the heap in use (after a collection) at each screen waited for.
+    The keypad's scripts, failing fast: any screen that says an error ends the step."""
 
-    term.press("2")  # the void of it, by voucher number
-    op.wait("请输入主管密码")
-    term.type(SUPERVISOR)
-    term.press("ENTER")
-    op.wait("按凭证号")
-    term.press("1")
-    op.wait("原凭证号")
-    term.type(voucher)
-    term.press("ENTER")
-    op.wait("请刷卡或输卡号")
-    term.swipe(PAN, EXPIRY)
-    op.wait("/")  # the summary shows the host date as MM/DD
-    term.press("ENTER")
-    op.wait("交易成功", 30)
-    term.press("ENTER")
-    op.receipts_done(cardholder=False)
-    op.after_approval()
+    def heap_at(s: Screen) -> None:  # a collection: only when profiling
+        assert probe is not None
+        probe(s.lines[0] if s.lines else "", term.request({"op": "mem"})["alloc"])
+
+    op = keypad.Operator(term, done=re.compile(r"交易成功|交易超时"), fail=FAIL,
+                         probe=heap_at if probe is not None else None, timeout=15.0,
+                         menu_timeout=30.0, nearly_full=True)
+    keypad.at_menu(op)  # booted and signed in (the state asked for it)
+    voucher = keypad.approved(op, keypad.preauth(op, 12345), cardholder=True)
+    keypad.approved(op, keypad.void_by_voucher(op, voucher))  # the void of it
 
     led = Ledger(str(db))  # the next 0100 is never answered: a reversal is stored
     try:
         led.add_fault("no_answer", mti="0100", count=1)
     finally:
         led.close()
-    text = op.preauth(4242)
+    text = keypad.preauth(op, 4242)
     if "交易超时" not in text or "已记录冲正" not in text:
         raise ScenarioFailed(f"expected a timeout with a reversal stored:\n{text}")
     term.press("ENTER")
-    if "有未完成冲正" not in op.menu():
+    if "有未完成冲正" not in keypad.at_menu(op).text:
         raise ScenarioFailed("the menu does not show the pending reversal")
-    op.approved_preauth(300)  # the reversal goes out first, then this one
+    keypad.approved(op, keypad.preauth(op, 300), cardholder=True)  # the reversal first
     if "有未完成冲正" in term.screen().text:
         raise ScenarioFailed("the reversal is still pending")
 
-    term.press(flows.KEYS["query"])  # query: the newest record, the one before it, back
-    newest = op.wait(re.compile(r"预授权 \d{6}")).split("\n")[1]  # 预授权 <voucher>
+    term.press(keypad.KEYS["query"])  # query: the newest record, the one before it, back
+    newest = op.wait(re.compile(r"预授权 \d{6}")).lines[1]  # 预授权 <voucher>
     term.press("DOWN")
-    older = op.wait(re.compile(r"(预授权|撤销) (?!" + newest[-6:] + r")\d{6}"))
+    older = op.wait(re.compile(r"(预授权|撤销) (?!" + newest[-6:] + r")\d{6}")).text
     if "交易查询" not in older:
         raise ScenarioFailed(f"DOWN did not show the previous record:\n{older}")
     term.press("UP")
     op.wait(newest)
     term.press("CANCEL")
-    op.menu()
+    keypad.at_menu(op)
 
-    term.press(flows.KEYS["reprint"])  # reprint the last receipt
+    term.press(keypad.KEYS["reprint"])  # reprint the last receipt
     op.wait("重打任意笔")
     before = len(term.receipts())
     term.press("1")
-    op.receipts_done(cardholder=False)
-    op.menu()
+    keypad.finish_receipts(op, cardholder=False)
     slips = term.receipts()
     if len(slips) != before + 1 or "重打印" not in slips[-1].text:
         raise ScenarioFailed("the reprint did not print")
 
+    # the last pre-auth completed, by its auth code, and that completion voided
     auth = re.search(r"授权码\(AUTH NO\.\):\s*(\w{6})", slips[-1].text).group(1)
-    term.press(flows.KEYS["completion"])  # the last pre-auth completed, by its auth code
-    op.wait("按授权码")
-    term.press("2")
-    op.wait("原授权码")
-    term.type(auth)
-    term.press("ENTER")
-    op.wait("完成金额")
-    term.type("345")
-    term.press("ENTER")
-    completion = op.approved(op.card(), "completion")
-    op.supervisor("cvoid")  # and that completion voided
-    op.wait("原凭证号")
-    term.type(completion)
-    term.press("ENTER")
-    op.approved(op.card(), "completion void")
+    completion = keypad.approved(op, keypad.completion(op, "auth", auth, 345),
+                                 cardholder=True)
+    keypad.approved(op, keypad.cvoid(op, completion), cardholder=True)
 
-    op.supervisor("settle")  # the full batch settled, the next one begins
-    op.wait(re.compile(r"借记\d+笔"), 30)
+    text = keypad.settle(op)  # the full batch settled, the next one begins
+    if "结算完成" not in text:
+        raise ScenarioFailed(f"the settlement did not complete:\n{text}")
     term.press("ENTER")
-    op.wait("结算完成", 30)
-    term.press("ENTER")
-    op.menu()
+    keypad.at_menu(op)
     if "结算单" not in term.receipts()[-1].text:
         raise ScenarioFailed("no settlement report printed")
-    op.approved_preauth(100)
+    keypad.approved(op, keypad.preauth(op, 100), cardholder=True)
 
 
 # ------------------------------------------------------------------------- the runs
@@ -292,19 +178,15 @@ def runtimes(work: Path, which: tuple[str, ...] = ("frozen32", "mpy32", "mpy64")
         code = build_code_dir(work / "mpy-x86", "x86", str(frozen_unix.MPY_CROSS))
         out["mpy32"] = Runtime.mpy(code, frozen_unix.MICROPYTHON)
     if "mpy64" in which:
-        out["mpy64"] = Runtime.mpy(build_code_dir(work / "mpy-x64"), plain_interpreter())
+        out["mpy64"] = Runtime.mpy(build_code_dir(work / "mpy-x64"))
     return out
 
 
 def prepare(runtime: Runtime, template: Path, records: int = PREFILL) -> Path:
     """A never-signed-in terminal's sim dir whose batch-000001 journal holds `records`."""
     shutil.rmtree(template, ignore_errors=True)
-    term = SimTerminal(template, config=CONFIG, runtime=runtime)  # writes config.json
-    out = subprocess.run([runtime.exe, str(FILL), str(records), BATCH], env=term.env(),
-                         cwd=ROOT, capture_output=True, text=True, timeout=120)
-    if out.returncode:
-        raise RuntimeError("journal fill failed:\n" + out.stdout + out.stderr)
-    res = json.loads(out.stdout.strip().splitlines()[-1])
+    SimTerminal(template, config=CONFIG, runtime=runtime)  # writes config.json
+    res = run_json(FILL, records, BATCH, runtime=runtime, sim_dir=template, timeout=120)
     if res["count"] != records or res["batch"] != BATCH:
         raise RuntimeError(f"journal fill: {res}")
     return template
@@ -405,9 +287,9 @@ def imports_bytes(runtime: Runtime, modules: tuple[str, ...]) -> int:
     with tempfile.TemporaryDirectory(prefix="heap-imp-") as tmp:
         script = Path(tmp) / "imports.py"
         script.write_text(_IMPORTS)
-        env = SimTerminal(Path(tmp) / "sim", runtime=runtime).env()
-        out = subprocess.run([runtime.exe, str(script), ",".join(modules)], env=env,
-                             cwd=tmp, capture_output=True, text=True, timeout=60)
+        (Path(tmp) / "sim").mkdir()
+        out = run(script, ",".join(modules), runtime=runtime, sim_dir=Path(tmp) / "sim",
+                  cwd=tmp, timeout=60)
     if out.returncode:
         raise RuntimeError(out.stderr)
     return int(out.stdout.split()[-1])

@@ -2,7 +2,7 @@
 
 - **Boot to ready, end to end**: a simulator terminal (SimTerminal, running the firmware
   compiled to x64 .mpy as a device runs .mpy) signed in once, its journal then filled with
-  tests/integration/mp_fill_journal.py to 0, 150 and 1,500 records; each is booted BOOTS
+  host_tools/mp/fill_journal.py to 0, 150 and 1,500 records; each is booted BOOTS
   times, timed from spawning the process until the main menu is on the screen (best run).
 - **Boot and lookups in-process** (host_tools/bench/scaling_mp.py): block reads and time of
   mount + the App's storage objects, and of finding a void's original by voucher number and
@@ -19,10 +19,10 @@ import time
 from pathlib import Path
 
 from host_tools.bench.flash import WORK, run_bench_mp
-from host_tools.simctl import Runtime, SimTerminal
-from tests.mp import ROOT
+from host_tools.runtime import MP_DIR, Runtime
+from host_tools.simctl import SimTerminal
 
-FILL = ROOT / "tests" / "integration" / "mp_fill_journal.py"
+FILL = MP_DIR / "fill_journal.py"
 BOOT_SIZES = (0, 150, 1500)
 LOOKUP_SIZES = (15, 1500)
 BOOTS = 5
@@ -41,8 +41,8 @@ def in_process() -> dict:
 
 def boot_times(code_dir: Path) -> dict:
     """Best boot-to-menu seconds of BOOTS boots at each journal size."""
-    from host_tools.hostsim.client import running_hostsim
-    from tests.integration import flows
+    from host_tools import keypad
+    from host_tools.hostsim.process import running_hostsim
 
     d = WORK / "boot"
     shutil.rmtree(d, ignore_errors=True)
@@ -51,7 +51,7 @@ def boot_times(code_dir: Path) -> dict:
         term = SimTerminal(d / "term", runtime=Runtime.mpy(code_dir), config={
             "port": port, "response_timeout_s": 5, "connect_timeout_s": 5})
         term.start()
-        flows.at_menu(term)  # the first boot signs in; later ones go straight to the menu
+        keypad.at_menu(term)  # the first boot signs in; later ones go straight to the menu
         term.stop()
         for n in BOOT_SIZES:
             if n:
@@ -61,7 +61,7 @@ def boot_times(code_dir: Path) -> dict:
             for _ in range(BOOTS):
                 t0 = time.monotonic()
                 term.start()
-                flows.at_menu(term)
+                keypad.at_menu(term)
                 best = min(best, time.monotonic() - t0)
                 term.stop()
             out[str(n)] = best

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from host_tools import build_mpy
 from host_tools.bench.flash import WORK, run_bench_mp
-from tests.mp import ROOT
+from host_tools.runtime import ROOT
 
 FIRMWARE = ROOT / "firmware"
 
@@ -65,7 +65,7 @@ def xtensawin_sizes() -> dict:
 
 
 def import_heap(code_dir: Path) -> dict:
-    got = run_bench_mp("size_mp.py", FIRMWARE, path=[code_dir])
+    got = run_bench_mp("size_mp.py", FIRMWARE, code_dir=code_dir)
     assert got["modules"] == len(firmware_modules()), got
     got["delta"] = got["after_imports"] - got["baseline"]
     return got

@@ -26,7 +26,6 @@ connection (DECISION). Run: `python -m host_tools.bench.tls` (part of `make benc
 
 from __future__ import annotations
 
-import os
 import resource
 import statistics
 import subprocess
@@ -34,11 +33,10 @@ from pathlib import Path
 
 from host_tools import frozen_unix
 from host_tools.bench.flash import WORK
-from host_tools.hostsim.client import running_hostsim
+from host_tools.hostsim.process import running_hostsim
 from host_tools.hostsim.relay import TO_HOST, Relay
 from host_tools.hostsim.tls import test_pki
-from host_tools.simctl import Runtime, plain_interpreter
-from tests.mp import ROOT
+from host_tools.runtime import ROOT, Runtime
 
 HERE = Path(__file__).parent
 N_CPU = 40  # exchanges per CPU run
@@ -75,7 +73,7 @@ def interpreters() -> dict[str, Runtime]:
     out: dict[str, Runtime] = {}
     if frozen_unix.MICROPYTHON.exists():
         out["frozen32"] = Runtime.frozen(frozen_unix.MICROPYTHON)
-    out["unix64"] = Runtime(plain_interpreter())
+    out["unix64"] = Runtime.sources()
     return out
 
 
@@ -85,9 +83,9 @@ def _run(rt: Runtime, port: int, mode: str, n: int, what: str,
     fails (out of memory) gives None; without, it raises."""
     import json
 
-    env = {**os.environ, "MICROPYPATH": rt.module_path()}
-    cmd = [rt.exe] + (["-X", f"heapsize={heapsize}"] if heapsize else []) + [
-        str(HERE / "tls_mp.py"), str(port), mode, str(n), what, str(test_pki().ca_der)]
+    env = rt.env()
+    cmd = rt.command(HERE / "tls_mp.py", port, mode, n, what, test_pki().ca_der,
+                     heapsize=heapsize)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, timeout=600)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -2,9 +2,9 @@
 campaigns check after a power cut (powercut.py) or a host fault (faults.py), for every
 kind of transaction: pre-auth, void, completion, completion void.
 
-Journal records come as the campaigns' inspectors print them (mp_inspect.py,
-mp_dump_faults.py): dicts with batch, voucher, kind, state, amount, auth, orig [batch,
-voucher], next [batch, voucher]. ``lag_ok`` is for the image a cut left behind: a
+Journal records come as the flash inspector prints them (host_tools/mp/inspect_flash.py):
+dicts with batch, voucher, kind, state, amount, auth, orig [batch, voucher], next [batch,
+voucher]. ``lag_ok`` is for the image a cut left behind: a
 follow-up may be recorded while its original's new state is not yet (the second write of
 Journal.follow), and an approved request may be missing when its reversal is pending;
 after the next transaction neither may remain.

@@ -22,11 +22,9 @@ agree (``consistency``).
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import shutil
 import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,8 +32,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from host_tools import keypad
 from host_tools.campaign import agree, atrest
 from host_tools.hostsim.ledger import DEFAULT_MID, DEFAULT_TID, DEFAULT_TMK, Ledger
+from host_tools.hostsim.process import HostProcess
 from host_tools.hostsim.tlsfaults import (
     CHECK_CLOCK,
     LOG_LINE,
@@ -43,15 +43,12 @@ from host_tools.hostsim.tlsfaults import (
     UNTRUSTED,
     BadHost,
 )
-from host_tools.simctl import SimTerminal, micropython
-from tests.integration import flows
+from host_tools.runtime import inspect_image
+from host_tools.simctl import SimTerminal
 
 ROOT = Path(__file__).resolve().parents[2]
-DUMP = Path(__file__).with_name("mp_dump_faults.py")
 
-APPROVE_PAN = "6222021234567890128"
-EXPIRY = "2812"
-SUPERVISOR = "123456"
+APPROVE_PAN = keypad.APPROVE_PAN
 OTHER_TID = "TERM0002"  # another terminal of the same merchant (voids an original: 12)
 RESPONSE_TIMEOUT_S = 2
 CONNECT_TIMEOUT_S = 2
@@ -314,52 +311,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-class Host:
-    """The host simulator as a process on a fixed port, so that it can be stopped and
-    started again (same ledger) while the terminal keeps its configuration."""
-
-    def __init__(self, db: Path) -> None:
-        self.db = db
-        self.port = free_port()
-        self.proc: subprocess.Popen[str] | None = None
-
-    def start(self) -> None:
-        with open(self.db.with_suffix(".log"), "a") as err:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "host_tools.hostsim", "--host", "127.0.0.1",
-                 "--port", str(self.port), "--db", str(self.db),
-                 "--terminal", f"{OTHER_TID}:{DEFAULT_MID}:{DEFAULT_TMK}"],
-                stdout=subprocess.PIPE, stderr=err, text=True, cwd=ROOT,
-            )
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
-        if not line.startswith("hostsim listening on "):
-            self.stop()
-            raise RuntimeError(f"hostsim did not start: {line!r}")
-
-    def stop(self) -> None:
-        if self.proc is None:
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.proc = None
-
-    @property
-    def up(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
-
 class Rig:
     """One host simulator and one terminal, reused by the cells of a flow."""
 
     def __init__(self, workdir: Path) -> None:
         self.dir = Path(workdir)
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.host = Host(self.dir / "host.db")
+        # on a fixed port, so that it can be stopped and started again (same ledger) while
+        # the terminal keeps its configuration; TERM0002, the merchant's other terminal
+        self.host = HostProcess(self.dir / "host.db", "--terminal",
+                                f"{OTHER_TID}:{DEFAULT_MID}:{DEFAULT_TMK}", port=free_port())
         self.host.start()
         self.ledger = Ledger(self.host.db)
         self.bad: BadHost | None = None  # a TLS fault's host, on the host's port
@@ -368,6 +329,7 @@ class Rig:
                        "connect_timeout_s": CONNECT_TIMEOUT_S}  # TLS, as by default
         self.term = SimTerminal(self.dir / "term", config=self.config)
         self.term.start()
+        self.op = keypad.Operator(self.term, done=RESULT)
         self.amount = 1000
         self.to_menu()
 
@@ -433,87 +395,35 @@ class Rig:
 
     def dump(self) -> dict[str, Any]:
         """The terminal's flash (state, journal, reversals), read from a copy of the image
-        while the terminal idles at the menu."""
-        with tempfile.TemporaryDirectory() as tmp:
-            img = Path(tmp) / "flash.img"
-            shutil.copyfile(self.term.dir / "flash.img", img)
-            env = self.term.env()
-            out = subprocess.run([micropython(), str(DUMP), str(img), DEFAULT_TMK],
-                                 capture_output=True, text=True, env=env, cwd=ROOT, timeout=60)
-        if out.returncode != 0:
-            raise RuntimeError(f"flash dump failed: {out.stdout}{out.stderr}")
-        return json.loads(out.stdout.strip().splitlines()[-1])
+        while the terminal idles at the menu (runtime.inspect_image: read-only)."""
+        return terminal_view(inspect_image(self.term.dir / "flash.img", DEFAULT_TMK))
 
     def result(self, timeout: float = 30.0) -> str:
         return self.term.wait_for(RESULT, timeout).text
 
-    def start_preauth(self, fen: int, pan: str = APPROVE_PAN) -> None:
-        t = self.term
-        t.press("1")
-        t.wait_for("请输入金额")
-        t.type(str(fen))
-        t.press("ENTER")
-        t.wait_for("请刷卡或输卡号")
-        t.swipe(pan, EXPIRY)
-        t.wait_for("确认键继续")
-        t.press("ENTER")
-
+    # the keypad's scripts; a pre-auth, a void and a sign-in end on any RESULT screen (a
+    # failed reversal's, a sign-in's), a completion, a completion void and a settlement
+    # on their own
     def preauth(self, fen: int, pan: str = APPROVE_PAN) -> str:
-        self.start_preauth(fen, pan)
-        return self.result()
-
-    def void_start(self) -> None:
-        t = self.term
-        t.press("2")
-        t.wait_for("请输入主管密码")
-        t.type(SUPERVISOR)
-        t.press("ENTER")
-        t.wait_for("按凭证号")
+        return keypad.preauth(self.op, fen, pan)
 
     def void_by_voucher(self, voucher: str) -> str:
-        t = self.term
-        self.void_start()
-        t.press("1")
-        t.wait_for("原凭证号")
-        t.type(voucher.lstrip("0"))
-        t.press("ENTER")
-        t.wait_for("请刷卡或输卡号")
-        t.swipe(APPROVE_PAN, EXPIRY)
-        t.wait_for("/")
-        t.press("ENTER")
-        return self.result()
+        return keypad.void_by_voucher(self.op, voucher.lstrip("0"))
 
     def void_keyed(self, auth: str, mmdd: str, fen: int) -> str:
-        t = self.term
-        self.void_start()
-        t.press("2")
-        t.wait_for("原授权码")
-        t.type(auth)
-        t.press("ENTER")
-        t.wait_for("原交易日期")
-        t.type(mmdd)
-        t.press("ENTER")
-        t.wait_for("原交易金额")
-        t.type(str(fen))
-        t.press("ENTER")
-        t.wait_for("请刷卡或输卡号")
-        t.swipe(APPROVE_PAN, EXPIRY)
-        t.wait_for("/")
-        t.press("ENTER")
-        return self.result()
+        return keypad.void_keyed(self.op, auth, mmdd, fen)
 
     def completion(self, voucher: str, fen: int) -> str:
-        return flows.completion(self.term, "voucher", voucher, fen)
+        return keypad.completion(self.term, "voucher", voucher, fen)
 
     def cvoid(self, voucher: str) -> str:
-        return flows.cvoid(self.term, voucher)
+        return keypad.cvoid(self.term, voucher)
 
     def settle(self) -> str:
-        return flows.settle(self.term)
+        return keypad.settle(self.term)
 
     def sign_in(self) -> str:
-        self.term.press(flows.KEYS["signin"])
-        return self.result()
+        return keypad.sign_in(self.op)
 
     def batch(self) -> int:
         """The host's current batch for this terminal."""
@@ -552,6 +462,37 @@ class Rig:
 
 
 # ------------------------------------------------------------------- consistency
+
+
+def _damaged(what: Any) -> bool:
+    return isinstance(what, dict) and "damaged" in what
+
+
+def terminal_view(img: dict[str, Any]) -> dict[str, Any]:
+    """The inspector's findings as this campaign reads them, as the terminal would see its
+    flash at its next step: batch, next voucher, need_signin, the journal (every batch,
+    oldest first), the pending reversal (None, a dict, or "damaged: ..."), the failed
+    reversals (a flagged pending one among them: load() moves it there) and the pending
+    settlement. RuntimeError when the image does not mount or its state is damaged."""
+    if not img.get("mounted"):
+        raise RuntimeError(f"flash dump failed: {img.get('error')}")
+    st = img["terminal"]
+    if _damaged(st):
+        raise RuntimeError(f"flash dump failed: state damaged: {st['damaged']}")
+    out: dict[str, Any] = {**st, "journal": [
+        r for b in sorted(img["batches"]) for r in img["batches"][b]["records"]],
+        "journal_errors": len(img["errors"])}
+    rev, failed = img["reversal"], list(img["failed_reversals"])
+    if _damaged(rev):
+        rev = "damaged: " + rev["damaged"]
+    elif rev is not None and rev["flagged"]:  # a move to the failed list cut short
+        rev, failed = None, [rev, *failed]
+    out["reversal"] = rev
+    bad = [f for f in failed if _damaged(f)]
+    out["failed"] = "damaged: " + bad[0]["damaged"] if bad else failed
+    pend = img["settlement"]["pending"]
+    out["settle_pending"] = "damaged: " + pend["damaged"] if _damaged(pend) else pend
+    return out
 
 
 def consistency(ledger: Ledger, dump: dict[str, Any]) -> list[str]:

@@ -3,12 +3,12 @@ and damaged files into the firmware's readers.
 
 Five targets, each run in bulk (one process for thousands of cases):
 
-- ``codec``: the firmware's frame.decode + unpack (tests/device/codec_oracle.py), random
+- ``codec``: the firmware's frame.decode + unpack (host_tools/mp/codec_oracle.py), random
   bytes and mutations of valid requests and responses; what decodes must pack back to the
   same bytes.
 - ``response``: the firmware's response handling, ``HostSession.exchange`` and
   ``sign_in``, against a fake host in the same micropython process
-  (tests/device/response_oracle.py) that answers each request with a mutated version of a
+  (host_tools/mp/response_oracle.py) that answers each request with a mutated version of a
   valid response built by the host simulator's own code (Acquirer + HostSim._encode).
   Every case must give a Result (never an exception, never a wait past the deadline), and
   an approval may only be accepted if it is the host's response, MAC intact.
@@ -44,8 +44,9 @@ from pathlib import Path
 from host_tools.hostsim import crypto
 from host_tools.hostsim.acquirer import Acquirer
 from host_tools.hostsim.cards import TEST_CARDS
-from host_tools.hostsim.client import PosClient, running_hostsim
+from host_tools.hostsim.client import PosClient
 from host_tools.hostsim.ledger import DEFAULT_MID, DEFAULT_TID, DEFAULT_TMK, Ledger
+from host_tools.hostsim.process import running_hostsim
 from host_tools.hostsim.server import HostSim
 from host_tools.hostsim.spec import (
     FIELDS,
@@ -59,10 +60,10 @@ from host_tools.hostsim.spec import (
     unpack,
 )
 from host_tools.hostsim.tls import client_context, test_pki
-from tests.mp import DEVICE_TESTS, ROOT, mp_cmd, mp_env, run_mp
+from host_tools.runtime import MP_DIR, ROOT, run
 
-ORACLE = DEVICE_TESTS / "response_oracle.py"
-CODEC_ORACLE = DEVICE_TESTS / "codec_oracle.py"
+ORACLE = MP_DIR / "response_oracle.py"
+CODEC_ORACLE = MP_DIR / "codec_oracle.py"
 PRINTABLE = "".join(chr(c) for c in range(0x20, 0x7F))
 MACED = ("0100", "0110", "0200", "0210", "0400", "0410")
 
@@ -240,7 +241,7 @@ class Pool:
 
 
 def _codec_oracle(lines: list[str]) -> list[str]:
-    proc = run_mp(CODEC_ORACLE, input="".join(line + "\n" for line in lines), timeout=1800)
+    proc = run(CODEC_ORACLE, input="".join(line + "\n" for line in lines), timeout=1800)
     if proc.returncode != 0:
         raise RuntimeError(f"codec oracle died: {proc.stderr[-2000:]}")
     out = proc.stdout.splitlines()
@@ -362,12 +363,8 @@ def _response_case(rng: random.Random, seed: Seed, others: list[Seed]) -> tuple[
 
 
 def _oracle_proc(mode: str, arg: str, lines: list[str], timeout: float) -> list[str]:
-    import subprocess
-
-    proc = subprocess.run(mp_cmd(ORACLE, mode, arg), input="".join(x + "\n" for x in lines),
-                          capture_output=True, text=True, errors="replace", timeout=timeout,
-                          env=mp_env(),
-                          cwd=ROOT)
+    proc = run(ORACLE, mode, arg, input="".join(x + "\n" for x in lines), errors="replace",
+               timeout=timeout)
     out = proc.stdout.split("\n")[:-1]  # not splitlines(): \x1c, \u2028... are no breaks
     if proc.returncode != 0 or len(out) != len(lines):
         raise RuntimeError(f"{mode} oracle: exit {proc.returncode}, {len(out)} of "

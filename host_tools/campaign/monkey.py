@@ -45,7 +45,6 @@ import random
 import re
 import shutil
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
@@ -53,12 +52,13 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
+from host_tools import keypad, runtime
 from host_tools.campaign import atrest
 from host_tools.hostsim.cards import TEST_CARDS
-from host_tools.hostsim.client import running_hostsim
-from host_tools.simctl import ControlError, Screen, SimTerminal, TerminalDied
-from tests.integration import flows
-from tests.mp import ROOT, micropython, mp_env
+from host_tools.hostsim.process import running_hostsim
+from host_tools.runtime import ROOT
+from host_tools.screen import Screen
+from host_tools.simctl import ControlError, SimTerminal, TerminalDied
 
 MENU = re.compile(r"1\.预授权|1\.Pre-auth")
 # The supervisor's entries (their screen titles), and what may show under them before
@@ -82,9 +82,9 @@ LETTERS = [chr(c) for c in range(ord("A"), ord("Z") + 1)]
 # monkey must not change: password record, language, failed reversals.
 SNAPSHOT = r"""
 import json, os, sys
-import board, config
+import board, config, flashimg
 from journal import record
-board.mount_flash()
+flashimg.mount(board.FLASH_IMAGE, board.DATA_DIR)
 cfg = config.load(board.CONFIG_PATH)
 if sys.argv[-1] == "plant":
     from journal.pan import Keys
@@ -107,10 +107,8 @@ def flash_snapshot(sim_dir: Path, plant: bool = False) -> dict:
     """Run SNAPSHOT on the (stopped) terminal's flash."""
     script = sim_dir / "snapshot.py"
     script.write_text(SNAPSHOT)
-    env = mp_env()
-    env["POS_SIM_DIR"] = str(sim_dir)
-    proc = subprocess.run([micropython(), str(script), "plant" if plant else "read"],
-                          capture_output=True, text=True, env=env, cwd=ROOT, timeout=60)
+    proc = runtime.run(script, "plant" if plant else "read", sim_dir=sim_dir, timeout=60,
+                       extra_path=[runtime.MP_DIR])
     if proc.returncode != 0:
         raise RuntimeError(f"flash snapshot failed: {proc.stderr[-1500:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -132,21 +130,8 @@ def to_menu(term: SimTerminal, patience: float = 25.0) -> bool:
 
 
 def change_password(term: SimTerminal, new: str, old: str = DEFAULT_PASSWORD) -> None:
-    """管理 → 修改主管密码, as a supervisor would."""
-    term.wait_for(MENU, 30)
-    term.press(flows.KEYS["admin"])
-    term.wait_for(re.compile(r"请输入主管密码|Supervisor pwd"))
-    term.type(old)
-    term.press("ENTER")
-    term.wait_for("语言/Language")
-    term.press("2")
-    term.wait_for("请输入新密码")
-    term.type(new)
-    term.press("ENTER")
-    term.wait_for("请再输入一次")
-    term.type(new)
-    term.press("ENTER")
-    term.wait_for("密码已修改")
+    """管理 → 修改主管密码, as a supervisor would, then back to the menu."""
+    keypad.change_password(term, new, old, menu=MENU)
     if not to_menu(term):
         raise RuntimeError("no menu after the password change")
 
@@ -177,7 +162,7 @@ def tour(term: SimTerminal, see: Callable[[Screen], None]) -> None:
     so the tour never locks the supervisor functions; if they are locked already (lock
     screen instead of the prompt), that screen is taken as the entry's and the tour goes
     on."""
-    keys = flows.KEYS
+    keys = keypad.KEYS
 
     def step(want: str | re.Pattern[str], *press: str) -> Screen:
         term.press(*press)
@@ -259,7 +244,7 @@ def phrase(rng: random.Random, password: str) -> list[tuple[str, object]]:
             out.append(("swipe", random_track2(rng)))
             out.append(("keys", ["ENTER"]))
         return out
-    keys = flows.KEYS
+    keys = keypad.KEYS
     if k == 3:
         return [("keys", [keys["query"], *rng.choices(["UP", "DOWN", "ENTER"],
                                                        k=rng.randint(1, 6))])]
@@ -365,7 +350,7 @@ def run(folder: Path, events: int, seed: int, batch: tuple[int, int] = (20, 80))
                                             "connect_timeout_s": 3})
         term.start()
         try:
-            flows.at_menu(term, 30)
+            keypad.at_menu(term, 30)
             t_tour = time.monotonic()
             tour(term, lambda s: see(s, toured=True))
             tour_s = time.monotonic() - t_tour
@@ -373,7 +358,7 @@ def run(folder: Path, events: int, seed: int, batch: tuple[int, int] = (20, 80))
             term.stop()
             before = flash_snapshot(sim_dir, plant=True)
             term.start()
-            flows.at_menu(term, 30)
+            keypad.at_menu(term, 30)
             setup_s = time.monotonic() - t0 - tour_s
             t1 = time.monotonic()
             done = 0
@@ -403,7 +388,7 @@ def run(folder: Path, events: int, seed: int, batch: tuple[int, int] = (20, 80))
                     s = term.screen()
                     findings.append(f"monkey: no way back to the menu from {s.text!r}")
                     term.restart(hard=True)
-                    flows.at_menu(term, 30)
+                    keypad.at_menu(term, 30)
                     figures["restarts"] += 1
                 else:
                     figures["back_to_menu"] += 1

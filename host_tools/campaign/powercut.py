@@ -37,7 +37,6 @@ import os
 import re
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -49,48 +48,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from host_tools import keypad
 from host_tools.campaign import agree, atrest
-from host_tools.hostsim.client import running_hostsim
 from host_tools.hostsim.ledger import DEFAULT_TID, DEFAULT_TMK, Ledger
+from host_tools.hostsim.process import running_hostsim
 from host_tools.hostsim.relay import TO_HOST, Relay
+from host_tools.runtime import MP_DIR, Runtime, inspect_image, run_json
 from host_tools.simctl import ControlError, SimTerminal, TerminalDied
-from tests.integration import flows
 
 ROOT = Path(__file__).resolve().parents[2]
-INSPECT = Path(__file__).with_name("mp_inspect.py")
-FILL = ROOT / "tests" / "integration" / "mp_fill_journal.py"
+FILL = MP_DIR / "fill_journal.py"
 # Short timeouts: a "no answer" costs one second, not sixty.
 CONFIG = {"response_timeout_s": 1, "connect_timeout_s": 2}
 CAPACITY = 1500  # Journal.capacity
-SYNTHETIC_PAN6 = "999999"  # mp_fill_journal.py's fake cards: never on the host
+SYNTHETIC_PAN6 = "999999"  # fill_journal.py's fake cards: never on the host
 CUT_RE = re.compile(r"POWER CUT after (\d+) flash operations: (.*)")
 OP_RE = re.compile(r"^FLASHOP (\d+) ([PE]) (\d+) (\d+) (\d+)$", re.M)
-DONE = flows.DONE
+DONE = keypad.DONE
 EXHAUSTIVE_TEARS = 2  # the exhaustive sweep tears each operation twice (two seeded lengths)
-
-
-def micropython() -> str:
-    return os.environ.get("MICROPYTHON") or str(ROOT / ".venv" / "bin" / "micropython")
-
-
-def mp_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("POS_FLASH_")}
-    env["MICROPYPATH"] = ":".join(
-        [str(ROOT / "firmware"), str(ROOT / "board" / "unix"), ".frozen"])
-    return env
-
-
-class CutTerminal(SimTerminal):
-    """A SimTerminal whose process gets extra environment (the cut or the op count)."""
-
-    def __init__(self, sim_dir: Path, extra_env: dict[str, str] | None = None, **kw: Any):
-        super().__init__(sim_dir, **kw)
-        self.extra_env = extra_env or {}
-
-    def env(self) -> dict[str, str]:
-        env = {k: v for k, v in super().env().items() if not k.startswith("POS_FLASH_")}
-        env.update(self.extra_env)
-        return env
 
 
 # ------------------------------------------------------------------------ the flows
@@ -127,25 +102,25 @@ def _no_answer_once(db: Path) -> None:
 
 
 def _setup_signed_in(c: Ctx) -> None:
-    flows.at_menu(c.term)  # the first boot signs in (voucher 000001)
+    keypad.at_menu(c.term)  # the first boot signs in (voucher 000001)
 
 
 def _setup_one_preauth(c: Ctx) -> None:
-    flows.approved_preauth(c.term, 12345)  # voucher 000002, batch 000001
+    keypad.approved_preauth(c.term, 12345)  # voucher 000002, batch 000001
 
 
 def _void(c: Ctx, voucher: str) -> str:
-    text = flows.void_by_voucher(c.term, voucher)
+    text = keypad.void_by_voucher(c.term, voucher)
     c.term.press("ENTER")
     if "交易成功" in text:
-        flows.finish_receipts(c.term)
+        keypad.finish_receipts(c.term)
     else:
-        flows.at_menu(c.term)
+        keypad.at_menu(c.term)
     return text
 
 
 def _run_preauth(c: Ctx) -> None:
-    flows.approved_preauth(c.term, 12345)
+    keypad.approved_preauth(c.term, 12345)
 
 
 def _run_void(c: Ctx) -> None:
@@ -159,10 +134,10 @@ def _setup_reversal_preauth(c: Ctx) -> None:
 
 
 def _run_reversal_preauth(c: Ctx) -> None:
-    text = flows.preauth(c.term, 4242)  # approved by the host, never answered: reversal
+    text = keypad.preauth(c.term, 4242)  # approved by the host, never answered: reversal
     assert "交易超时" in text, text
     c.term.press("ENTER")
-    flows.approved_preauth(c.term, 100)  # the reversal goes out first
+    keypad.approved_preauth(c.term, 100)  # the reversal goes out first
 
 
 def _setup_reversal_void(c: Ctx) -> None:
@@ -171,74 +146,69 @@ def _setup_reversal_void(c: Ctx) -> None:
 
 
 def _run_reversal_void(c: Ctx) -> None:
-    text = flows.void_by_voucher(c.term, "000002")  # voided by the host, never answered
+    text = keypad.void_by_voucher(c.term, "000002")  # voided by the host, never answered
     assert "交易超时" in text, text
     c.term.press("ENTER")
-    flows.approved_preauth(c.term, 100)  # the void's reversal goes out first
+    keypad.approved_preauth(c.term, 100)  # the void's reversal goes out first
 
 
 def _setup_batch_full(c: Ctx) -> None:
     _setup_signed_in(c)
     c.term.stop()
-    out = subprocess.run([micropython(), str(FILL), str(CAPACITY - 1)], capture_output=True,
-                         text=True, env={**mp_env(), "POS_SIM_DIR": str(c.term.dir)},
-                         cwd=ROOT, timeout=300)
-    assert out.returncode == 0, out.stderr
-    assert json.loads(out.stdout)["count"] == CAPACITY - 1, out.stdout
+    out = run_json(FILL, CAPACITY - 1, runtime=Runtime.sources(), sim_dir=c.term.dir,
+                   timeout=300)
+    assert out["count"] == CAPACITY - 1, out
     c.term.start()
 
 
 def _setup_seal(c: Ctx) -> None:
     _setup_signed_in(c)
     c.term.stop()
-    out = subprocess.run([micropython(), str(FILL), "31"], capture_output=True, text=True,
-                         env={**mp_env(), "POS_SIM_DIR": str(c.term.dir)}, cwd=ROOT,
-                         timeout=120)
-    assert out.returncode == 0, out.stderr
-    assert json.loads(out.stdout)["count"] == 31, out.stdout
+    out = run_json(FILL, 31, runtime=Runtime.sources(), sim_dir=c.term.dir, timeout=120)
+    assert out["count"] == 31, out
     c.term.start()
 
 
 def _run_seal(c: Ctx) -> None:
-    flows.approved_preauth(c.term, 3100)  # slot 31: its tail file, then chunk 0 is sealed
-    flows.approved_preauth(c.term, 3200)  # slot 32: the first tail file of chunk 1
+    keypad.approved_preauth(c.term, 3100)  # slot 31: its tail file, then chunk 0 is sealed
+    keypad.approved_preauth(c.term, 3200)  # slot 32: the first tail file of chunk 1
 
 
 def _run_batch_full(c: Ctx) -> None:
     t = c.term
-    flows.preauth(t, 12345)  # the 1,500th: approved, recorded, the batch is full
+    keypad.preauth(t, 12345)  # the 1,500th: approved, recorded, the batch is full
     t.press("ENTER")
     t.wait_for("打印持卡人存根", 15)
     t.press("CANCEL")
     t.wait_for("批次将满")
     t.press("ENTER")
-    flows.at_menu(t)
+    keypad.at_menu(t)
     t.press("1")  # the next one is refused before anything is sent
     t.wait_for("批次已满")
     t.press("ENTER")
     _settle(c)  # the full batch closes
-    flows.approved_preauth(t, 100)  # and the next batch takes pre-auths
+    keypad.approved_preauth(t, 100)  # and the next batch takes pre-auths
 
 
 def _setup_pending_reversal(c: Ctx) -> None:
     _setup_reversal_preauth(c)
-    text = flows.preauth(c.term, 4242)  # approved by the host, never answered
+    text = keypad.preauth(c.term, 4242)  # approved by the host, never answered
     assert "交易超时" in text, text
     c.term.press("ENTER")  # the snapshot: reversal 98 pending on flash
 
 
 def _run_reversal_first(c: Ctx) -> None:
-    flows.approved_preauth(c.term, 100)  # the reversal's exchange, then the pre-auth's
+    keypad.approved_preauth(c.term, 100)  # the reversal's exchange, then the pre-auth's
 
 
 def _settle(c: Ctx) -> None:
-    text = flows.settle(c.term)
+    text = keypad.settle(c.term)
     assert "结算完成" in text, text
-    c.term.wait_for(flows.MENU, 20)  # after the report
+    c.term.wait_for(keypad.MENU, 20)  # after the report
 
 
 def _run_completion(c: Ctx) -> None:
-    flows.approved(c.term, flows.completion(c.term, "voucher", "000002", 12000))
+    keypad.approved(c.term, keypad.completion(c.term, "voucher", "000002", 12000))
 
 
 def _setup_completed(c: Ctx) -> None:
@@ -247,7 +217,7 @@ def _setup_completed(c: Ctx) -> None:
 
 
 def _run_completion_void(c: Ctx) -> None:
-    flows.approved(c.term, flows.cvoid(c.term, "000003"))
+    keypad.approved(c.term, keypad.cvoid(c.term, "000003"))
 
 
 def _setup_reversal_completion(c: Ctx) -> None:
@@ -256,40 +226,40 @@ def _setup_reversal_completion(c: Ctx) -> None:
 
 
 def _run_reversal_completion(c: Ctx) -> None:
-    text = flows.completion(c.term, "voucher", "000002", 12000)
+    text = keypad.completion(c.term, "voucher", "000002", 12000)
     assert "交易超时" in text, text  # completed by the host, never answered: reversal
     c.term.press("ENTER")
-    flows.approved_preauth(c.term, 100)  # the reversal goes out first
+    keypad.approved_preauth(c.term, 100)  # the reversal goes out first
 
 
 def _setup_settlement(c: Ctx) -> None:
     _setup_completed(c)  # pre-auth 000002, its completion 000003: one debit
-    flows.approved_preauth(c.term, 20000)  # 000004: stays open into the next batch
+    keypad.approved_preauth(c.term, 20000)  # 000004: stays open into the next batch
 
 
 def _setup_retention(c: Ctx) -> None:
     _setup_one_preauth(c)  # batch 000001
     _settle(c)
     c.term.set_clock_offset(31 * 86400)  # a month later: batch 1's holds have expired
-    flows.approved_preauth(c.term, 20000)  # batch 000002
+    keypad.approved_preauth(c.term, 20000)  # batch 000002
 
 
 def _run_retention(c: Ctx) -> None:
     t = c.term
-    text = flows.settle(t)  # batch 2 closes; batch 1 is dropped from flash
+    text = keypad.settle(t)  # batch 2 closes; batch 1 is dropped from flash
     assert "结算完成" in text, text
     t.press("ENTER")
     s = t.wait_for("已删除旧批次", 15)
     assert "000001" in s.text, s.text
     t.press("ENTER")
-    t.wait_for(flows.MENU, 20)
-    flows.approved_preauth(t, 100)  # batch 000003
+    t.wait_for(keypad.MENU, 20)
+    keypad.approved_preauth(t, 100)  # batch 000003
 
 
 def _run_settlement(c: Ctx) -> None:
     _settle(c)  # batch 000001 closes, 000002 opens
     # the open pre-auth of the settled batch, completed from the new one
-    flows.approved(c.term, flows.completion(c.term, "voucher", "000004", 20000))
+    keypad.approved(c.term, keypad.completion(c.term, "voucher", "000004", 20000))
 
 
 def _setup_rollover(c: Ctx) -> None:
@@ -299,13 +269,13 @@ def _setup_rollover(c: Ctx) -> None:
 
 def _run_rollover(c: Ctx) -> None:
     t = c.term
-    flows.at_menu(t)
-    t.press(flows.KEYS["signin"])  # sign in: the host answers batch 000002, the journal opens it
+    keypad.at_menu(t)
+    t.press(keypad.KEYS["signin"])  # sign in: the host answers batch 000002, the journal opens it
     t.wait_for("签到成功", 15)
     t.press("ENTER")
     text = _void(c, "000002")  # the pre-auth of the old batch, voided from the new one
     assert "交易成功" in text, text
-    flows.approved_preauth(t, 100)  # the first record of the new batch
+    keypad.approved_preauth(t, 100)  # the first record of the new batch
 
 
 def _setup_compaction(c: Ctx) -> None:
@@ -317,12 +287,12 @@ def _setup_compaction(c: Ctx) -> None:
     # a change to what a transaction writes, find the count again (0-15 pre-auths here:
     # 3 and 12 cross one, 0, 6 and 9 do not, as measured at readsize 64)
     for amount in (201, 202, 203):
-        flows.approved_preauth(c.term, amount)
+        keypad.approved_preauth(c.term, amount)
 
 
 def _run_compaction(c: Ctx) -> None:
     for amount in (301, 302):
-        flows.approved_preauth(c.term, amount)
+        keypad.approved_preauth(c.term, amount)
     text = _void(c, "000003")
     assert "交易成功" in text, text
 
@@ -449,8 +419,9 @@ def restore(snap: Path, work: Path) -> None:
             shutil.copyfile(f, work / "term" / f.name)
 
 
-def _terminal(work: Path, port: int, extra_env: dict[str, str] | None = None) -> CutTerminal:
-    return CutTerminal(work / "term", extra_env, config={**CONFIG, "port": port})
+def _terminal(work: Path, port: int, extra_env: dict[str, str] | None = None) -> SimTerminal:
+    """The flow's terminal; extra_env: the board's flash op count or its power cut."""
+    return SimTerminal(work / "term", env=extra_env, config={**CONFIG, "port": port})
 
 
 def prepare(flow: Flow, base: Path) -> Path:
@@ -465,27 +436,12 @@ def prepare(flow: Flow, base: Path) -> Path:
         term.start()
         try:
             flow.setup(Ctx(db, term))
-            flows.at_menu(term)
+            keypad.at_menu(term)
         finally:
             term.stop()
     for junk in ("printer.bin", "terminal.log"):
         (snap / "term" / junk).unlink(missing_ok=True)
     return snap
-
-
-def inspect_image(image: Path, work: Path, tag: str) -> dict[str, Any]:
-    """mp_inspect.py on a copy of the image (the inspection never touches the original)."""
-    copy = work / f"{tag}.img"
-    shutil.copyfile(image, copy)
-    out = subprocess.run([micropython(), "-X", "heapsize=64M", str(INSPECT), str(copy),
-                          DEFAULT_TMK],
-                         capture_output=True, text=True, env=mp_env(), cwd=ROOT, timeout=60)
-    copy.unlink(missing_ok=True)
-    try:
-        return json.loads(out.stdout.strip().splitlines()[-1])
-    except (ValueError, IndexError):
-        return {"mounted": False,
-                "error": f"inspection failed: {(out.stderr or out.stdout)[-500:]}"}
 
 
 def host_view(db: Path) -> dict[str, Any]:
@@ -532,7 +488,7 @@ def count_ops(flow: Flow, snap: Path, work: Path) -> dict[str, Any]:
             term.stop()
         ops = [(int(i), k, int(b), int(o), int(n))
                for i, k, b, o, n in OP_RE.findall(_log_since_start(term))]
-        after = inspect_image(term.dir / "flash.img", work, "count")
+        after = inspect_image(term.dir / "flash.img", DEFAULT_TMK)
         violations = check_after_recovery(after, host_view(work / "host.db"))
         not_tls = wire_problems(wire, relay)
     erased = [b for _, k, b, _, _ in ops if k == "E"]
@@ -577,17 +533,17 @@ def wire_problems(wire: WireCut, relay: Relay) -> list[str]:
 def _recover(flow: Flow, term: SimTerminal) -> str:
     """The next transaction after the cut: a settlement first when one is pending (or
     the flow's batch may be full), then a pre-auth (it sends a pending reversal first)."""
-    menu = flows.at_menu(term).text
+    menu = keypad.at_menu(term).text
     if flow.recover == "settle" or "结算未完成" in menu:
-        text = flows.settle(term)
+        text = keypad.settle(term)
         if "结算完成" not in text:
             return f"settlement after the cut did not complete: {text!r}"
-        term.wait_for(flows.MENU, 20)
-    text = flows.preauth(term, 1)
+        term.wait_for(keypad.MENU, 20)
+    text = keypad.preauth(term, 1)
     if "交易成功" not in text:
         return f"pre-auth after the cut not approved: {text!r}"
     term.press("ENTER")
-    flows.finish_receipts(term, cardholder=False)
+    keypad.finish_receipts(term, cardholder=False)
     return ""
 
 
@@ -665,14 +621,14 @@ def _after_cut(flow: Flow, work: Path, db: Path, port: int, term: SimTerminal,
     transaction, everything checked again."""
     # The flow's host faults were for the flow: the next transaction gets answers.
     _ledger(db, lambda led: led.clear_faults())
-    after_cut = inspect_image(term.dir / "flash.img", work, "cut")
+    after_cut = inspect_image(term.dir / "flash.img", DEFAULT_TMK)
     image_at_cut = (term.dir / "flash.img").read_bytes()
     host_at_cut = settled_host_view(db)
     # Power back: boot without the cut.
     term = _terminal(work, port)
     try:
         term.start()
-        flows.at_menu(term)
+        keypad.at_menu(term)
     except (TerminalDied, TimeoutError, AssertionError) as e:
         res["violations"].append(f"no boot after the cut: {str(e)[:300]}")
         term.kill()
@@ -686,7 +642,7 @@ def _after_cut(flow: Flow, work: Path, db: Path, port: int, term: SimTerminal,
     except (TerminalDied, TimeoutError, AssertionError, ControlError) as e:
         res["violations"].append(f"next transaction failed: {str(e)[:300]}")
     term.stop()
-    after = inspect_image(term.dir / "flash.img", work, "after")
+    after = inspect_image(term.dir / "flash.img", DEFAULT_TMK)
     res["violations"] += check_after_recovery(after, host_view(db))
     # Data at rest: neither the torn nor the recovered image holds a PAN or a clear key.
     pans, secrets = atrest.ledger_pans(db), atrest.flash_secrets(db)

@@ -18,7 +18,7 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from .client import HostProcess
+from .process import HostProcess
 from .relay import Relay
 from .tls import Pki, cert_sha256, make_server_cert, test_pki
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from host_tools import deploy as deploy_mod
-from host_tools.hostsim.client import running_hostsim
+from host_tools.hostsim.process import running_hostsim
 from host_tools.hostsim.tls import test_pki
 from host_tools.virtual_board import VirtualBoard
 from tests.mp import DEVICE_TESTS

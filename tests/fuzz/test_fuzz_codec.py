@@ -1,6 +1,6 @@
 """Bounded fuzzing of the firmware codec on the unix port: random bytes and mutations of
 valid frames go through frame.length/decode + unpack in one micropython process
-(tests/device/codec_oracle.py). Every answer must be OK or ERR, never CRASH or a hang,
+(host_tools/mp/codec_oracle.py). Every answer must be OK or ERR, never CRASH or a hang,
 and whatever decodes must pack back to the very same bytes.
 
 FUZZ_CASES (default 5000) and FUZZ_SEED set the size and seed of a campaign.
@@ -12,9 +12,10 @@ import random
 
 from host_tools.campaign.fuzz import mutate  # the campaign's operators, one copy
 from host_tools.hostsim.spec import FIELDS
-from tests.mp import DEVICE_TESTS, run_mp
+from host_tools.runtime import MP_DIR
+from tests.mp import run_mp
 
-ORACLE = DEVICE_TESTS / "codec_oracle.py"
+ORACLE = MP_DIR / "codec_oracle.py"
 CASES = int(os.environ.get("FUZZ_CASES", "5000"))
 SEED = int(os.environ.get("FUZZ_SEED", "8583"))
 NAMES = {"LEN", "TPDU", "header", "MTI", "bitmap"}

@@ -1,4 +1,4 @@
-"""The firmware codec (on the unix port, through tests/device/codec_oracle.py) against
+"""The firmware codec (on the unix port, through host_tools/mp/codec_oracle.py) against
 pyiso8583 with the host simulator's spec of wire-format.md §2: byte-for-byte equal output
 and identical decoding of each other's bytes, for the §7 vector and random §3 messages."""
 
@@ -9,10 +9,11 @@ import iso8583
 import pytest
 
 from host_tools.hostsim.spec import SPEC
-from tests.device import vector7
-from tests.mp import DEVICE_TESTS, run_mp
+from host_tools.mp import vector7
+from host_tools.runtime import MP_DIR
+from tests.mp import run_mp
 
-ORACLE = DEVICE_TESTS / "codec_oracle.py"
+ORACLE = MP_DIR / "codec_oracle.py"
 BINARY = {62, 64}  # b fields: bytes in the firmware, hex strings in pyiso8583
 
 VECTOR = bytes.fromhex(vector7.FRAME_HEX)

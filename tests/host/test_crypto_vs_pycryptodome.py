@@ -151,7 +151,7 @@ def test_sp_table_derives_from_the_standard():
     bit, 4 bytes big-endian: derived here from the standard's tables, not copied."""
     import ast
 
-    from tests.mp import FIRMWARE
+    from host_tools.runtime import FIRMWARE
 
     tree = ast.parse((FIRMWARE / "crypto" / "des.py").read_text())
     (sp,) = [ast.literal_eval(n.value) for n in tree.body if isinstance(n, ast.Assign)

@@ -112,7 +112,7 @@ def test_deploy_refuses_a_board_whose_micropython_reads_another_mpy_format():
 
 def test_the_interpreters_read_the_mpy_format_deploy_writes(frozen_runtime):
     from host_tools.deploy import check_mpy
-    from host_tools.simctl import plain_interpreter
+    from host_tools.runtime import plain_interpreter
 
     for exe in (frozen_runtime.exe, plain_interpreter()):
         out = subprocess.run([exe, "-c", "import sys; print(sys.implementation._mpy)"],

@@ -3,7 +3,8 @@
 import subprocess
 import sys
 
-from host_tools.hostsim.client import REPO, PosClient, running_hostsim
+from host_tools.hostsim.client import PosClient
+from host_tools.hostsim.process import REPO, running_hostsim
 
 APPROVE = "6222021234567890128"
 

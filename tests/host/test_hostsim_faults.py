@@ -6,8 +6,9 @@ import time
 
 import pytest
 
-from host_tools.hostsim.client import NoAnswer, PosClient, running_hostsim
+from host_tools.hostsim.client import NoAnswer, PosClient
 from host_tools.hostsim.ledger import Ledger
+from host_tools.hostsim.process import running_hostsim
 from host_tools.hostsim.spec import SpecError, split_frame
 
 APPROVE = "6222021234567890128"

@@ -5,8 +5,9 @@ import itertools
 import pytest
 
 from host_tools.hostsim import crypto
-from host_tools.hostsim.client import PosClient, running_hostsim
+from host_tools.hostsim.client import PosClient
 from host_tools.hostsim.ledger import Ledger
+from host_tools.hostsim.process import running_hostsim
 
 APPROVE = "6222021234567890128"
 VECTOR_PAN = "6222021234567890123"

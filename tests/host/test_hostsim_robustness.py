@@ -6,7 +6,8 @@ import struct
 
 import pytest
 
-from host_tools.hostsim.client import PosClient, running_hostsim
+from host_tools.hostsim.client import PosClient
+from host_tools.hostsim.process import running_hostsim
 from host_tools.hostsim.spec import Header, Tpdu, frame, pack
 
 APPROVE = "6222021234567890128"

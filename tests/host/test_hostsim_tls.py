@@ -14,8 +14,9 @@ import pytest
 from cryptography import x509
 
 from host_tools.hostsim import tls
-from host_tools.hostsim.client import REPO, PosClient, running_hostsim
+from host_tools.hostsim.client import PosClient
 from host_tools.hostsim.ledger import Ledger
+from host_tools.hostsim.process import REPO, running_hostsim
 
 
 def _now():
@@ -333,7 +334,7 @@ except Exception as e:
 def test_mbedtls_accepts_the_test_pki(tmp_path, sim, pki, name, ok):
     """MicroPython's tls module (what the firmware uses), verifying as the terminal does:
     CERT_REQUIRED, the CA as DER, the server name the host setting."""
-    from host_tools.simctl import micropython
+    from host_tools.runtime import micropython
 
     script = tmp_path / "mbedtls_client.py"
     script.write_text(MBEDTLS_CLIENT)
@@ -372,7 +373,7 @@ def test_mbedtls_sees_the_host_close(tmp_path, sim, pki, kind):
     """A host that closes (here after none, half or all of its answer) is seen closing by
     the terminal's mbedTLS at once: the simulator closes TCP right after its close_notify
     (mbedTLS reads the end at the FIN), never waiting for the terminal's close_notify."""
-    from host_tools.simctl import micropython
+    from host_tools.runtime import micropython
 
     led = Ledger(sim[1])
     try:

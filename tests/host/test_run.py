@@ -8,10 +8,11 @@ import sys
 import time
 
 from host_tools.hostsim.cards import TEST_CARDS
-from host_tools.hostsim.client import HostProcess, running_hostsim
 from host_tools.hostsim.ledger import Ledger
+from host_tools.hostsim.process import HostProcess, running_hostsim
 from host_tools.hostsim.tls import test_pki
-from host_tools.simctl import MAIN_MENU_KEYS, READY, Screen
+from host_tools.screen import Screen
+from host_tools.simctl import MAIN_MENU_KEYS, READY
 from host_tools.tui import CARDS, Tui, card_for, card_menu, dwidth, parse_keys
 from tests.mp import ROOT, run_mp_code
 

@@ -6,14 +6,9 @@ import re
 
 import pytest
 
-from host_tools.simctl import (
-    ControlError,
-    SimTerminal,
-    render_blocks,
-    split_receipts,
-    strip_escpos,
-    text_keys,
-)
+from host_tools.escpos import split_receipts, strip_escpos
+from host_tools.screen import render_blocks
+from host_tools.simctl import ControlError, SimTerminal, text_keys
 from tests.mp import DEVICE_TESTS
 
 STUB = DEVICE_TESTS / "sim_app_stub.py"

@@ -4,13 +4,13 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 
 import pytest
 
-from host_tools.hostsim.client import running_hostsim
+from host_tools.hostsim.process import admin, running_hostsim
 from host_tools.hostsim.tls import test_pki
-from tests.mp import ROOT, micropython, mp_env
+from host_tools.runtime import micropython
+from tests.mp import ROOT, mp_env
 
 
 class HostSim:
@@ -20,12 +20,7 @@ class HostSim:
         self.port = port
 
     def admin(self, *args) -> str:
-        out = subprocess.run(
-            [sys.executable, "-m", "host_tools.hostsim.admin", "--db", str(self.db), *args],
-            capture_output=True, text=True, cwd=ROOT, timeout=30,
-        )
-        assert out.returncode == 0, out.stderr
-        return out.stdout
+        return admin(self.db, *args)
 
 
 @pytest.fixture

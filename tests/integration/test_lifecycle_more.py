@@ -10,13 +10,14 @@ from typing import NamedTuple
 
 import pytest
 
-from host_tools.hostsim.client import running_hostsim
+from host_tools.hostsim.process import running_hostsim
+from host_tools.runtime import MP_DIR
 from host_tools.simctl import SimTerminal
 from tests.integration import flows
 from tests.integration.flows import APPROVE_PAN, EXPIRY
 from tests.mp import run_mp
 
-FILL = Path(__file__).with_name("mp_fill_journal.py")
+FILL = MP_DIR / "fill_journal.py"
 DECLINE_51 = "6222020000000000513"  # docs/host-simulator.md: insufficient funds
 MASKED_SLIP = "622202****0128"  # APPROVE_PAN as receipts print it
 MASKED_SCREEN = "622202*********0128"  # ... and as the display shows it

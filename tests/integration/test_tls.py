@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from host_tools.hostsim.client import running_hostsim
+from host_tools.hostsim.process import running_hostsim
 from host_tools.hostsim.tlsfaults import TLS_FAULTS
 from host_tools.hostsim.tlsfaults import BadHost as _BadHost
 from host_tools.simctl import SimTerminal

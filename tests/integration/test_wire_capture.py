@@ -57,7 +57,7 @@ def _findings(wire: bytes, vouchers) -> list[str]:
 
 @pytest.mark.parametrize("tls", [True, False], ids=["tls", "plain"])
 def test_nothing_readable_on_the_wire(tmp_path, tls):
-    from host_tools.hostsim.client import running_hostsim
+    from host_tools.hostsim.process import running_hostsim
     from host_tools.simctl import SimTerminal
 
     db = tmp_path / "host.db"

@@ -10,8 +10,9 @@ passes or fails, and `make bench` bisects the actual minimums."""
 import pytest
 
 from host_tools.bench import heap
-from host_tools.hostsim.client import running_hostsim
-from host_tools.simctl import Runtime, SimTerminal
+from host_tools.hostsim.process import running_hostsim
+from host_tools.runtime import Runtime
+from host_tools.simctl import SimTerminal
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ simulator terminal talking to it, as in tests/integration/test_lifecycle.py.
 
 import pytest
 
-from host_tools.hostsim.client import running_hostsim
+from host_tools.hostsim.process import running_hostsim
 from host_tools.simctl import SimTerminal
 
 # Short timeouts: a host that does not answer costs seconds, not minutes.

@@ -13,7 +13,7 @@ import pytest
 
 from host_tools.campaign import atrest
 from host_tools.campaign.monkey import change_password
-from host_tools.hostsim.client import running_hostsim
+from host_tools.hostsim.process import running_hostsim
 from host_tools.simctl import SimTerminal
 from tests.integration import flows
 

@@ -1,7 +1,7 @@
 # MicroPython side of host_tools/bench/crypto.py: times firmware/crypto on this port with
 # time.ticks_us and prints one JSON line. Argument: number of blocks (default 20000).
-# (It lives here, not beside the host script, whose name crypto.py would shadow the
-# firmware package on sys.path.)
+# (It lives in host_tools/mp/, not beside the host script, whose name crypto.py would
+# shadow the firmware package on sys.path.)
 import json
 import sys
 import time

@@ -1,26 +1,28 @@
 # What a terminal's flash image holds, as one JSON line (MicroPython, unix port):
 #
-#   micropython host_tools/campaign/mp_inspect.py IMAGE TMK_HEX
+#   micropython host_tools/mp/inspect_flash.py IMAGE TMK_HEX
 #
-# Used by the power-cut campaign (powercut.py) on a *copy* of the image after each cut.
-# It mounts the image as the board does (littlefs v2, board/unix/blockdev.py geometry) and
-# reads without repairing anything: the state record, the pending reversal (unsealed as the
-# app would, so a damaged one shows), the failed reversals, the settlement records, and
-# every record of every batch as the journal reads it (CRC checked), plus the index
-# lengths. Prints
+# The one flash inspector of the host tools (host_tools/runtime.py inspect_image runs it
+# on a copy of the image; the power-cut and host-fault campaigns read its output). It
+# mounts the image read-only (flashimg.py: littlefs v2, board/unix/blockdev.py geometry,
+# every write refused) and opens the journal read-only: nothing is repaired, and nothing a
+# power cut left half done is finished. It prints the state record and the terminal's
+# state as the firmware reads it, the pending reversal (unsealed as the app would, so a
+# damaged one shows; a flagged one as it is), the failed reversals, the settlement
+# records, and every record of every batch as the journal reads it (CRC checked), with
+# the index lengths. No PAN is printed (its first six digits only).
 # {"mounted": false, "error": ...} when the image does not mount.
 import json
 import os
 import sys
 
+import flashimg
 import kinds
-import vfs
-from blockdev import FileBlockDevice
 from journal import record
-from journal.record import LFS_READSIZE
 from journal.pan import Keys
-from journal.txnlog import STATE_NAMES, Journal, JournalError
 from journal.reversal import PendingReversal, ReversalDamaged
+from journal.state import TerminalState
+from journal.txnlog import STATE_NAMES, Journal, JournalError
 
 D = "/flash"
 
@@ -47,8 +49,9 @@ def _records(batch):
             "slot": slot, "kind": r.kind[kinds.NAME].upper(),  # PREAUTH ... (kinds.py)
             "state": STATE_NAMES.get(r.state, r.state), "voucher": r.voucher,
             "batch": r.batch, "amount": r.amount, "auth": r.auth_code.strip(),
-            "pan6": r.pan_masked[:6], "orig": [r.orig_batch, r.orig_voucher],
-            "next": [r.next_batch, r.next_voucher], "void_voucher": r.void_voucher,
+            "host_date": r.host_date, "pan6": r.pan_masked[:6],
+            "orig": [r.orig_batch, r.orig_voucher], "next": [r.next_batch, r.next_voucher],
+            "void_voucher": r.void_voucher,
         })
     try:
         ix = os.stat(D + "/journal/" + batch + "/ix")[6]
@@ -57,14 +60,21 @@ def _records(batch):
     return out, errors, ix
 
 
+def _reversal(p):
+    f = p.fields
+    return {"mti": p.mti, "f11": f.get(11), "f3": f.get(3), "f60": f.get(60),
+            "batch": (f.get(60) or "")[2:8], "amount": f.get(4), "f38": f.get(38),
+            "kind": p.kind, "reason": p.reason, "attempts": p.attempts,
+            "flagged": p.flagged, "journal_voucher": p.journal_voucher}
+
+
 def main():
     image, tmk = sys.argv[1], sys.argv[2]
     res = {"mounted": False}
     try:
-        fs = vfs.VfsLfs2(FileBlockDevice(image), readsize=LFS_READSIZE)
-        vfs.mount(fs, D)
+        flashimg.mount(image, D, readonly=True)
     except OSError as e:
-        res["error"] = f"mount: {e}"
+        res["error"] = "mount: %s" % e
         print(json.dumps(res))
         return
     res["mounted"] = True
@@ -76,16 +86,17 @@ def main():
             res["state"]["next_voucher"] = v["next"]
     except (record.RecordError, KeyError, TypeError) as e:
         res["state"] = {"damaged": str(e)}
+    try:  # as the firmware reads it at boot (defaults for what was never written)
+        st = TerminalState(D + "/state")
+        res["terminal"] = {"batch": st.batch_no, "next_voucher": st.next_voucher,
+                           "need_signin": st.need_signin, "keys": bool(st.wrapped_keys)}
+    except (record.RecordError, KeyError, TypeError) as e:
+        res["terminal"] = {"damaged": str(e)}
     rev = PendingReversal(D + "/reversal", Keys(bytes.fromhex(tmk)))
     try:
-        # peek: read and unseal as load() would (either format), without finishing moves
+        # peek: read and decrypt as load() would (either format), without finishing moves
         p = rev.peek()
-        d = None
-        if p is not None:
-            d = {"mti": p.mti, "f11": p.fields.get(11), "f60": p.fields.get(60),
-                 "kind": p.kind, "reason": p.reason, "attempts": p.attempts,
-                 "flagged": p.flagged, "journal_voucher": p.journal_voucher}
-        res["reversal"] = d
+        res["reversal"] = None if p is None else _reversal(p)
     except ReversalDamaged as e:
         res["reversal"] = {"damaged": str(e)}
     failed = []
@@ -94,7 +105,9 @@ def main():
             try:
                 p = rev.peek(D + "/" + n)
                 if p is not None:  # None: empty, a move cut short (load() redoes it)
-                    failed.append({"file": n, "f11": p.fields.get(11)})
+                    d = _reversal(p)
+                    d["file"] = n
+                    failed.append(d)
             except ReversalDamaged as e:
                 failed.append({"file": n, "damaged": str(e)})
     res["failed_reversals"] = failed

@@ -1,7 +1,7 @@
 # Fill the current batch of a stopped simulator terminal's journal with synthetic
 # pre-auths, for the batch-nearly-full / batch-full tests (MicroPython, unix port):
 #
-#   POS_SIM_DIR=<sim_dir> micropython tests/integration/mp_fill_journal.py TOTAL [BATCH]
+#   POS_SIM_DIR=<sim_dir> micropython host_tools/mp/fill_journal.py TOTAL [BATCH]
 #
 # Mounts <sim_dir>/flash.img as the firmware does (board.mount_flash), opens the journal
 # of the terminal's current batch (journal/state) under the configured TMK, and appends
