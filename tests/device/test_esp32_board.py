@@ -217,10 +217,15 @@ def _close(coros):
         c.close()
 
 
-def _run_for(coro_fns, ms):
+def _run_until(coro_fns, done, guard_ms=10000):
+    """Run the tasks until done() holds, then cancel them. Nothing here depends on how
+    fast the machine is: guard_ms only stops a test that would otherwise hang (a loaded
+    machine once ran a 40 ms window with too few watchdog feeds in it)."""
     async def main():
         tasks = [asyncio.create_task(f) for f in coro_fns]
-        await asyncio.sleep_ms(ms)
+        t0 = time.ticks_ms()
+        while not done() and time.ticks_diff(time.ticks_ms(), t0) < guard_ms:
+            await asyncio.sleep_ms(1)
         for t in tasks:
             t.cancel()
         await asyncio.sleep_ms(0)
@@ -329,9 +334,9 @@ def test_keypad_task_feeds_the_key_queue():
     tasks = hw.tasks()
     _close(tasks[1:])
     FakeMachine.pressed = {(0, 0)}  # "1"
-    _run_for([tasks[0]], 80)
+    _run_until([tasks[0]], lambda: len(hw.keys) >= 1)
     FakeMachine.pressed = {(3, 3)}  # "D" = ENTER
-    _run_for([hw.keypad.run()], 80)
+    _run_until([hw.keypad.run()], lambda: len(hw.keys) >= 2)
     got = []
     while len(hw.keys):
         got.append(asyncio.run(hw.keys.get()))
@@ -342,7 +347,7 @@ def test_watchdog_fed_and_service_mode():
     _fresh()
     hw = board.init()
     hw.feed_ms = 5
-    _run_for([hw.feed_watchdog()], 40)
+    _run_until([hw.feed_watchdog()], lambda: FakeMachine.feeds >= 3)
     assert FakeMachine.wdts == [board.WDT_TIMEOUT_MS]
     assert FakeMachine.feeds >= 3
     assert board.service_hold() is True
@@ -578,7 +583,8 @@ def test_monitor_reconnects_after_a_drop():
         WLAN.plan = ["noap", "ok"]
         WLAN.instance._up = False
 
-    _run_for([hw.wifi.monitor(), ap_goes_away()], 400)
+    _run_until([hw.wifi.monitor(), ap_goes_away()],
+               lambda: hw.wifi.connected() and any("reconnected" in m for m in LOG))
     assert hw.wifi.connected(), LOG
     assert WLAN.connects == 3, LOG
     assert any("connection lost" in m for m in LOG) and any("reconnected" in m for m in LOG)
