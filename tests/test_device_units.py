@@ -7,7 +7,7 @@ from tests.mp import DEVICE_TESTS, run_mp
 MODULES = sorted(p for p in DEVICE_TESTS.glob("test_*.py"))
 
 
-# A hang guard, not a time limit: the slowest module (test_journal) takes about a minute on
+# A hang guard, not a time limit: the slowest module (test_journal) takes about 30 s on
 # an idle 2-core machine and went past pytest-timeout's default 120 s on a loaded one (a CI
 # run with the machine 6x oversubscribed). The module's own process limit is the guard,
 # and pytest's sits just above it.
