@@ -19,7 +19,8 @@ package("app", files=[
 package("codec", files=["__init__.py", "fields.py", "frame.py", "iso8583.py"])
 package("crypto", files=["__init__.py", "des.py", "keys.py", "mac.py"])
 package("drivers", files=[
-    "__init__.py", "escpos.py", "keypad.py", "keyqueue.py", "printer.py", "ssd1306.py",
+    "__init__.py", "escpos.py", "keypad.py", "keyqueue.py", "msr.py", "printer.py",
+    "ssd1306.py",
 ])
 package("host", files=["__init__.py", "channel.py", "messages.py", "session.py", "tls.py"])
 package("journal", files=[

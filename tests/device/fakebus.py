@@ -150,11 +150,12 @@ class I2C:
 
 
 class UART:
-    """A printer's serial line. Everything written goes to .written; each write() call is
-    logged with its ticks_ms in .writes. answers maps a status request (bytes) to the
-    byte(s) the printer sends back; the answer becomes readable delay_ms after the request
-    was written (None in answers: the printer stays silent). accept limits how many bytes
-    one write() takes (a full TX buffer); 0 makes the line stall."""
+    """A serial line: a printer's, or a card reader's (feed() what the reader sends).
+    Everything written goes to .written; each write() call is logged with its ticks_ms in
+    .writes. answers maps a status request (bytes) to the byte(s) the printer sends back;
+    the answer becomes readable delay_ms after the request was written (None in answers:
+    the printer stays silent). accept limits how many bytes one write() takes (a full TX
+    buffer); 0 makes the line stall."""
 
     def __init__(self, answers=None, delay_ms=0, accept=None):
         self.answers = answers or {}
@@ -194,6 +195,17 @@ class UART:
     def any(self):
         self._arrive()
         return len(self._rx)
+
+    def readinto(self, buf):
+        """As machine.UART with timeout 0: what is waiting, up to len(buf); None if
+        nothing is."""
+        self._arrive()
+        if not self._rx:
+            return None
+        n = min(len(buf), len(self._rx))
+        buf[:n] = self._rx[:n]
+        self._rx = self._rx[n:]
+        return n
 
     def read(self, n=-1):
         self._arrive()
