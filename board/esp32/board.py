@@ -5,14 +5,15 @@ import os
 import sys
 
 NAME = "esp32-proto"
-CARD_READER = False  # keyed entry only: no magnetic-stripe reader on the prototype
+CARD_READER = True  # a magnetic stripe reader on UART1 (False: none fitted, keyed entry only)
 
 CONFIG_PATH = "/config.json"  # written by `make provision`
 DATA_DIR = "/data"  # the journal, state, supervisor record (MicroPython mounts littlefs at /)
 
 # Pin map, ESP32-WROOM-32 GPIO numbers (docs/hardware.md has the wiring table). None of
 # the strapping pins (0, 2, 5, 12, 15), the flash pins (6-11) or UART0 (1, 3, the USB
-# console); the columns need internal pull-ups, so none of the input-only pins 34-39.
+# console); the columns need internal pull-ups, so none of the input-only pins 34-39
+# except for a UART RX, which needs neither output nor pull-up.
 KEYPAD_ROWS = (32, 33, 25, 26)  # outputs, R1..R4: rows "1 2 3 A" .. "* 0 # D"
 KEYPAD_COLS = (27, 14, 13, 4)  # inputs with pull-ups, C1..C4: columns "1 4 7 *" .. "A B C D"
 I2C_ID = 0  # the ESP32's hardware I2C controller 0, routed to the pins below
@@ -24,6 +25,12 @@ PRINTER_UART = 2
 PRINTER_TX = 17  # ESP32 TX -> printer RX
 PRINTER_RX = 16  # printer TX -> ESP32 RX (through a divider if the printer talks 5 V)
 PRINTER_BAUD = 9600
+MSR_UART = 1  # the magnetic stripe reader (docs/drivers.md, "Card reader")
+MSR_RX = 34  # reader TX -> ESP32 RX (input-only pin; a divider if the reader talks 5 V)
+MSR_TX = 23  # not wired: named so UART1 leaves its default TX, GPIO 10, a flash pin
+MSR_BAUD = 9600  # the usual factory setting of TTL reader modules, 8N1
+MSR_LRC = False  # True if the module sends the LRC character after each end sentinel
+MSR_RXBUF = 512  # the UART's receive buffer (IDF heap): a 3-track swipe is ~230 bytes
 LED = 19  # status LED (active high): on = WiFi up, blinking = connecting, off = offline
 BUZZER = 18  # active buzzer through an NPN transistor (active high)
 
@@ -143,12 +150,28 @@ def _open_printer(machine):
         return NullPrinter()
 
 
+def _open_card_reader(machine, keys):
+    if not CARD_READER:
+        return None
+    try:
+        from drivers.msr import CardReader
+
+        # timeout=0: a read takes what has arrived and never waits (the reader task polls)
+        uart = machine.UART(MSR_UART, baudrate=MSR_BAUD, tx=MSR_TX, rx=MSR_RX,
+                            rxbuf=MSR_RXBUF, timeout=0)
+        return CardReader(uart, keys, lrc=MSR_LRC, log=log)
+    except (OSError, ImportError, ValueError) as e:
+        log("card reader: UART%d did not start (%s): keyed entry only" % (MSR_UART, e))
+        return None
+
+
 from esp_hw import PrinterError  # noqa: F401  (re-exported: board.PrinterError)
 
 
 def init():
-    """The prototype's Hardware. A missing display or printer is logged, never fatal: the
-    terminal then runs headless (screens echoed to the console) or without printing."""
+    """The prototype's Hardware. A missing display or printer, or a card reader whose UART
+    does not start, is logged, never fatal: the terminal then runs headless (screens
+    echoed to the console), without printing, or with keyed card entry only."""
     global _hw
     import machine
 
@@ -181,7 +204,7 @@ def init():
         log=log,
         new_watchdog=None if service else lambda: machine.WDT(timeout=WDT_TIMEOUT_MS),
         reset=machine.reset,
-        card_reader=CARD_READER,
+        reader=_open_card_reader(machine, keys),
         buzzer=buzzer,
     )
     hw.feed_ms = WDT_FEED_MS

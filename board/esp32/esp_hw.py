@@ -55,7 +55,7 @@ class NullPrinter:
 
 class Hardware:
     def __init__(self, display, keys, keypad, printer, clock, wifi, log, new_watchdog,
-                 reset, card_reader=False, buzzer=None):
+                 reset, reader=None, buzzer=None):
         self.display = display
         self.keys = keys
         self.keypad = keypad
@@ -63,7 +63,8 @@ class Hardware:
         self.clock = clock
         self.wifi = wifi
         self.log = log
-        self.card_reader = card_reader
+        self.reader = reader  # drivers.msr.CardReader on UART1, or None
+        self.card_reader = reader is not None  # swipes can happen: field 60.4 = 2
         self.buzzer = buzzer
         self._new_watchdog = new_watchdog  # None in service mode
         self._reset = reset
@@ -75,7 +76,10 @@ class Hardware:
         self._reset()
 
     def tasks(self):
-        t = [self.keypad.run(), self.clock.keep(), self.wifi.monitor()]
+        t = [self.keypad.run()]
+        if self.reader is not None:
+            t.append(self.reader.run())
+        t += [self.clock.keep(), self.wifi.monitor()]
         if self._new_watchdog is not None:
             t.append(self.feed_watchdog())
         return t

@@ -16,6 +16,8 @@ TMP = mptest.TMP
 
 # --- fake machine ---------------------------------------------------------------------
 
+T2 = "6222021234567890128=2812101"  # a test card's track 2
+
 class FakeMachine:
     pins = {}  # gpio -> Pin
     pressed = set()  # (row, col) of keys held on the fake keypad matrix
@@ -23,7 +25,8 @@ class FakeMachine:
     cols = ()
     i2c_devices = [0x3C]
     i2c_writes = 0
-    uart_fails = False
+    uart_fails = False  # True: every UART fails to start; or a tuple of the UART ids that do
+    uarts = {}  # id -> the UART made last
     wdts = []  # timeouts of every WDT made
     feeds = 0
     resets = 0
@@ -69,18 +72,29 @@ class I2C:
 
 
 class UART:
-    def __init__(self, id, baudrate=9600, tx=None, rx=None):
-        if FakeMachine.uart_fails:
+    def __init__(self, id, baudrate=9600, tx=None, rx=None, **kw):
+        fails = FakeMachine.uart_fails
+        if fails is True or (fails and id in fails):
             raise ValueError("invalid pin")
-        self.id, self.baudrate, self.tx, self.rx = id, baudrate, tx, rx
+        self.id, self.baudrate, self.tx, self.rx, self.kw = id, baudrate, tx, rx, kw
         self.out = bytearray()
+        self.received = bytearray()  # what the part on the line sent (tests put it here)
+        FakeMachine.uarts[id] = self
 
     def write(self, b):
         self.out += b
         return len(b)
 
     def any(self):
-        return 0
+        return len(self.received)
+
+    def readinto(self, buf):
+        n = min(len(buf), len(self.received))
+        if not n:
+            return None
+        buf[:n] = self.received[:n]
+        self.received = self.received[n:]
+        return n
 
     def read(self, n=None):
         return None
@@ -195,6 +209,7 @@ def _fresh():
     FakeMachine.pressed = set()
     FakeMachine.i2c_devices = [0x3C]
     FakeMachine.uart_fails = False
+    FakeMachine.uarts = {}
     FakeMachine.wdts = []
     FakeMachine.feeds = 0
     WLAN.plan = []
@@ -238,16 +253,19 @@ def _run_until(coro_fns, done, guard_ms=10000):
 def test_pin_map_is_safe_and_unique():
     used = (list(board.KEYPAD_ROWS) + list(board.KEYPAD_COLS)
             + [board.I2C_SDA, board.I2C_SCL, board.PRINTER_TX, board.PRINTER_RX,
-               board.LED, board.BUZZER])
+               board.LED, board.BUZZER, board.MSR_TX, board.MSR_RX])
     assert len(used) == len(set(used)), used
     for n in used:
         assert n not in (0, 2, 5, 12, 15), "strapping pin %d" % n
         assert not (6 <= n <= 11), "flash pin %d" % n
         assert n not in (1, 3), "UART0 (console) pin %d" % n
-    outputs = list(board.KEYPAD_ROWS) + [board.PRINTER_TX, board.LED, board.BUZZER]
+    outputs = list(board.KEYPAD_ROWS) + [board.PRINTER_TX, board.LED, board.BUZZER,
+                                         board.MSR_TX]
     for n in outputs + list(board.KEYPAD_COLS):
         assert n < 34, "GPIO %d is input-only (no output, no pull-up)" % n
+    assert 34 <= board.MSR_RX <= 39  # a UART RX needs neither output nor internal pull-up
     assert board.DISPLAY_ADDR == 0x3C and board.PRINTER_BAUD == 9600
+    assert board.MSR_UART == 1 and board.PRINTER_UART == 2 and board.MSR_BAUD == 9600
 
 
 # --- init and the Hardware ---------------------------------------------------------------
@@ -262,7 +280,7 @@ def test_init_returns_the_hardware_interface():
     assert isinstance(hw.display, SSD1306_I2C)
     assert isinstance(hw.keys, KeyQueue)
     assert isinstance(hw.printer, Printer)
-    assert hw.card_reader is False
+    assert hw.card_reader is True  # the stripe reader on UART1: 60.4 = 2
     assert len(hw.clock.now()) == 6
     for n in board.KEYPAD_ROWS:
         assert FakeMachine.pins[n].mode == Pin.OUT and FakeMachine.pins[n]._v == 1
@@ -271,8 +289,12 @@ def test_init_returns_the_hardware_interface():
         assert p.mode == Pin.IN and p.pull == Pin.PULL_UP
     u = hw.printer.uart
     assert (u.id, u.baudrate, u.tx, u.rx) == (2, 9600, board.PRINTER_TX, board.PRINTER_RX)
+    u = FakeMachine.uarts[1]
+    assert (u.id, u.baudrate, u.tx, u.rx) == (1, 9600, board.MSR_TX, board.MSR_RX)
+    assert u.kw == {"rxbuf": board.MSR_RXBUF, "timeout": 0}  # reads never wait
+    assert hw.reader.uart is u and hw.reader.lrc == board.MSR_LRC
     tasks = hw.tasks()
-    assert len(tasks) == 4  # keypad scan, clock stamp, WiFi monitor, watchdog
+    assert len(tasks) == 5  # keypad scan, card reader, clock stamp, WiFi monitor, watchdog
     _close(tasks)
     hw.log("hello", 1)
     assert LOG[-1] == "hello 1"
@@ -343,6 +365,40 @@ def test_keypad_task_feeds_the_key_queue():
     assert got == ["1", "ENTER"], got
 
 
+def test_card_reader_task_turns_uart1_bytes_into_swipes():
+    _fresh()
+    hw = board.init()
+    tasks = hw.tasks()
+    _close(tasks[:1] + tasks[2:])
+    u = FakeMachine.uarts[1]
+    u.received += b"%B6222021234567890128^ZHANG/SAN^2812101000?;" + T2.encode() + b"?;0112?\r"
+    _run_until([tasks[1]], lambda: len(hw.keys) >= 1)
+    u.received += b";" + T2.encode()[:9] + b"\r"  # a partial read
+    u.received += b";" + T2.encode() + b"?"  # no terminator: the quiet line ends it
+    _run_until([hw.reader.run()], lambda: len(hw.keys) >= 3)
+    got = []
+    while len(hw.keys):
+        got.append(asyncio.run(hw.keys.get()))
+    assert got == [("SWIPE", T2), ("SWIPE", None), ("SWIPE", T2)], got
+    assert LOG == ["card reader: bad read (partial)"], LOG  # never the track
+
+
+def test_reader_uart_failing_leaves_keyed_entry():
+    import hardware
+
+    _fresh()
+    FakeMachine.uart_fails = (1,)
+    hw = board.init()
+    assert hw.card_reader is False and hw.reader is None  # 60.4 = 0: keyed entry
+    assert [m for m in LOG if "card reader" in m] == [
+        "card reader: UART1 did not start (invalid pin): keyed entry only"]
+    assert hw.printer.uart is FakeMachine.uarts[2]  # the printer is unaffected
+    assert hardware.missing(board, hw) == []
+    tasks = hw.tasks()
+    assert len(tasks) == 4  # no reader task
+    _close(tasks)
+
+
 def test_watchdog_fed_and_service_mode():
     _fresh()
     hw = board.init()
@@ -357,7 +413,7 @@ def test_watchdog_fed_and_service_mode():
     FakeMachine.pressed = {(3, 0)}
     hw = board.init()
     tasks = hw.tasks()
-    assert len(tasks) == 3
+    assert len(tasks) == 4
     _close(tasks)
     assert board.service_hold() is False and FakeMachine.wdts == []
     assert hw.display.lines[0] == "SERVICE MODE"
