@@ -11,7 +11,8 @@ from journal.record import LFS_READSIZE
 from sim_printer import PrinterError  # noqa: F401  (re-exported: board.PrinterError)
 
 NAME = "unix-sim"
-CARD_READER = True  # the simulator can "swipe"; the prototype has keyed entry only
+CARD_READER = True  # the simulator can "swipe", through drivers/msr.py as on the prototype
+MSR_LRC = True  # its reader module sends the LRC: every simulated swipe has it checked
 
 SIM_DIR = os.getenv("POS_SIM_DIR") or ".sim/terminal"
 FLASH_IMAGE = SIM_DIR + "/flash.img"
@@ -58,4 +59,4 @@ def init():
     from sim_hw import Hardware
 
     _makedirs(SIM_DIR)
-    return Hardware(SIM_DIR, NAME, CARD_READER)
+    return Hardware(SIM_DIR, NAME, CARD_READER, MSR_LRC)

@@ -9,7 +9,10 @@ import gc
 import json
 import sys
 
+from sim_msr import RAW_MAX, module_bytes
+
 KEY_NAMES = ("ENTER", "CANCEL", "CLEAR", "UP", "DOWN", "FUNC")
+TRACK2_MAX = 200  # characters of a swipe op's track2 (a card holds 37; longer is refused)
 
 
 def valid_key(k):
@@ -118,13 +121,31 @@ class ControlServer:
         return {"ok": True, "queued": len(self.hw.keys), "dropped": dropped}
 
     def op_swipe(self, req):
+        """A card through the reader: track2 (sent as the module sends it) or raw, the
+        module's bytes in hex (bad reads). Both go to the firmware's driver."""
         t2 = req.get("track2")
-        if not isinstance(t2, str) or not t2:
+        raw = req.get("raw")
+        if raw is not None:
+            if t2 is not None:
+                return {"error": "swipe: track2 or raw, not both"}
+            try:
+                data = binascii.unhexlify(raw) if isinstance(raw, str) and raw else None
+            except ValueError:
+                data = None
+            if data is None:
+                return {"error": "swipe: raw: an even number of hex digits expected"}
+            if len(data) > RAW_MAX:
+                return {"error": "swipe: raw: at most %d bytes" % RAW_MAX}
+        elif not isinstance(t2, str) or not t2:
             return {"error": "swipe: track2 string expected"}
+        elif len(t2) > TRACK2_MAX:
+            return {"error": "swipe: track2: at most %d characters" % TRACK2_MAX}
         if not self.hw.card_reader:
             return {"error": "swipe: this board has no card reader"}
-        ok = self.hw.keys.put(("SWIPE", t2))
-        return {"ok": ok}
+        reader = self.hw.reader
+        if raw is None:
+            data = module_bytes(t2, reader.lrc)
+        return reader.swipe(data)
 
     def screen(self, req):
         """Answer req with the screen (see answer() for the bitmap)."""

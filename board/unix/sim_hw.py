@@ -7,13 +7,16 @@ from sim_clock import Clock
 from sim_control import ControlServer
 from sim_display import Display
 from sim_keys import KeyQueue
+from sim_msr import Reader
 from sim_printer import Printer
 
 
 class Hardware:
-    def __init__(self, sim_dir, name, card_reader):
+    def __init__(self, sim_dir, name, card_reader, msr_lrc=True):
         self.display = Display()
         self.keys = KeyQueue()
+        # the stripe reader module and the firmware's driver for it (sim_msr.py)
+        self.reader = Reader(self.keys, msr_lrc, self.log) if card_reader else None
         self.printer = Printer(sim_dir + "/printer.bin")
         self.clock = Clock(sim_dir + "/clock_offset")
         self.card_reader = card_reader

@@ -62,7 +62,8 @@ class Stub:
             ev = await self.hw.keys.get()
             self.hw.log("key", ev)
             if isinstance(ev, tuple) and ev[0] == "SWIPE":
-                self.status = "SWIPE " + ev[1][:10]
+                # ("SWIPE", None): the card reader refused the read
+                self.status = "SWIPE FAILED" if ev[1] is None else "SWIPE " + ev[1][:10]
             elif ev == "ENTER":
                 await self.print_receipt()
             elif ev == "CLEAR":

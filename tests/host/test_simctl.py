@@ -62,6 +62,29 @@ def test_swipe_reaches_the_app(term):
     assert "key ('SWIPE', '6222021234567890128=2812101')" in term.log_text()
 
 
+def test_swipes_go_through_the_reader_driver(term):
+    # A bad read as the reader module sends it: the driver's failure event, the reason
+    # in the log, never the track.
+    bad_lrc = b";6222021234567890128=2812101?0\r"
+    ans = term.request({"op": "swipe", "raw": bad_lrc.hex()})
+    assert (ans["ok"], ans["good"], ans["bad"], ans["pending"]) == (True, 0, 1, False)
+    term.wait_for("SWIPE FAILED")
+    term.swipe("6222021234567890128", "2812")
+    term.wait_for("SWIPE 6222021234")
+    ans = term.request({"op": "swipe", "raw": b";6222021234".hex()})  # cut short
+    assert (ans["good"], ans["bad"], ans["pending"]) == (0, 0, True)
+    term.wait_for("SWIPE FAILED")  # once the line has been quiet for the driver's IDLE_MS
+    log = term.log_text()
+    assert "card reader: bad read (bad LRC)" in log
+    assert "card reader: bad read (partial)" in log
+    assert "key ('SWIPE', None)" in log
+    for line in log.splitlines():
+        if "card reader" in line:
+            assert "6222" not in line, line
+    with pytest.raises(ControlError, match="hex"):
+        term.request({"op": "swipe", "raw": "3b3"})
+
+
 def test_receipt_with_chinese_text(term):
     term.type("12")
     term.press("ENTER")
