@@ -40,7 +40,7 @@ def test_drivers(board, deployed):
     run = board.run_module("test_drivers", loopback=board.opts["loopback"])
     assert run.failed == 0, run.out
     if board.virtual:  # no pins, buses or UART: every hardware test is a SKIP
-        assert run.skipped == 3 and run.passed == 1, run.out
+        assert run.skipped == 4 and run.passed == 1, run.out
         assert "SKIP test_printer_uart_loopback needs real hardware" in run.out
 
 
