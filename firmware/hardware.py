@@ -19,7 +19,8 @@
 #                boards that show a screen as text read (the SSD1306 ignores it)
 #   keys         drivers.keyqueue.KeyQueue: await get(), put(event), clear(), len();
 #                events "0".."9", "ENTER", "CANCEL", "CLEAR", "UP", "DOWN", "FUNC",
-#                letters from a PC keyboard, ("SWIPE", track2) from a card reader
+#                letters from a PC keyboard; from a card reader ("SWIPE", track2), or
+#                ("SWIPE", None) for a read it refused (drivers/msr.py)
 #   printer      await paper_ok() -> bool; await write(data): ESC/POS bytes, raising
 #                OSError (the board's PrinterError) when it cannot print. No printer:
 #                paper_ok() is False, so every slip waits for a reprint
@@ -28,7 +29,8 @@
 #                (F13, F12); True when the clock took it; False when the fields are not
 #                a date and time, or when the board's clock follows a better source (the
 #                simulator's follows the PC) and leaves the host's time alone
-#   card_reader  True when swipes can happen (field 60.4 = 2), False for keyed entry
+#   card_reader  True when swipes can happen (field 60.4 = 2), False for keyed entry (no
+#                reader, or one whose bus did not start)
 #   await beep(ms=80)  the buzzer, on every error or refusal shown; no buzzer: counted
 #                or nothing, and it returns at once
 #   await connect(cfg) -> bool  the network, at boot, once the configuration is read:
@@ -38,7 +40,7 @@
 #                handshake checks a certificate's dates
 #   log(*args)   one line where the board keeps its log
 #   tasks()      coroutines main.py starts before anything else (control interface,
-#                keypad scan, WiFi monitor, watchdog); [] when none
+#                keypad scan, card reader, WiFi monitor, watchdog); [] when none
 #   reset()      restart the terminal
 
 BOARD = ("NAME", "CONFIG_PATH", "DATA_DIR", "mount_flash", "init")
