@@ -3,6 +3,7 @@
 the third wrong PIN (across terminals and restarts), PIN required, and the order of checks."""
 
 import itertools
+from pathlib import Path
 
 import pytest
 
@@ -58,6 +59,16 @@ def test_the_test_cards_pins():
     assert NO_PIN in TEST_CARDS and NO_PIN not in CARD_PINS
     assert all(pan in TEST_CARDS and TEST_CARDS[pan][0] == "00" for pan in CARD_PINS)
     assert luhn_ok(SHORT_PIN) and MAX_PIN_TRIES == 3
+
+
+def test_the_documented_card_table_is_the_code_s():
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "host-simulator.md").read_text()
+    lines = doc.splitlines()
+    start = lines.index("| PAN | answer | PIN | |") + 2
+    rows = [line.split("|")[1:4] for line in lines[start : lines.index("", start)]]
+    table = {pan.strip(" `"): (rc.strip(" `"), pin.strip(" `")) for pan, rc, pin in rows}
+    assert table == {pan: (rc, CARD_PINS.get(pan, "none")) for pan, (rc, _) in
+                     TEST_CARDS.items()}
 
 
 def test_the_log_shows_the_pin_block_by_length_only():
