@@ -21,7 +21,7 @@ import unicodedata
 from pathlib import Path
 
 from .escpos import Receipt
-from .hostsim.cards import TEST_CARDS
+from .hostsim.cards import TEST_CARDS, card_pin
 from .hostsim.process import HostProcess
 from .screen import Screen, render_blocks
 from .simctl import DEFAULT_CARD, ControlError, SimTerminal, TerminalDied
@@ -34,7 +34,8 @@ LEGEND = [
 LEGEND_SHORT = "⏎确认 ⌫清除 Esc取消 ↑↓ Tab功能 F2刷卡 F4选卡 F3纸 F5断电 F6主机 F10退出"
 
 # The cards F4 offers (and the script's card:RC): the approving card, then one card for
-# each decline of the host simulator's test-card table (docs/host-simulator.md).
+# each decline of the host simulator's test-card table (docs/host-simulator.md); the
+# approving card has a PIN (123456), the declining ones none.
 CARD_EXPIRY = DEFAULT_CARD[1]
 CARDS: list[tuple[str, str, str]] = [(DEFAULT_CARD[0], "00", "approve")] + [
     (pan, rc, what) for pan, (rc, what) in TEST_CARDS.items() if rc != "00"]
@@ -47,6 +48,12 @@ def card_for(rc: str) -> tuple[str, str]:
             return pan, CARD_EXPIRY
     raise KeyError(f"no test card answers {rc!r}; there are "
                    + " ".join(code for _, code, _ in CARDS))
+
+
+def pin_note(pan: str) -> str:
+    """What to type when the terminal asks for the card's PIN, in words."""
+    pin = card_pin(pan)
+    return f"PIN {pin}" if pin else "no PIN"
 
 
 def host_switch(host: HostProcess | None, up: bool) -> str:
@@ -66,7 +73,8 @@ def card_menu() -> str:
     """The prompt F4 shows: a digit picks a card (the view wraps it at its double
     spaces to the width it has)."""
     return f"F4: which test card? (1-{len(CARDS)}, Esc none)  " + "  ".join(
-        f"{i} {rc} {what.split(' (')[0]}" for i, (_, rc, what) in enumerate(CARDS, 1))
+        f"{i} {rc} {what.split(' (')[0]}" + (f" PIN {card_pin(pan)}" if card_pin(pan) else "")
+        for i, (pan, rc, what) in enumerate(CARDS, 1))
 
 # Escape sequences (xterm, tmux/screen, the Linux console) → action names.
 ESCAPES = {
@@ -233,7 +241,8 @@ class Tui:
                 if key.isdigit() and 1 <= int(key) <= len(CARDS):
                     pan, rc, what = CARDS[int(key) - 1]
                     t.swipe(pan, CARD_EXPIRY)
-                    self.message = f"swiped {pan} exp {CARD_EXPIRY}: the host answers {rc} ({what})"
+                    self.message = (f"swiped {pan} exp {CARD_EXPIRY}, {pin_note(pan)}: the host"
+                                    f" answers {rc} ({what})")
                 elif key.isdigit():
                     self.message = f"no card swiped: {key} is not one of 1-{len(CARDS)}"
                 else:
@@ -244,7 +253,8 @@ class Tui:
                 self.size = (0, 0)
             elif key == "F2":
                 t.swipe(*DEFAULT_CARD)
-                self.message = f"swiped {DEFAULT_CARD[0]} exp {DEFAULT_CARD[1]}"
+                self.message = (f"swiped {DEFAULT_CARD[0]} exp {DEFAULT_CARD[1]},"
+                                f" {pin_note(DEFAULT_CARD[0])}")
             elif key == "F3":
                 self.paper = not self.paper
                 t.set_paper(self.paper)

@@ -43,7 +43,7 @@ from pathlib import Path
 
 from host_tools.hostsim import crypto
 from host_tools.hostsim.acquirer import Acquirer
-from host_tools.hostsim.cards import TEST_CARDS
+from host_tools.hostsim.cards import TEST_CARDS, card_pin
 from host_tools.hostsim.client import PosClient
 from host_tools.hostsim.ledger import DEFAULT_MID, DEFAULT_TID, DEFAULT_TMK, Ledger
 from host_tools.hostsim.process import running_hostsim
@@ -205,13 +205,17 @@ class Pool:
                                   60: "00000001003", 63: "001"}, False, signin=True)
         self.cl.mak = s.mak  # the last sign-in's keys are the host's now
         f60 = "10" + "000001" + "000" + "20"
+        # No PIN is entered (22.2 = 2, no 26/52/53: the firmware's codec carries them only
+        # with PIN entry), so most requests are for the approving card without a PIN; a
+        # card with a PIN is declined 55 (PIN required).
         cards = list(TEST_CARDS)
+        approving = [p for p in cards if TEST_CARDS[p][0] == "00" and card_pin(p) is None]
         approved = []
         for i in range(n_financial):
-            pan = self.rng.choice(cards[:3] * 3 + cards)
+            pan = self.rng.choice(approving * 9 + cards)
             swipe = i % 2 == 0
             f = {2: pan, 3: "030000", 4: f"{self.rng.randint(1, 6_000_000):012d}",
-                 11: self.next_stan(), 14: "2812", 22: "021" if swipe else "012", 25: "06",
+                 11: self.next_stan(), 14: "2812", 22: "022" if swipe else "012", 25: "06",
                  41: DEFAULT_TID, 42: DEFAULT_MID, 49: "156", 60: f60}
             if swipe:
                 f[35] = f"{pan}D2812101"

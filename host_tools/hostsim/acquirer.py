@@ -6,6 +6,7 @@ fields, the key to MAC it with). The server encodes it and applies faults.
 
 from __future__ import annotations
 
+import hmac
 import logging
 import secrets
 import string
@@ -14,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from . import crypto
-from .cards import DEFAULT_AMOUNT_LIMIT, preauth_decision
+from .cards import DEFAULT_AMOUNT_LIMIT, MAX_PIN_TRIES, card_pin, preauth_decision
 from .ledger import Ledger, Terminal
 from .spec import Value, mac_block, pack
 
@@ -31,6 +32,9 @@ FINANCIAL: dict[tuple[str, str], tuple[str, tuple[int, ...]]] = {
 REVERSAL_FIELDS = (3, 11, 41, 42, 60)
 ECHO_FINANCIAL = (2, 3, 4, 11, 14, 25, 38, 41, 42, 49, 60)
 COMPLETION_TOLERANCE = 1.15  # a completion may exceed its hold by up to 15 %
+PIN_FIELDS = (26, 52, 53)  # present, all three, exactly when 22.2 = 1 (wire-format §3, §8)
+SECURITY_CONTROL = "2600000000000000"  # F53: format 0 with the PAN, double-length PIK
+PIN_REQUIRED = ("preauth", "completion")  # kinds a card with a PIN must not do without it
 
 
 class FormatError(Exception):
@@ -79,6 +83,25 @@ def parse_61(value: str) -> Orig:
     if len(value) < 16:
         raise FormatError("field 61 shorter than 16 digits")
     return Orig(int(value[:6]), value[6:12], value[12:16])
+
+
+def pin_entered(req: dict[int, Value]) -> bool:
+    """Whether the request carries a PIN (22.2 = 1), after checking that 26, 52 and 53 are
+    there exactly then and that 53 is the one security control of wire-format §2."""
+    f22 = _s(req, 22)
+    if len(f22) != 3 or f22[2] not in "12":
+        raise FormatError(f"field 22 {f22!r}: 22.2 is neither 1 nor 2")
+    present = [n for n in PIN_FIELDS if n in req]
+    if f22[2] == "2":
+        if present:
+            raise FormatError(f"fields {present} without a PIN (22.2 = 2)")
+        return False
+    missing = [n for n in PIN_FIELDS if n not in req]
+    if missing:
+        raise FormatError(f"22.2 = 1 (PIN entered) without fields {missing}")
+    if _s(req, 53) != SECURITY_CONTROL:
+        raise FormatError(f"field 53 {_s(req, 53)!r}, not {SECURITY_CONTROL}")
+    return True
 
 
 def parse_batch(f60: str) -> int:
@@ -235,19 +258,68 @@ class Acquirer:
             missing = [n for n in required if n not in req]
             if missing:
                 raise FormatError(f"missing fields {missing}")
+            with_pin = pin_entered(req)
             batch = parse_batch(_s(req, 60))
             voucher = _s(req, 11)
             if self.ledger.txn(term.tid, batch, voucher) is not None:
                 reply = self._financial_reply(mti, req, "94", term)
                 reply.note = f"F11 {voucher} already seen in batch {batch:06d}"
                 return reply
+            refused = self._check_pin(kind, req, term, with_pin)
+            if refused is not None:
+                return self._pin_refused(mti, req, term, batch, voucher, kind, *refused)
             handler = getattr(self, f"_{kind}")
             reply = handler(mti, req, term, batch, voucher)
+            if with_pin and card_pin(_s(req, 2)) is not None:
+                reply.note = f"PIN ok; {reply.note}" if reply.note else "PIN ok"
             return reply
         except FormatError as e:
             reply = self._financial_reply(mti, req, "30", term)
             reply.note = str(e)
             return reply
+
+    def _check_pin(
+        self, kind: str, req: dict[int, Value], term: Terminal, with_pin: bool
+    ) -> tuple[str, str] | None:
+        """None when the request may go on to the issuer's decision, else (55 or 75, why).
+
+        A card without a PIN: nothing to check (a PIN block sent for it is ignored). A card
+        with one: no PIN on a pre-auth or completion is 55 (voids need none); a PIN on a
+        locked card is 75; else the block is decrypted under the PIK of the terminal's last
+        sign-in and compared: right resets the card's count, wrong (or a block that is not
+        format 0) counts one more, 55, and the MAX_PIN_TRIES-th in a row locks it, 75.
+        """
+        pan = _s(req, 2)
+        pin = card_pin(pan)
+        if pin is None:
+            return None
+        if not with_pin:
+            return ("55", "PIN required") if kind in PIN_REQUIRED else None
+        if self.ledger.pin_state(pan)[1]:
+            return "75", "PIN locked"
+        f52 = req[52]
+        entered = (crypto.pin_from_block(term.pik, f52, pan)
+                   if term.pik is not None and isinstance(f52, bytes) else None)
+        if entered is not None and hmac.compare_digest(entered, pin):
+            self.ledger.pin_right(pan)
+            return None
+        wrong, locked = self.ledger.pin_wrong(pan, MAX_PIN_TRIES)
+        what = "wrong PIN" if entered is not None else "PIN block not format 0"
+        if locked:
+            return "75", f"{what}, {wrong} in a row: PIN locked"
+        return "55", f"{what}, {wrong} in a row"
+
+    def _pin_refused(
+        self, mti: str, req: dict[int, Value], term: Terminal, batch: int, voucher: str,
+        kind: str, rc: str, why: str,
+    ) -> Reply:
+        """A 55/75: in the voucher register like any decline (a reversal finds it), no
+        hold, nothing else changes."""
+        self.ledger.add_txn(term.tid, batch, voucher, mti, _s(req, 3), kind, int(_s(req, 4)),
+                            rc)
+        reply = self._financial_reply(mti, req, rc, term)
+        reply.note = why
+        return reply
 
     def _a0(self, mti: str, req: dict[int, Value], why: str) -> Reply:
         reply = self._financial_reply(mti, req, "A0", None)

@@ -1,7 +1,9 @@
-"""python -m host_tools.hostsim.admin: look into the simulator's ledger, add or clear faults.
+"""python -m host_tools.hostsim.admin: look into the simulator's ledger, add or clear faults,
+unlock cards' PINs.
 
     python -m host_tools.hostsim.admin --db .sim/host.db holds
     python -m host_tools.hostsim.admin --db .sim/host.db fault add delay --pan P --count 1
+    python -m host_tools.hostsim.admin --db .sim/host.db pin reset --pan P
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import argparse
 from collections.abc import Sequence
 from typing import Any
 
+from .cards import MAX_PIN_TRIES
 from .faults import KINDS, normalise
 from .ledger import Ledger
 from .server import mask_pan
@@ -63,6 +66,12 @@ def show_faults(led: Ledger) -> str:
     return table(("#", "kind", "PAN", "amount", "MTI", "remaining", "delay"), rows)
 
 
+def show_pins(led: Ledger) -> str:
+    rows = [(mask_pan(p["pan"]), f"{p['wrong']}/{MAX_PIN_TRIES}",
+             "locked" if p["locked"] else "", p["updated"]) for p in led.pin_tries()]
+    return table(("PAN", "wrong", "state", "since"), rows)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m host_tools.hostsim.admin")
     p.add_argument("--db", default=".sim/host.db")
@@ -90,6 +99,11 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--delay", type=float, help="seconds, for the delay fault")
     fsub.add_parser("clear")
     fsub.add_parser("list")
+    pin = sub.add_parser("pin", help="cards' wrong-PIN counts: list, or reset (unlock)")
+    psub = pin.add_subparsers(dest="pcmd", required=True)
+    psub.add_parser("list", help="the cards with wrong PINs in a row, and the locked ones")
+    reset = psub.add_parser("reset", help="clear the count and unlock: one card or all")
+    reset.add_argument("--pan", help="only this card (default: every card)")
     return p
 
 
@@ -105,6 +119,13 @@ def main(argv: list[str] | None = None) -> None:
             print(show_terminals(led))
         elif args.cmd == "messages":
             print(show_messages(led, args.limit))
+        elif args.cmd == "pin":
+            if args.pcmd == "reset":
+                n = led.reset_pin_tries(args.pan)
+                which = mask_pan(args.pan) if args.pan else "every card"
+                print(f"PIN tries reset for {which} ({n} card{'s' if n != 1 else ''} had some)")
+            else:
+                print(show_pins(led))
         elif args.fcmd == "add":
             try:
                 kind = normalise(args.kind)

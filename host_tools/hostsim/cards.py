@@ -1,11 +1,13 @@
-"""The issuer's decision for a pre-auth: the test-card table (data) and the rules after it.
+"""The issuer's side of a card: the test-card table (data), the cards' PINs, and the
+rules of a pre-auth's decision after them.
 
-docs/host-simulator.md prints the same table; keep them in step.
+docs/host-simulator.md prints the same table (with the PINs); keep them in step.
 """
 
 from __future__ import annotations
 
 DEFAULT_AMOUNT_LIMIT = 5_000_000  # fen: pre-auths above 50,000.00 are declined 61
+MAX_PIN_TRIES = 3  # the third wrong PIN in a row locks the card's PIN: 75 from then on
 
 # Full PAN -> (response code, note). Every PAN here is Luhn-valid except the wire-format
 # §7 vector card, which is approved because it is listed (the table wins over the Luhn rule).
@@ -13,6 +15,7 @@ TEST_CARDS: dict[str, tuple[str, str]] = {
     "6222021234567890128": ("00", "default approval card"),
     "6222021234567890123": ("00", "wire-format.md §7 card (not Luhn-valid, approved anyway)"),
     "6222020000000000000": ("00", "second approval card"),
+    "6222020000000008888": ("00", "approval card with a 4-digit PIN"),
     "6222020000000000018": ("01", "refer to card issuer"),
     "6222020000000000059": ("05", "do not honour"),
     "6222020000000000141": ("14", "invalid card number"),
@@ -21,6 +24,20 @@ TEST_CARDS: dict[str, tuple[str, str]] = {
     "6222020000000000612": ("61", "exceeds amount limit"),
     "6222020000000000968": ("96", "system malfunction"),
 }
+
+# Full PAN -> the card's PIN (wire-format §8). A card not here has no PIN: the host asks
+# for none and ignores a PIN block sent for it. The declining cards have none (they
+# decline whatever the cardholder types).
+CARD_PINS: dict[str, str] = {
+    "6222021234567890128": "123456",
+    "6222021234567890123": "123456",  # the §8 vector card (123456 -> F52 2E31BB08A843460C)
+    "6222020000000008888": "8888",
+}
+
+
+def card_pin(pan: str) -> str | None:
+    """The PIN of a test card, or None for a card without one."""
+    return CARD_PINS.get(pan)
 
 
 def luhn_ok(pan: str) -> bool:

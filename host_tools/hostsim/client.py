@@ -4,6 +4,10 @@ It builds requests with ``spec`` + ``crypto`` exactly as wire-format.md §3 list
 not the firmware, just enough of a terminal to drive the host. Like the terminal it speaks
 TLS 1.2 by default, trusting the test PKI's CA (tls.py); ``tls=False`` for a simulator
 started with ``--plain``.
+
+Like a cardholder who knows the test cards' PINs, it enters the card's PIN (cards.py
+``CARD_PINS``) in a pre-auth or completion unless told otherwise (``pin=None``: no PIN,
+``pin="1234"``: that PIN), and none in a void (UnionPay practice, wire-format §8).
 """
 
 from __future__ import annotations
@@ -15,8 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import crypto
+from .cards import card_pin
 from .ledger import DEFAULT_MID, DEFAULT_TID, DEFAULT_TMK
 from .spec import Header, Tpdu, Value, frame, mac_block, pack, split_frame, unpack
+
+CARD_PIN = "card"  # pin= default: the test card's own PIN where the transaction asks for one
+ASKS_FOR_PIN = ("030000", "000000")  # F3 of the transactions that ask (pre-auth, completion)
 
 
 class NoAnswer(Exception):
@@ -157,18 +165,29 @@ class PosClient:
             self.batch = int(str(resp.fields[60])[2:8])
         return resp
 
+    def pin_fields(self, pan: str, pin: str) -> dict[int, Value]:
+        """26, 52 and 53 for a PIN entered on the keypad (wire-format §8), under the PIK of
+        the last sign-in."""
+        assert self.pik is not None, "sign in first"
+        return {26: "12", 52: crypto.pin_block(self.pik, pin, pan), 53: "2600000000000000"}
+
     def financial_fields(
         self, txn_type: str, proc: str, pan: str, amount: int, expiry: str = "2812",
-        voucher: str | None = None, track2: bool = False,
+        voucher: str | None = None, track2: bool = False, pin: str | None = CARD_PIN,
     ) -> dict[int, Value]:
+        """A reversible request's fields in field order; ``pin``: see the module's doc."""
+        if pin == CARD_PIN:
+            pin = card_pin(pan) if proc in ASKS_FOR_PIN else None
         f: dict[int, Value] = {
             2: pan, 3: proc, 4: f"{amount:012d}", 11: voucher or self.next_voucher(),
-            14: expiry, 22: "021" if track2 else "012", 25: "06", 41: self.tid, 42: self.mid,
-            49: "156", 60: self.f60(txn_type),
+            14: expiry, 22: ("02" if track2 else "01") + ("1" if pin else "2"), 25: "06",
+            41: self.tid, 42: self.mid, 49: "156", 60: self.f60(txn_type),
         }
         if track2:
             f[35] = f"{pan}D{expiry}2010000000000"
-        return f
+        if pin:
+            f.update(self.pin_fields(pan, pin))
+        return dict(sorted(f.items()))
 
     def preauth(self, pan: str, amount: int, **kw: object) -> tuple[dict[int, Value], Response]:
         req = self.financial_fields("10", "030000", pan, amount, **kw)  # type: ignore[arg-type]
@@ -186,7 +205,7 @@ class PosClient:
     def reversal(
         self, original: dict[int, Value], reason: str = "98", auth_code: str | None = None
     ) -> Response:
-        req = {k: v for k, v in original.items() if k not in (35, 52, 53, 64)}
+        req = {k: v for k, v in original.items() if k not in (26, 35, 52, 53, 64)}
         req[39] = reason
         if auth_code:
             req[38] = auth_code

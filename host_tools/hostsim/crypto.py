@@ -60,3 +60,40 @@ def wrap_working_keys(tmk16: bytes, pik16: bytes, mak8: bytes) -> bytes:
         + tdes_ecb_encrypt(tmk16, mak8 + bytes(8))
         + kcv(mak8)
     )
+
+
+# ------------------------------------------------- PIN block (wire-format.md §8)
+
+PIN_LEN_MIN, PIN_LEN_MAX = 4, 12
+
+
+def pan_field(pan: str) -> bytes:
+    """ISO 9564 format 0 PAN field: ``0000`` + the 12 rightmost PAN digits without the
+    check digit (zeros on the left for a PAN shorter than 13 digits), as 8 bytes."""
+    return bytes.fromhex("0000" + pan[:-1][-12:].rjust(12, "0"))
+
+
+def pin_block(pik16: bytes, pin: str, pan: str) -> bytes:
+    """Field 52: the format-0 PIN block of ``pin`` for ``pan``, 3DES-ECB under the PIK."""
+    if not (PIN_LEN_MIN <= len(pin) <= PIN_LEN_MAX and pin.isdigit()):
+        raise ValueError("a PIN is 4 to 12 digits")
+    pin_field = bytes.fromhex(f"0{len(pin):X}{pin}".ljust(16, "F"))
+    clear = bytes(a ^ b for a, b in zip(pin_field, pan_field(pan), strict=True))
+    return tdes_ecb_encrypt(pik16, clear)
+
+
+def pin_from_block(pik16: bytes, f52: bytes, pan: str) -> str | None:
+    """The PIN in field 52 (decrypted under the PIK, the PAN field XORed out), or None when
+    the PIN field is not format 0: first nibble 0, a length of 4 to 12, that many decimal
+    digits, then ``F`` fill."""
+    if len(f52) != 8:
+        return None
+    clear = tdes_ecb_decrypt(pik16, f52)
+    nibbles = bytes(a ^ b for a, b in zip(clear, pan_field(pan), strict=True)).hex().upper()
+    length = int(nibbles[1], 16)
+    if nibbles[0] != "0" or not PIN_LEN_MIN <= length <= PIN_LEN_MAX:
+        return None
+    pin, fill = nibbles[2 : 2 + length], nibbles[2 + length :]
+    if not pin.isdigit() or fill != "F" * len(fill):
+        return None
+    return pin

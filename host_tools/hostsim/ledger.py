@@ -1,5 +1,5 @@
 """The host simulator's SQLite ledger: terminals, keys, batches, holds, the voucher register,
-completions, reversals, faults and a message log.
+completions, reversals, the cards' wrong-PIN counts, faults and a message log.
 
 One ``Ledger`` per process; the server, the admin CLI and tests may open the same file at
 once (WAL mode, busy timeout). Every method commits before it returns, so a fault added by
@@ -48,6 +48,11 @@ CREATE TABLE IF NOT EXISTS reversals(
 CREATE TABLE IF NOT EXISTS settlements(
     id INTEGER PRIMARY KEY, tid TEXT NOT NULL, batch INTEGER NOT NULL, terminal_f48 TEXT,
     host_f48 TEXT, flag TEXT NOT NULL, created TEXT NOT NULL);
+-- Wrong PINs in a row per card (PAN), over all terminals; locked = the PIN is blocked (75)
+-- until an operator resets it (admin pin reset). A card never given a wrong PIN has no row.
+CREATE TABLE IF NOT EXISTS pin_tries(
+    pan TEXT PRIMARY KEY, wrong INTEGER NOT NULL, locked INTEGER NOT NULL DEFAULT 0,
+    updated TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS faults(
     id INTEGER PRIMARY KEY, kind TEXT NOT NULL, pan TEXT, amount INTEGER, mti TEXT,
     remaining INTEGER, delay REAL, created TEXT NOT NULL);
@@ -301,6 +306,43 @@ class Ledger:
                 " VALUES (?, ?, ?, ?, ?, ?)",
                 (tid, batch, terminal_f48, host_f48, flag, now()),
             )
+
+    # ------------------------------------------------------------ PIN tries
+
+    def pin_state(self, pan: str) -> tuple[int, bool]:
+        """(wrong PINs in a row, locked) for a card."""
+        r = self._one("SELECT wrong, locked FROM pin_tries WHERE pan = ?", pan)
+        return (0, False) if r is None else (int(r["wrong"]), bool(r["locked"]))
+
+    def pin_wrong(self, pan: str, limit: int) -> tuple[int, bool]:
+        """Count one more wrong PIN for the card; the ``limit``-th in a row locks it.
+        Returns the new (wrong, locked)."""
+        with self.tx() as db:
+            db.execute(
+                "INSERT INTO pin_tries(pan, wrong, locked, updated) VALUES (?, 1, ?, ?)"
+                " ON CONFLICT(pan) DO UPDATE SET wrong = wrong + 1,"
+                " locked = (locked OR wrong + 1 >= ?), updated = excluded.updated",
+                (pan, int(limit <= 1), now(), limit),
+            )
+        return self.pin_state(pan)
+
+    def pin_right(self, pan: str) -> None:
+        """A right PIN: the card's count of wrong PINs starts again (a locked card stays)."""
+        with self.tx() as db:
+            db.execute("DELETE FROM pin_tries WHERE pan = ? AND NOT locked", (pan,))
+
+    def reset_pin_tries(self, pan: str | None = None) -> int:
+        """Unlock and clear the wrong-PIN count of one card, or of every card; how many
+        cards had one."""
+        with self.tx() as db:
+            if pan is None:
+                cur = db.execute("DELETE FROM pin_tries")
+            else:
+                cur = db.execute("DELETE FROM pin_tries WHERE pan = ?", (pan,))
+            return cur.rowcount
+
+    def pin_tries(self) -> list[dict[str, Any]]:
+        return self._all("SELECT * FROM pin_tries ORDER BY pan")
 
     # ----------------------------------------------------------------- faults
 

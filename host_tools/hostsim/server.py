@@ -35,14 +35,15 @@ def mask_pan(pan: str) -> str:
 
 
 def masked(fields: dict[int, Value]) -> dict[int, str]:
-    """Fields for a log line: PAN and track 2 masked, keys shown by length only."""
+    """Fields for a log line: PAN and track 2 masked, keys and the PIN block (52) shown
+    by length only."""
     out: dict[int, str] = {}
     for no, v in fields.items():
         if no == 2 and isinstance(v, str):
             out[no] = mask_pan(v)
         elif no == 35 and isinstance(v, str):
             out[no] = mask_pan(v.split("D")[0]) + "D****"
-        elif no == 62 and isinstance(v, bytes):
+        elif no in (52, 62) and isinstance(v, bytes):
             out[no] = f"<{len(v)} bytes>"
         elif isinstance(v, bytes):
             out[no] = v.decode("latin-1") if no == 64 else v.hex().upper()

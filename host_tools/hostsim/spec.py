@@ -3,7 +3,7 @@
 The field table is data (``FIELDS``); ``SPEC`` is the pyiso8583 spec built from it.
 ``pack``/``unpack`` wrap pyiso8583 with the value conventions the firmware codec uses
 (docs/architecture.md): ``n``/``z``/``an``/``ans`` values are ``str`` (``z`` may hold ``D``),
-``b`` values (62, 64) are ``bytes``; F64 is the 8 ASCII hex characters of the MAC.
+``b`` values (52, 62, 64) are ``bytes``; F64 is the 8 ASCII hex characters of the MAC.
 
 Encoding rules (§2): packed BCD, odd digit counts padded with a ``0`` nibble on the
 right; LLVAR = 1 BCD byte, LLLVAR = 2 BCD bytes; the length counts digits for ``n``/``z``
@@ -48,6 +48,7 @@ FIELDS: dict[int, FieldDef] = {
     15: FieldDef("n", 4, 0, "settlement date MMDD"),
     22: FieldDef("n", 3, 0, "POS entry mode"),
     25: FieldDef("n", 2, 0, "POS condition code"),
+    26: FieldDef("n", 2, 0, "PIN capture code"),
     32: FieldDef("n", 11, 1, "acquiring institution id"),
     35: FieldDef("z", 37, 1, "track 2"),
     37: FieldDef("an", 12, 0, "retrieval reference number"),
@@ -58,6 +59,8 @@ FIELDS: dict[int, FieldDef] = {
     44: FieldDef("an", 25, 1, "additional response data"),
     48: FieldDef("n", 322, 2, "additional data (settlement totals)"),
     49: FieldDef("an", 3, 0, "currency code"),
+    52: FieldDef("b", 8, 0, "PIN block"),
+    53: FieldDef("n", 16, 0, "security control"),
     60: FieldDef("n", 17, 2, "reserved private: type, batch, network code, ..."),
     61: FieldDef("n", 29, 2, "original transaction: batch, voucher, date"),
     62: FieldDef("b", 512, 2, "working keys"),

@@ -72,6 +72,18 @@ def test_the_f4_keys_in_the_readme_are_the_pickers():
     assert f"(1-{len(tui.CARDS)}, Esc none)" in tui.card_menu()
 
 
+def test_the_f2_and_f4_keys_say_the_cards_pins():
+    from host_tools.hostsim.cards import card_pin
+
+    lines = README.splitlines()
+    f2 = next(x for x in lines if x.startswith("| F2 |"))
+    pan, pin = tui.DEFAULT_CARD[0], card_pin(tui.DEFAULT_CARD[0])
+    assert pin and pan in f2 and f"PIN {pin}" in f2
+    f4 = next(x for x in lines if x.startswith("| F4, then a digit |"))
+    assert tui.CARDS[0][0] == pan and f"PIN {pin}" in f4
+    assert all(card_pin(p) is None for p, _, _ in tui.CARDS[1:]) and "have no PIN" in f4
+
+
 def test_fault_add_help_lists_every_fault_kind_the_readme_names():
     from host_tools.hostsim.faults import KINDS
 

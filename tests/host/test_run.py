@@ -99,6 +99,7 @@ def test_the_card_table_offers_approval_and_every_decline():
     assert len(CARDS) <= 9, "F4 picks a card with one digit"
     assert card_for("51")[0] == "6222020000000000513"
     assert all(f"{i} {rc}" in card_menu() for i, (_, rc, _) in enumerate(CARDS, 1))
+    assert "1 00 approve PIN 123456" in card_menu()  # the declining cards have no PIN
 
 
 class FakeTerm:
