@@ -8,6 +8,11 @@ lower case) and, for digit strings, as ASCII and BCD. ``check_texts(texts, pans)
 receipts and screens: no full PAN, and every masked card number shows at most the first 6
 and the last 4 digits. Both return a list of findings (strings); empty means clean.
 
+``pin_forms(pin, pan, pik)`` gives the forms in which a careless terminal would leave a
+cardholder's PIN (wire-format.md §8): its digits in ASCII, the format-0 PIN field, the
+clear PIN block and, under the PIK, field 52; ``check_image`` searches them as secrets
+and ``check_texts(..., pins=...)`` looks for the digits on receipts, screens and logs.
+
 ``flash_secrets(db, tid)`` reads the host ledger for the clear keys the host issued to a
 terminal (TMK, PIK, MAK: the host keeps them per terminal), and ``ledger_pans(db)`` every
 PAN the host saw, so a campaign need not track them itself.
@@ -19,6 +24,8 @@ import re
 import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
+
+from Crypto.Cipher import DES3
 
 # A card-number-like token on a receipt or a screen: digits and mask stars.
 _TOKEN = re.compile(r"[0-9*]{11,}")
@@ -92,6 +99,27 @@ def check_image(image: bytes, pans: Iterable[str], secrets: Iterable[str | bytes
     return findings
 
 
+def pin_field(pin: str) -> bytes:
+    """ISO 9564 format 0 PIN field: 0, the length, the digits, F to 16 hex digits."""
+    return bytes.fromhex(f"0{len(pin):X}{pin}".ljust(16, "F"))
+
+
+def pan_field(pan: str) -> bytes:
+    """ISO 9564 format 0 PAN field: 0000 and the 12 digits before the check digit."""
+    return bytes.fromhex("0000" + pan[:-1][-12:])
+
+
+def pin_forms(pin: str, pan: str, pik: bytes | None = None) -> list[str | bytes]:
+    """The forms of a PIN to search for (wire-format.md §8): its ASCII digits (a str:
+    check_image also looks for it in BCD when it has 6 digits or more), the PIN field,
+    the clear block and, given the PIK, field 52 as sent."""
+    clear = bytes(a ^ b for a, b in zip(pin_field(pin), pan_field(pan), strict=True))
+    forms: list[str | bytes] = [pin, pin_field(pin), clear]
+    if pik is not None:
+        forms.append(DES3.new(pik, DES3.MODE_ECB).encrypt(clear))
+    return forms
+
+
 def _mask_problems(token: str) -> str | None:
     """What a card-number token shows beyond first 6 + last 4, or None."""
     if "*" not in token:
@@ -105,20 +133,26 @@ def _mask_problems(token: str) -> str | None:
 
 
 def check_texts(texts: Iterable[str], pans: Iterable[str], allow: Iterable[str] = (),
-                exempt: Iterable[str] = ("请输入卡号", "Card number:")) -> list[str]:
+                exempt: Iterable[str] = ("请输入卡号", "Card number:"),
+                pins: Iterable[str] = ()) -> list[str]:
     """Findings for receipts and screens: a known PAN in full (spaces ignored), more than
     6 leading / 4 trailing digits of a known PAN next to a mask, a masked token that shows
     more than first 6 + last 4, or an unknown Luhn-valid 13..19-digit run (not in allow).
     Screens holding one of `exempt` (the keyed card-number entry, which must echo what the
-    operator types) are skipped."""
+    operator types) are skipped. A PIN of `pins` anywhere in a text is a finding too
+    (exempt screens included: the PIN screen shows one star a digit)."""
     pans = sorted({p for p in pans if p})
     allow = set(allow)
     exempt = tuple(exempt)
     findings: list[str] = []
+    pins = [p for p in pins if p]
     for i, text in enumerate(texts):
+        flat = re.sub(r"[ \t]", "", text)
+        for pin in pins:
+            if re.search(rf"(?<![0-9]){pin}(?![0-9])", flat):
+                findings.append(f"text {i}: the PIN's digits ({len(pin)})")
         if exempt and any(e in text for e in exempt):
             continue
-        flat = re.sub(r"[ \t]", "", text)
         where = f"text {i} ({text.strip().splitlines()[0][:24] if text.strip() else ''!r})"
         for pan in pans:
             if pan in flat:

@@ -41,6 +41,33 @@ def test_check_image_finds_secrets():
     assert atrest.check_image(b"\xff" * 64, [PAN], [key, "739104882615"]) == []
 
 
+def test_pin_forms_are_the_wire_formats_vector():
+    """wire-format.md §8: PIN 123456 with PAN 6222021234567890123 under the §7 PIK."""
+    pik = bytes.fromhex("A1B2C3D4E5F60718293A4B5C6D7E8F90")
+    forms = atrest.pin_forms("123456", "6222021234567890123", pik)
+    assert forms == ["123456", bytes.fromhex("06123456FFFFFFFF"),
+                     bytes.fromhex("06122662A9876FED"), bytes.fromhex("2E31BB08A843460C")]
+    assert atrest.pin_forms("8888", "6222021234567890123", pik)[2:] == [
+        bytes.fromhex("04889ACBA9876FED"), bytes.fromhex("75C2E1F5B0FD8BCC")]
+
+
+def test_check_image_finds_a_pin_in_every_form():
+    pik = bytes.fromhex("A1B2C3D4E5F60718293A4B5C6D7E8F90")
+    base = bytes(range(256)) * 8
+    forms = atrest.pin_forms("870415", PAN, pik)
+    assert atrest.check_image(base, [], forms) == []
+    for data in (b"870415", bytes.fromhex("00870415"), *forms[1:],
+                 *(f.hex().encode() for f in forms[1:])):
+        assert atrest.check_image(base + data + base, [], forms), data
+
+
+def test_check_texts_finds_a_pin():
+    assert atrest.check_texts(["请持卡人输入密码\n******"], [], pins=["870415"]) == []
+    assert atrest.check_texts(["RMB 8704.15", "ref 18704150"], [], pins=["870415"]) == []
+    for text in ("PIN 870415", "请输入卡号:\n870415", "pin=870415;"):
+        assert atrest.check_texts([text], [], pins=["870415"]), text
+
+
 def test_check_texts():
     ok = ["卡号(CARD NO.):   622202****0128", "卡号:622202*********0128", "金额:123.45"]
     assert atrest.check_texts(ok, [PAN]) == []
