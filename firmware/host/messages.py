@@ -93,9 +93,9 @@ def financial(kind, cfg, batch_no, stan, card, amount_fen, read_cap, extra=None)
 
 
 def reversal(req_fields, reason, auth_code=None):
-    """The 0400 for a stored request: the original less kinds.REVERSAL_DROPS (35, 52, 53,
-    64), plus 39 = reason, plus 38 if the original carried it or an auth code came back
-    (§3)."""
+    """The 0400 for a stored request: the original less kinds.REVERSAL_DROPS (26, 35, 52,
+    53, 64), plus 39 = reason, plus 38 if the original carried it or an auth code came
+    back (§3)."""
     fields = {}
     for k, v in req_fields.items():
         if k not in kinds.REVERSAL_DROPS:

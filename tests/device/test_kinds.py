@@ -36,18 +36,21 @@ MSG = ("0100", "200000", "99")
 
 def test_the_four_rows_keep_their_codes_on_flash_and_on_the_wire():
     assert kinds.ALL[:4] == [
-        # CODE NAME REV MSG, MENU QUERY SLIP OPEN_KEY, SUPERVISOR ORIG MARKS DEBIT HASH_AS
+        # CODE NAME REV MSG, MENU QUERY SLIP OPEN_KEY, SUPERVISOR ORIG MARKS DEBIT HASH_AS,
+        # PIN
         (1, "preauth", b"p", ("0100", "030000", "10"),
-         "m_preauth", "q_preauth", "r_preauth", "st_open", False, 0, (), False, 0),
+         "m_preauth", "q_preauth", "r_preauth", "st_open", False, 0, (), False, 0, True),
         (2, "void", b"v", ("0100", "200000", "11"),
-         "m_void", "q_void", "r_void", "st_done", True, 1, (kinds.VOIDED,), False, 0),
+         "m_void", "q_void", "r_void", "st_done", True, 1, (kinds.VOIDED,), False, 0, False),
         (3, "completion", b"c", ("0200", "000000", "20"),
          "m_completion", "q_completion", "r_completion", "st_standing",
-         False, 1, (kinds.COMPLETED,), True, 0),
+         False, 1, (kinds.COMPLETED,), True, 0, True),
         (4, "completion_void", b"x", ("0200", "200000", "21"),
          "m_cvoid", "q_cvoid", "r_cvoid", "st_done",
-         True, 3, (kinds.VOIDED, kinds.COMPLETION_VOIDED), False, 0),
+         True, 3, (kinds.VOIDED, kinds.COMPLETION_VOIDED), False, 0, False),
     ], kinds.ALL
+    # what no 0400 carries (wire-format.md §3): the PIN's fields, track 2, the MAC
+    assert kinds.REVERSAL_DROPS == (26, 35, 52, 53, 64)
     p, v, c, x = kinds.ALL[:4]
     assert (p, v, c, x) == (kinds.PREAUTH, kinds.VOID, kinds.COMPLETION, kinds.COMPLETION_VOID)
     assert (kinds.OPEN, kinds.VOIDED, kinds.COMPLETED, kinds.COMPLETION_VOIDED,
@@ -67,9 +70,10 @@ def test_the_four_rows_keep_their_codes_on_flash_and_on_the_wire():
         flows, (preauth, void, completion, cvoid))), terminal.MENU
 
 
-def _row(code=6, name="six", rev=b"6", msg=MSG, orig=1, marks=(), hash_as=4, n=13):
+def _row(code=6, name="six", rev=b"6", msg=MSG, orig=1, marks=(), hash_as=4, pin=False,
+         n=14):
     return (code, name, rev, msg, "cancelled", "cancelled", "r_reprint", "st_done", True,
-            orig, marks, False, hash_as, "one field too many")[:n]
+            orig, marks, False, hash_as, pin, "one field too many")[:n]
 
 
 def test_a_row_that_does_not_fit_is_refused_and_not_registered():
@@ -82,7 +86,7 @@ def test_a_row_that_does_not_fit_is_refused_and_not_registered():
                 {"code": 0}, {"code": 256}, {"code": "6"}, {"rev": b"66"}, {"rev": "6"},
                 {"msg": ("0100", "200000")}, {"orig": 0, "marks": (kinds.VOIDED,)},
                 {"orig": 7, "marks": (kinds.VOIDED,)}, {"hash_as": 7}, {"marks": (9,)},
-                {"n": 12}, {"n": 14}):
+                {"pin": 1}, {"pin": None}, {"n": 13}, {"n": 15}):
         mptest.raises(ValueError, kinds.register, _row(**bad))
     assert len(kinds.ALL) == n and kinds.ALL[-1] is CANCEL
     assert kinds.ALL.index(CANCEL) == 4 and kinds.find(5) is kinds.find(b"k") is CANCEL
