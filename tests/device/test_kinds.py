@@ -51,6 +51,9 @@ def test_the_four_rows_keep_their_codes_on_flash_and_on_the_wire():
     ], kinds.ALL
     # what no 0400 carries (wire-format.md §3): the PIN's fields, track 2, the MAC
     assert kinds.REVERSAL_DROPS == (26, 35, 52, 53, 64)
+    # the kinds whose PIN the configuration may switch are the four rows (config.py does
+    # not import kinds.py: host_tools/provision.py runs it under CPython)
+    assert config.PIN_KINDS == tuple(k[kinds.NAME] for k in kinds.ALL[:4])
     p, v, c, x = kinds.ALL[:4]
     assert (p, v, c, x) == (kinds.PREAUTH, kinds.VOID, kinds.COMPLETION, kinds.COMPLETION_VOID)
     assert (kinds.OPEN, kinds.VOIDED, kinds.COMPLETED, kinds.COMPLETION_VOIDED,
