@@ -109,6 +109,18 @@ def test_long_explanations_wrap():
     assert strings.rc_text("Q7") == "交易失败 Q7"
 
 
+def test_pin_words_and_answers_in_both_languages():
+    # wire-format.md §6: 55 and 75; the PIN screen's prompt and refusal fit a line
+    font = Font()
+    for lang, want in (("zh", ("密码错误", "密码错误次数超限", "请持卡人输入密码")),
+                       ("en", ("Incorrect PIN", "PIN tries exceeded", "Cardholder PIN"))):
+        strings.set_language(lang)
+        assert (strings.rc_text("55"), strings.rc_text("75"), strings.t("pin")) == want
+        for key in ("pin", "e_pin_len"):
+            assert font.width(strings.t(key)) <= 128, (lang, key)
+    strings.set_language("zh")
+
+
 def test_card_rules():
     assert luhn_ok("6222021234567890128") and not luhn_ok("6222021234567890123")
     c = parse_track2("6222021234567890128=2812101")
