@@ -25,6 +25,7 @@ from host.session import OK, Result
 from journal import txnlog
 from journal.pan import Keys
 from journal.txnlog import Journal, Record
+from crypto.pinblock import PinBlock
 from ui import gb
 from ui.entry import CANCEL as KEY_CANCEL, ENTER
 
@@ -142,16 +143,21 @@ def test_a_fifth_kind_goes_through_the_transaction_skeleton():
     j.add(pre)
     sent = []
 
-    async def ready(title):
+    async def ready(title, pik=False):
         return True
 
     async def exchange(mti, fields, timeout_s=None, mac=True):  # the host approves
-        sent.append((mti, dict(fields), app.reversal.load(), _read(D + "/reversal", 6, 1)))
+        f = dict(fields)
+        f[52] = bytes(f[52])  # as it went out: the flow zeroes its buffer afterwards
+        sent.append((mti, f, app.reversal.load(), _read(D + "/reversal", 6, 1)))
         return Result(OK, mti="0110", fields={11: fields[11], 13: date[4:], 37: "000000000002",
                                               38: fields[38], 39: "00", 63: "CUP"})
 
     app.online.ready = ready
     app.session.exchange = exchange
+    pik = bytes.fromhex("A1B2C3D4E5F60718293A4B5C6D7E8F90")
+    app.session.pik, app.session.mak = pik, bytes(8)  # signed in: no sign-in before the PIN
+    app.state.need_signin = False
 
     async def main():
         task = asyncio.create_task(flow_cancel.run(app))
@@ -159,6 +165,7 @@ def test_a_fifth_kind_goes_through_the_transaction_skeleton():
             await _type(hw, t("sup_pwd"), "1", "2", "3", "4", "5", "6", ENTER)  # supervisor
             await _type(hw, t("voucher"), "1", ENTER)
             await _type(hw, t("card"), ("SWIPE", PAN + "=2712101"))
+            await _type(hw, t("pin"), "9", "7", "5", "3", ENTER)  # its row asks for a PIN
             await _type(hw, t("l_card"), ENTER)  # the summary
             await _type(hw, t("print_cardholder"), KEY_CANCEL)  # after 交易成功, 2 s
             for _ in range(300):
@@ -177,11 +184,18 @@ def test_a_fifth_kind_goes_through_the_transaction_skeleton():
     assert mti == "0100" and f[3] == "200000" and f[60][:8] == "13" + batch, f
     assert f[11] == "000002" and f[4] == "%012d" % 12345 and f[38] == "A1B2C3", f
     assert f[61] == pre.batch + pre.voucher + pre.host_date and f[25] == "06", f
+    pb = PinBlock()
+    pb.digits[:4] = b"9753"
+    block = bytes(pb.make(pik, PAN, 4))
+    assert f[22] == "021" and f[52] == block, f  # the block as it went out
     assert (mti, f) == messages.financial(CANCEL, app.cfg, batch, "000002", {
         "pan": PAN, "expiry": "2712", "track2": PAN + "=2712101"}, 12345, app.read_cap, {
-        38: "A1B2C3", 61: f[61]})
-    # its pending reversal while the request was out: the row's byte, its name
+        38: "A1B2C3", 61: f[61]}, block)
+    assert app.pin.block == bytearray(8)  # zero once the transaction is over
+    # its pending reversal while the request was out: the row's byte, its name, none of
+    # the PIN's fields
     assert rev_byte == b"k" and rev.kind == "cancel" and rev.journal_voucher == (batch, "000001")
+    assert not [k for k in (26, 52, 53) if k in rev.fields], rev.fields
     assert app.reversal.load() is None  # cleared once the record was kept
     # its record (code 5 on flash) and what it did to the pre-auth (its row's marks)
     rec = j.find_voucher("000002")
