@@ -151,5 +151,8 @@ def _preauth_en(term):
     term.press("ENTER")
     term.wait_for("Swipe or key PAN")
     term.swipe(flows.APPROVE_PAN, flows.EXPIRY)
+    term.wait_for("Cardholder PIN")
+    term.type(flows.PIN)
+    term.press("ENTER")
     term.wait_for("ENTER to go on")
     term.press("ENTER")
