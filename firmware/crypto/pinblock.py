@@ -50,14 +50,12 @@ def xor_pan(pan, out):
 class PinBlock:
     """The PIN on its way to field 52, in three buffers allocated once (App, at boot):
     digits (the keypad writes the digits' codes there), clear (the clear block), block
-    (field 52). The PIK's key schedule is kept while the PIK stays the same."""
+    (field 52)."""
 
     def __init__(self):
         self.digits = bytearray(MAX_DIGITS)
         self.clear = bytearray(8)
         self.block = bytearray(8)
-        self._pik = None
-        self._tdes = None
 
     def make(self, pik, pan, n):
         """Field 52 for the first n digits and pan under pik (16 bytes), in self.block,
@@ -66,10 +64,9 @@ class PinBlock:
         try:
             pin_field(self.digits, n, self.clear)
             xor_pan(pan, self.clear)
-            if self._pik is not pik:
-                self._tdes = TDES(pik)
-                self._pik = pik
-            self._tdes.encrypt_block(self.clear, self.block)
+            # a key schedule for this block only (~800 bytes): kept, it was a long-lived
+            # allocation made mid-run, and it split the heap (tests/perf)
+            TDES(pik).encrypt_block(self.clear, self.block)
         finally:
             _zero(self.digits)
             _zero(self.clear)
