@@ -211,7 +211,7 @@ class Pool:
             pan = self.rng.choice(cards[:3] * 3 + cards)
             swipe = i % 2 == 0
             f = {2: pan, 3: "030000", 4: f"{self.rng.randint(1, 6_000_000):012d}",
-                 11: self.next_stan(), 14: "2812", 22: "021" if swipe else "012", 25: "06",
+                 11: self.next_stan(), 14: "2812", 22: "022" if swipe else "012", 25: "06",
                  41: DEFAULT_TID, 42: DEFAULT_MID, 49: "156", 60: f60}
             if swipe:
                 f[35] = f"{pan}D2812101"
