@@ -36,7 +36,16 @@ DEFAULTS = {
     "tls_ca": "ca.der",
     "tls_server_name": "",
     "tls_pin": "",
+    # The cardholder's PIN (wire-format.md §8): {kind name: true/false} for the kinds whose
+    # row in kinds.py says otherwise (its PIN column: pre-auth and completion ask, the
+    # voids do not); {} keeps every kind as its row says
+    "pin_entry": {},
 }
+
+# The kinds pin_entry may name: the NAME of kinds.py's rows (config.py imports nothing of
+# the firmware: host_tools/provision.py runs it under CPython; tests/device/test_kinds.py
+# holds the two lists equal).
+PIN_KINDS = ("preauth", "void", "completion", "completion_void")
 
 
 class ConfigError(Exception):
@@ -109,6 +118,18 @@ def _wifi_password(key, value):
     return _ascii(key, value, 8, 63)
 
 
+def _pin_entry(key, value):
+    if not isinstance(value, dict):
+        raise ConfigError('%s: want an object such as {"void": true}' % key)
+    for name, on in value.items():
+        if name not in PIN_KINDS:
+            raise ConfigError("%s: %s: not a transaction kind (%s)"
+                              % (key, name, ", ".join(PIN_KINDS)))
+        if not isinstance(on, bool):
+            raise ConfigError("%s: %s: want true or false" % (key, name))
+    return dict(value)
+
+
 def validate(cfg):
     """Check every known key; return a new dict of clean values. Unknown keys are errors."""
     out = {}
@@ -162,6 +183,8 @@ def validate(cfg):
             if v:
                 _hex(key, v, 64)
                 v = v.lower()
+        elif key == "pin_entry":
+            v = _pin_entry(key, v)
         out[key] = v
     if out["wifi_password"] and not out["wifi_ssid"]:
         raise ConfigError("wifi_password: set without wifi_ssid")

@@ -16,10 +16,10 @@ COMPLETION_VOIDED = const(4)
 REVERSED = const(5)
 
 # What a reversal (0400) never carries of the request it undoes, whatever the kind
-# (wire-format.md §3): track 2, the PIN block, its security control, the MAC. host/
-# messages.py builds the 0400 without them; journal/reversal.py drops them before the
-# request reaches flash.
-REVERSAL_DROPS = (35, 52, 53, 64)
+# (wire-format.md §3): the PIN's capture code, track 2, the PIN block, its security
+# control, the MAC. host/messages.py builds the 0400 without them; journal/reversal.py
+# drops them before the request reaches flash (the PIN block is never stored, §8).
+REVERSAL_DROPS = (26, 35, 52, 53, 64)
 
 # The auth-code hashes on flash (journal/layout.auth_hash, files t/h and ah) keep a
 # record's kind in HASH_BITS bits, so that a search for pre-auths by auth code skips the
@@ -47,7 +47,10 @@ ORIG = const(9)  # the CODE of its original's kind (the record it follows up), o
 MARKS = const(10)
 DEBIT = const(11)  # counts as a debit of its batch (settlement, field 48) while OPEN
 HASH_AS = const(12)  # 0, or the CODE of a kind whose bits in the auth-code hash it shares
-_FIELDS = const(13)
+# the cardholder types a PIN (wire-format.md §8) unless the configuration says otherwise
+# for this kind (config.json "pin_entry", docs/configuration.md)
+PIN = const(13)
+_FIELDS = const(14)
 
 ALL = []  # the rows in registry order: a row's place here is its slot in settlement totals
 
@@ -63,7 +66,8 @@ def register(k):
             raise ValueError("kind %r: code %d is past the %d bits of the auth-code hash: "
                              "give it HASH_AS" % (name, code, HASH_BITS))
         if byte and type(name) is str and type(rev) is bytes and len(rev) == 1 and len(
-                k[MSG]) == 3 and (not k[HASH_AS] or find(k[HASH_AS])) and (
+                k[MSG]) == 3 and type(k[PIN]) is bool and (
+                not k[HASH_AS] or find(k[HASH_AS])) and (
                 not marks or (find(k[ORIG]) and OPEN <= min(marks) and max(marks) <= REVERSED)
                 ) and not (find(code) or find(name) or find(rev)):
             ALL.append(k)
@@ -85,17 +89,19 @@ def find(key):
 # wire: never renumbered. Registry order is the settlement report's.
 _PREAUTH = const(1)
 _COMPLETION = const(3)
+# PIN: UnionPay practice, the pre-auth and the completion ask for it, the voids do not.
 #                 CODE NAME REV MSG (MTI, F3, 60.1)   MENU QUERY SLIP OPEN_KEY
-#                 SUPERVISOR ORIG MARKS DEBIT HASH_AS
+#                 SUPERVISOR ORIG MARKS DEBIT HASH_AS PIN
 PREAUTH = register((_PREAUTH, "preauth", b"p", ("0100", "030000", "10"),
                     "m_preauth", "q_preauth", "r_preauth", "st_open",
-                    False, 0, (), False, 0))
+                    False, 0, (), False, 0, True))
 VOID = register((2, "void", b"v", ("0100", "200000", "11"),
                  "m_void", "q_void", "r_void", "st_done",
-                 True, _PREAUTH, (VOIDED,), False, 0))
+                 True, _PREAUTH, (VOIDED,), False, 0, False))
 COMPLETION = register((_COMPLETION, "completion", b"c", ("0200", "000000", "20"),
                        "m_completion", "q_completion", "r_completion", "st_standing",
-                       False, _PREAUTH, (COMPLETED,), True, 0))
+                       False, _PREAUTH, (COMPLETED,), True, 0, True))
 COMPLETION_VOID = register((4, "completion_void", b"x", ("0200", "200000", "21"),
                             "m_cvoid", "q_cvoid", "r_cvoid", "st_done",
-                            True, _COMPLETION, (VOIDED, COMPLETION_VOIDED), False, 0))
+                            True, _COMPLETION, (VOIDED, COMPLETION_VOIDED), False, 0,
+                            False))

@@ -17,7 +17,7 @@ package("app", files=[
     "txn.py", "void.py",
 ])
 package("codec", files=["__init__.py", "fields.py", "frame.py", "iso8583.py"])
-package("crypto", files=["__init__.py", "des.py", "keys.py", "mac.py"])
+package("crypto", files=["__init__.py", "des.py", "keys.py", "mac.py", "pinblock.py"])
 package("drivers", files=[
     "__init__.py", "escpos.py", "keypad.py", "keyqueue.py", "msr.py", "printer.py",
     "ssd1306.py",

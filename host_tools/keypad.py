@@ -12,6 +12,12 @@ approval is acknowledged on the way back to the menu.
     preauth(term, 12345)                       # up to the result screen; returns its text
     op = Operator(term, done=RESULT, fail=FAIL)
     approved(op, void_by_voucher(op, "000002"))
+
+The pre-auth and the completion ask for the cardholder's PIN after the card (the
+terminal's default configuration, docs/operating.md): their scripts take `pin`, the test
+card's by default, and type it at the PIN screen ("" presses ENTER alone: a card without
+PIN). The voids ask for none unless the terminal is configured to (`pin_entry`): their
+`pin` is None then, or the PIN to type.
 """
 
 from __future__ import annotations
@@ -26,6 +32,11 @@ from .simctl import SimTerminal
 APPROVE_PAN = "6222021234567890128"  # host simulator's default approval card
 OTHER_PAN = "6222021234567890110"  # another Luhn-valid card, approved too
 EXPIRY = "2812"
+# The host simulator's cardholder PINs: its test cards' (APPROVE_PAN, the wire-format §7
+# card 6222021234567890123), and a card that has none.
+PIN = "123456"
+NO_PIN_PAN = "6222020000000000000"
+PIN_PROMPT = "请持卡人输入密码"  # the PIN screen (app strings "pin")
 SUPERVISOR = "123456"  # the documented default supervisor password
 
 MENU = re.compile(r"[1-9]\.(预授权|完成撤销|结算|交易查询|重打印|签到|管理)")
@@ -131,8 +142,18 @@ def _supervisor(op: Operator, entry: str, password: str) -> None:
 # --------------------------------------------------------------- card transactions
 
 
+def enter_pin(t: SimTerminal | Operator, pin: str = PIN) -> None:
+    """At the PIN screen, the cardholder types pin and ENTER ("": ENTER alone)."""
+    op = operator(t)
+    op.wait(PIN_PROMPT)
+    if pin:
+        op.term.type(pin)
+    op.term.press("ENTER")
+
+
 def enter_card(t: SimTerminal | Operator, pan: str, expiry: str = EXPIRY,
-               swipe: bool = True) -> None:
+               swipe: bool = True, pin: str | None = PIN) -> None:
+    """The card of a pre-auth, then its PIN (None: no PIN screen expected)."""
     op = operator(t)
     op.wait("请刷卡或输卡号")
     if swipe:
@@ -143,10 +164,12 @@ def enter_card(t: SimTerminal | Operator, pan: str, expiry: str = EXPIRY,
         op.wait("有效期")
         op.term.type(expiry)
         op.term.press("ENTER")
+    if pin is not None:
+        enter_pin(op, pin)
 
 
 def preauth(t: SimTerminal | Operator, amount_fen: int, pan: str = APPROVE_PAN,
-            swipe: bool = True) -> str:
+            swipe: bool = True, pin: str = PIN) -> str:
     """A pre-auth up to its result screen; returns that screen's text."""
     op = operator(t)
     at_menu(op)
@@ -154,17 +177,17 @@ def preauth(t: SimTerminal | Operator, amount_fen: int, pan: str = APPROVE_PAN,
     op.wait("请输入金额")
     op.term.type(str(amount_fen))
     op.term.press("ENTER")
-    enter_card(op, pan, swipe=swipe)
+    enter_card(op, pan, swipe=swipe, pin=pin)
     op.wait("确认键继续")
     op.term.press("ENTER")
     return op.wait(op.done, 30).text
 
 
 def approved_preauth(t: SimTerminal | Operator, amount_fen: int, pan: str = APPROVE_PAN,
-                     swipe: bool = True) -> str:
+                     swipe: bool = True, pin: str = PIN) -> str:
     """A pre-auth that must be approved, both slips printed; returns its auth code."""
     op = operator(t)
-    text = preauth(op, amount_fen, pan, swipe)
+    text = preauth(op, amount_fen, pan, swipe, pin)
     m = re.search(r"授权码:(\w{6})", text)
     assert "交易成功" in text and m, text
     op.term.press("ENTER")
@@ -185,12 +208,18 @@ def approved(t: SimTerminal | Operator, text: str, cardholder: bool = False) -> 
     return m.group(1)
 
 
-def _card_and_confirm(op: Operator, pan: str) -> str:
-    """From 请刷卡或输卡号 (or a refusal) to the result; returns the last screen's text."""
+def _card_and_confirm(op: Operator, pan: str, pin: str | None) -> str:
+    """From 请刷卡或输卡号 (or a refusal) to the result, the PIN typed at its screen (None:
+    none expected); returns the last screen's text."""
     s = op.wait(REFUSED_OR_CARD)
     if "请刷卡" not in s.text:
         return s.text
     op.term.swipe(pan, EXPIRY)
+    if pin is not None:  # the same-card check comes before the PIN screen
+        s = op.wait(re.compile(f"{PIN_PROMPT}|卡号不符"))
+        if "卡号不符" in s.text:
+            return s.text
+        enter_pin(op, pin)
     s = op.wait(re.compile(r"/|卡号不符"))  # the summary shows the date as MM/DD
     if "卡号不符" in s.text:
         return s.text
@@ -205,7 +234,8 @@ def void_start(t: SimTerminal | Operator, password: str = SUPERVISOR) -> Screen:
     return op.wait(re.compile(r"按凭证号|密码错误|锁定"))
 
 
-def void_by_voucher(t: SimTerminal | Operator, voucher: str, pan: str = APPROVE_PAN) -> str:
+def void_by_voucher(t: SimTerminal | Operator, voucher: str, pan: str = APPROVE_PAN,
+                    pin: str | None = None) -> str:
     """A void chosen by voucher number, up to the result (or a local refusal)."""
     op = operator(t)
     void_start(op)
@@ -213,11 +243,11 @@ def void_by_voucher(t: SimTerminal | Operator, voucher: str, pan: str = APPROVE_
     op.wait("原凭证号")
     op.term.type(voucher)
     op.term.press("ENTER")
-    return _card_and_confirm(op, pan)
+    return _card_and_confirm(op, pan, pin)
 
 
 def void_keyed(t: SimTerminal | Operator, auth: str, mmdd: str, amount_fen: int,
-               pan: str = APPROVE_PAN) -> str:
+               pan: str = APPROVE_PAN, pin: str | None = None) -> str:
     """A void of an original keyed in by hand (auth code, date, amount), up to the result
     (or a local refusal)."""
     op = operator(t)
@@ -236,13 +266,15 @@ def void_keyed(t: SimTerminal | Operator, auth: str, mmdd: str, amount_fen: int,
     if "请刷卡" not in s.text:
         return s.text
     op.term.swipe(pan, EXPIRY)
+    if pin is not None:
+        enter_pin(op, pin)
     op.wait("/")
     op.term.press("ENTER")
     return op.wait(op.done, 30).text
 
 
 def completion(t: SimTerminal | Operator, how: str, key: str, amount_fen: int,
-               pan: str = APPROVE_PAN) -> str:
+               pan: str = APPROVE_PAN, pin: str = PIN) -> str:
     """预授权完成: the pre-auth by "voucher" number or by "auth" code, the amount; up to
     the result (or a local refusal)."""
     op = operator(t)
@@ -261,18 +293,18 @@ def completion(t: SimTerminal | Operator, how: str, key: str, amount_fen: int,
     s = op.wait(re.compile(r"请刷卡或输卡号|超过原金额"))
     if "超过" in s.text:
         return s.text
-    return _card_and_confirm(op, pan)
+    return _card_and_confirm(op, pan, pin)
 
 
 def cvoid(t: SimTerminal | Operator, voucher: str, pan: str = APPROVE_PAN,
-          password: str = SUPERVISOR) -> str:
+          password: str = SUPERVISOR, pin: str | None = None) -> str:
     """完成撤销 of the completion with this voucher number, up to the result."""
     op = operator(t)
     _supervisor(op, "cvoid", password)
     op.wait("原凭证号")
     op.term.type(voucher)
     op.term.press("ENTER")
-    return _card_and_confirm(op, pan)
+    return _card_and_confirm(op, pan, pin)
 
 
 # ------------------------------------------------------------- the other entries

@@ -45,13 +45,21 @@ class Online:
         await entry.error(app.scr, title, [t("signin_fail"), reason] + clock_hint(res), 10000)
         return False
 
-    async def ready(self, title):
-        """Before a financial transaction: sign-in first if the host or a MAC failure asked
-        for it, then the pending reversal. True when the new transaction may go."""
+    async def signed_in(self, title, pik=False):
+        """Sign in now if the terminal must before a financial transaction: the host or a
+        MAC failure asked for it, there is no MAK, or (pik) no PIK for a PIN block. True
+        when the keys are there."""
         app = self.app
-        if app.state.need_signin or app.session.mak is None:
-            if not await self.sign_in(title):
-                return False
+        s = app.session
+        if app.state.need_signin or s.mak is None or (pik and s.pik is None):
+            return await self.sign_in(title)
+        return True
+
+    async def ready(self, title, pik=False):
+        """Before a financial transaction: sign-in first when one is due (signed_in), then
+        the pending reversal. True when the new transaction may go."""
+        if not await self.signed_in(title, pik):
+            return False
         return await self.flush_reversal(title)
 
     def settled(self, rev):

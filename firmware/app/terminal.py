@@ -13,6 +13,7 @@ from app.online import Online
 from app.strings import t
 from app.supervisor import Supervisor
 from codec import frame
+from crypto.pinblock import PinBlock
 from host.session import HostSession
 from journal import format1, record
 from journal.pan import Keys
@@ -60,6 +61,9 @@ class App:
         # never prints while an exchange is in flight, and nothing of a response is a
         # view of the buffer (the codec copies every field out).
         self.workbuf = bytearray(max(frame.MAX_FRAME, paper.BUF_SIZE))
+        # The cardholder's PIN on its way to field 52: its buffers, made once (the keypad
+        # writes the digits into one), zero between transactions (app/txn.py)
+        self.pin = PinBlock()
         self.session = HostSession(cfg, self.state, hw.log, self.workbuf)
         self.online = Online(self)
         self.supervisor = Supervisor(data_dir + "/supervisor", hw.clock)

@@ -74,6 +74,17 @@ class Txn:
                                                            RIGHT),
                 "%s %s/%s" % (o.auth_code.strip(), o.host_date[:2], o.host_date[2:])]
 
+    async def enter_pin(self):
+        """The cardholder's PIN (wire-format.md §8) into App.pin's buffer: how many digits,
+        0 for a card without PIN, None to stop. The block is made the moment the PIN is
+        typed, so the PIK must be there first: the sign-in comes before this screen when
+        one is due (Online.signed_in), not after the summary as without a PIN."""
+        app = self.app
+        if not await app.online.signed_in(self.title, True):
+            return None
+        return await entry.pin(app.scr, self.title, t("pin"), "RMB " + entry.yuan(self.amount),
+                               app.pin.digits)
+
     def extra(self):
         """Fields the request adds for its original (wire-format.md §3): 38 and 61."""
         o = self.orig
@@ -190,7 +201,15 @@ class Txn:
 
 
 async def run(app, cls):
-    """One transaction of type cls, start to end."""
+    """One transaction of type cls, start to end. The PIN's buffers are zero when it ends,
+    whichever way: done, refused, cancelled, timed out or an exception."""
+    try:
+        await _run(app, cls)
+    finally:
+        app.pin.wipe()
+
+
+async def _run(app, cls):
     x = cls(app)
     kind, scr, title, j = cls.kind, app.scr, x.title, app.journal
     if kind[kinds.SUPERVISOR] and not await authorize(app, title):
@@ -211,11 +230,22 @@ async def run(app, cls):
         await entry.error(scr, title, [t("wrong_card")])
         return
     x.card = card
-    if not await entry.confirm(scr, title, x.summary()) or not await app.online.ready(title):
+    block = None  # field 52: App.pin's buffer, when the cardholder typed a PIN
+    if app.cfg["pin_entry"].get(kind[kinds.NAME], kind[kinds.PIN]):
+        n = await x.enter_pin()
+        if n is None:
+            return
+        if n:  # the digits are zero once it is made (crypto/pinblock.py)
+            block = app.pin.make(app.session.pik, card["pan"], n)
+    # The keys are the ones the block was made under: ready() signs in only when one is
+    # due, and enter_pin() has just seen none due (nothing in between talks to the host).
+    if not await entry.confirm(scr, title, x.summary()) or not await app.online.ready(
+            title, block is not None):
         return
     st = app.state
     mti, fields = messages.financial(kind, app.cfg, st.batch_no, st.take_voucher(), card,
-                                     x.amount, app.read_cap, None if o is None else x.extra())
+                                     x.amount, app.read_cap, None if o is None else x.extra(),
+                                     block)
     link = (o.batch, o.voucher) if o is not None and o.slot is not None else None
     res = await app.online.send(title, kind[kinds.NAME], mti, fields, link)
     if not await app.online.explain(title, res):

@@ -36,7 +36,8 @@ TABLE = (
     (N, FIXED, 3),          # 22 POS entry mode
     None, None,             # 23, 24
     (N, FIXED, 2),          # 25 POS condition code
-    None, None, None, None, None, None,  # 26-31
+    (N, FIXED, 2),          # 26 PIN capture code: the longest PIN taken (12)
+    None, None, None, None, None,  # 27-31
     (N, LLVAR, 11),         # 32 acquiring institution id
     None, None,             # 33, 34
     (Z, LLVAR, 37),         # 35 track 2
@@ -52,7 +53,10 @@ TABLE = (
     None, None, None,       # 45-47
     (N, LLLVAR, 322),       # 48 settlement totals
     (AN, FIXED, 3),         # 49 currency code
-    None, None, None, None, None, None, None, None, None, None,  # 50-59
+    None, None,             # 50, 51
+    (B, FIXED, 8),          # 52 PIN block (crypto/pinblock.py)
+    (N, FIXED, 16),         # 53 security control
+    None, None, None, None, None, None,  # 54-59
     (N, LLLVAR, 17),        # 60 txn type, batch no., network mgmt code, ...
     (N, LLLVAR, 29),        # 61 original batch, voucher, date
     (B, LLLVAR, 512),       # 62 working keys

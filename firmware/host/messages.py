@@ -7,6 +7,8 @@ from crypto import mac
 
 CURRENCY_CNY = "156"
 COND_PREAUTH = "06"  # F25: pre-auth family
+PIN_CAPTURE = "12"  # F26: the longest PIN the terminal takes (crypto/pinblock.MAX_DIGITS)
+SECURITY_CONTROL = "2600000000000000"  # F53: format 0 with the PAN, double-length PIK
 
 # The financial requests by their names here: kinds.py rows, whose MSG is (MTI, F3, 60.1).
 PREAUTH, PREAUTH_VOID = kinds.PREAUTH, kinds.VOID
@@ -61,20 +63,29 @@ def settlement(cfg, batch_no, stan, debit_fen, debit_count):
     }
 
 
-def _card_fields(fields, card):
-    """F2, F14, F22 and (swiped only) F35 from a card dict {pan, expiry, track2?}."""
+def _card_fields(fields, card, pin_block):
+    """F2, F14, F22, (swiped only) F35, and with a PIN block F26, F52, F53 (wire-format.md
+    §8) from a card dict {pan, expiry, track2?}. F22: 22.1 02 swiped, 01 keyed; 22.2 1 with
+    a PIN, 2 without."""
     fields[2] = card["pan"]
     fields[14] = card["expiry"]
+    pin = "2" if pin_block is None else "1"
     if card.get("track2"):
-        fields[22] = "021"
+        fields[22] = "02" + pin
         fields[35] = card["track2"].replace("=", "D")
     else:
-        fields[22] = "012"
+        fields[22] = "01" + pin
+    if pin_block is not None:
+        fields[26] = PIN_CAPTURE
+        fields[52] = pin_block
+        fields[53] = SECURITY_CONTROL
 
 
-def financial(kind, cfg, batch_no, stan, card, amount_fen, read_cap, extra=None):
+def financial(kind, cfg, batch_no, stan, card, amount_fen, read_cap, extra=None,
+              pin_block=None):
     """The reversible request of kind, a kinds.py row: its MTI, F3 and 60.1 from the row
-    (extra adds e.g. 37, 38, 61)."""
+    (extra adds e.g. 37, 38, 61). pin_block: field 52 (8 bytes; the caller's buffer, which
+    the request holds, not a copy), or None when the cardholder typed no PIN."""
     mti, proc, txn_type = kind[kinds.MSG]
     fields = {
         3: proc,
@@ -86,16 +97,16 @@ def financial(kind, cfg, batch_no, stan, card, amount_fen, read_cap, extra=None)
         49: CURRENCY_CNY,
         60: f60(txn_type, batch_no, "000", read_cap),
     }
-    _card_fields(fields, card)
+    _card_fields(fields, card, pin_block)
     if extra:
         fields.update(extra)
     return mti, fields
 
 
 def reversal(req_fields, reason, auth_code=None):
-    """The 0400 for a stored request: the original less kinds.REVERSAL_DROPS (35, 52, 53,
-    64), plus 39 = reason, plus 38 if the original carried it or an auth code came back
-    (§3)."""
+    """The 0400 for a stored request: the original less kinds.REVERSAL_DROPS (26, 35, 52,
+    53, 64), plus 39 = reason, plus 38 if the original carried it or an auth code came
+    back (§3)."""
     fields = {}
     for k, v in req_fields.items():
         if k not in kinds.REVERSAL_DROPS:

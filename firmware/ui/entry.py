@@ -1,8 +1,9 @@
-# The operator's input screens: menus, amounts, digits, masked passwords, multi-tap text,
-# confirmations, messages and a countdown while waiting. Each returns None on CANCEL or
-# when the operator leaves it idle (Screen.idle_ms): no screen traps anyone. An input
-# refused (ENTER on an amount of 0, too few digits) is never silent: the screen says why
-# on its last line, and the buzzer sounds (beep); the next key goes on with the input.
+# The operator's input screens: menus, amounts, digits, masked passwords, the cardholder's
+# PIN, multi-tap text, confirmations, messages and a countdown while waiting. Each returns
+# None on CANCEL or when the operator leaves it idle (Screen.idle_ms): no screen traps
+# anyone. An input refused (ENTER on an amount of 0, too few digits) is never silent: the
+# screen says why on a line of its own (the PIN's: its first), and the buzzer sounds
+# (beep); the next key goes on with the input.
 # Their own words (prompts, refusals) are scr.words, the lookup the app gave the Screen.
 import asyncio
 
@@ -20,6 +21,9 @@ MULTITAP = {"2": "ABC", "3": "DEF", "4": "GHI", "5": "JKL", "6": "MNO", "7": "PQ
 MULTITAP_COMMIT_MS = 1000  # a pause this long commits the letter being tapped
 
 MAX_AMOUNT_FEN = 999999999  # 9,999,999.99 yuan
+
+PIN_MIN = 4  # wire-format.md §8: a PIN of 4 to 12 digits
+PIN_IDLE_MS = 60000  # a PIN screen left this long without a key: abandoned
 
 
 def is_digit(ev):
@@ -114,6 +118,52 @@ async def digits(scr, title, prompt, min_len, max_len, mask=False, hint="", init
                 return buf
             why = scr.words("e_len" if min_len == max_len else "e_min_len") % min_len
             await beep(scr)
+
+
+async def pin(scr, title, prompt, amount_line, buf):
+    """The cardholder's PIN, up to len(buf) digits, each digit's code written straight
+    into buf (no str of it is ever made); one '*' a digit on the screen, the amount above.
+    CLEAR erases every digit; ENTER on none: the card has no PIN. Fewer than PIN_MIN, or
+    a digit past len(buf): refused, with a beep (after a short PIN, all of it is typed
+    again). Returns the number of digits, or None on CANCEL or when no key comes for
+    PIN_IDLE_MS (or the screen's idle time, if shorter); buf is zero then."""
+    n = 0
+    why = None
+    done = False
+    try:
+        while True:
+            scr.draw(title, [prompt if why is None else why, (amount_line, RIGHT),
+                             ("*" * n or "_", RIGHT)])
+            ev = await scr.key(min(scr.idle_ms, PIN_IDLE_MS))
+            why = None
+            if ev is None or ev == CANCEL:
+                return None
+            if is_digit(ev):
+                if n < len(buf):
+                    buf[n] = ord(ev)
+                    n += 1
+                else:
+                    why = scr.words("e_pin_len")
+                    await beep(scr)
+            elif ev == CLEAR:
+                _zero(buf)
+                n = 0
+            elif ev == ENTER:
+                if n == 0 or n >= PIN_MIN:
+                    done = True
+                    return n
+                _zero(buf)
+                n = 0
+                why = scr.words("e_pin_len")
+                await beep(scr)
+    finally:
+        if not done:
+            _zero(buf)
+
+
+def _zero(buf):
+    for i in range(len(buf)):
+        buf[i] = 0
 
 
 async def text(scr, title, prompt, length):

@@ -3,10 +3,12 @@
 #   des_enc|des_dec|tdes_enc|tdes_dec <keyhex> <datahex>
 #   mac <makhex> <mabhex>      (mabhex may be "-" for an empty MAB)
 #   kcv <keyhex>
+#   pinblock <pikhex> <pan> <pin>   (field 52, crypto/pinblock.py)
 import sys
 from binascii import hexlify, unhexlify
 
 from crypto import keys, mac
+from crypto.pinblock import PinBlock
 from crypto.des import DES, TDES
 
 
@@ -18,6 +20,11 @@ def answer(words):
     op = words[0]
     if op == "kcv":
         return keys.kcv(arg(words[1]))
+    if op == "pinblock":
+        pb = PinBlock()
+        pin = words[3].encode()
+        pb.digits[: len(pin)] = pin
+        return pb.make(arg(words[1]), words[2], len(pin))
     key, data = arg(words[1]), arg(words[2])
     if op == "mac":
         return mac.unionpay_mac(key, data)  # already ASCII hex

@@ -7,10 +7,11 @@ import kinds
 from app import txn
 
 # its row (kinds.py): the request, the record and what it does to the original, the
-# reversal, the strings: 0100/200000/13 after a pre-auth (code 1), which it leaves VOIDED
+# reversal, the strings: 0100/200000/13 after a pre-auth (code 1), which it leaves VOIDED;
+# the cardholder types a PIN
 KIND = kinds.register((5, "cancel", b"k", ("0100", "200000", "13"),
                        "cancelled", "cancelled", "r_reprint", "st_done",
-                       True, 1, (kinds.VOIDED,), False, 4))
+                       True, 1, (kinds.VOIDED,), False, 4, True))
 
 
 class Cancel(txn.Txn):

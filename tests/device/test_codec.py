@@ -89,8 +89,21 @@ def test_vector_offsets():
 def test_table_shape():
     eq(len(TABLE), 65)
     used = [f for f in range(65) if TABLE[f] is not None]
-    eq(used, [2, 3, 4, 11, 12, 13, 14, 15, 22, 25, 32, 35, 37, 38, 39, 41, 42, 44, 48, 49,
-              60, 61, 62, 63, 64])
+    eq(used, [2, 3, 4, 11, 12, 13, 14, 15, 22, 25, 26, 32, 35, 37, 38, 39, 41, 42, 44, 48,
+              49, 52, 53, 60, 61, 62, 63, 64])
+
+
+def test_pin_fields():
+    # wire-format.md §2: 26 n2 (1 BCD byte), 52 b 8 bytes, 53 n16 (8 BCD bytes), fixed
+    f52 = unhexlify("2E31BB08A843460C")
+    body = pack("0100", {22: "021", 26: "12", 52: f52, 53: "2600000000000000"})
+    eq(body[2:10], unhexlify("0000044000001800"))
+    eq(body[10:], b"\x02\x10\x12" + f52 + unhexlify("2600000000000000"))
+    eq(unpack(body)[1], {22: "021", 26: "12", 52: f52, 53: "2600000000000000"})
+    eq(pack("0100", {52: bytearray(f52)}), pack("0100", {52: f52}))
+    expect(err(pack, "0100", {26: "6"}), 26)
+    expect(err(pack, "0100", {52: f52[:7]}), 52)
+    expect(err(pack, "0100", {53: "26"}), 53)
 
 
 # ------------------------------------------------------------------ pack rules

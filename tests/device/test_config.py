@@ -70,6 +70,23 @@ def test_bad_values_named():
     assert "tls_server_name" in _err('{"tls_server_name": "a b\\u0001"}')
 
 
+def test_pin_entry_switches_a_kind_on_or_off():
+    try:
+        os.remove(TMP)
+    except OSError:
+        pass
+    assert config.load(TMP)["pin_entry"] == {}  # each kind as its row says (kinds.PIN)
+    _write('{"pin_entry": {"void": true, "completion": false}}')
+    assert config.load(TMP)["pin_entry"] == {"void": True, "completion": False}
+    e = _err('{"pin_entry": {"viod": true}}')
+    assert "pin_entry" in e and "viod" in e and "completion_void" in e, e  # what it may be
+    e = _err('{"pin_entry": {"void": 1}}')
+    assert "pin_entry" in e and "void" in e and "true or false" in e, e
+    for bad in ('true', '["void"]', '"void"'):
+        assert "pin_entry" in _err('{"pin_entry": %s}' % bad), bad
+    assert config.PIN_KINDS == ("preauth", "void", "completion", "completion_void")
+
+
 def test_malformed_files():
     assert "JSON" in _err('{"tid": ')
     assert "object" in _err("[1, 2]")

@@ -109,6 +109,90 @@ def test_long_explanations_wrap():
     assert strings.rc_text("Q7") == "交易失败 Q7"
 
 
+def _pin(keys, idle_ms=2000):
+    """The PIN screen with keys queued: (its result, the buffer, every screen it drew,
+    the beeps)."""
+    hw = HW()
+    drawn = []
+    show = hw.display.show
+
+    def record():
+        drawn.append(list(hw.display.lines))
+        show()
+
+    hw.display.show = record
+    scr = Screen(hw, Font(), idle_ms=idle_ms, words=strings.t)
+    for k in keys:
+        hw.keys.put(k)
+    buf = bytearray(12)
+    r = asyncio.run(entry.pin(scr, "T", strings.t("pin"), "RMB 123.45", buf))
+    return r, buf, drawn, hw.beeps
+
+
+def _only_stars(drawn):
+    for lines in drawn:
+        assert lines[2] == "RMB 123.45", lines  # the amount stays on the screen
+        assert lines[3] == "_" or lines[3] == "*" * len(lines[3]), lines
+        assert lines[1] in (strings.t("pin"), strings.t("e_pin_len")), lines
+
+
+def test_the_pin_goes_into_the_buffer_and_the_screen_shows_stars():
+    r, buf, drawn, beeps = _pin(["1", "2", "3", "4", "5", "6", "ENTER"])
+    assert r == 6 and buf == bytearray(b"123456\x00\x00\x00\x00\x00\x00") and not beeps
+    _only_stars(drawn)
+    assert [d[3] for d in drawn] == ["_", "*", "**", "***", "****", "*****", "******"]
+    assert drawn[0][1] == strings.t("pin")
+
+
+def test_pin_clear_erases_every_digit():
+    r, buf, drawn, _ = _pin(["1", "2", "3", "CLEAR", "8", "8", "8", "8", "ENTER"])
+    assert r == 4 and buf == bytearray(b"8888" + bytes(8))
+    assert [d[3] for d in drawn][3:5] == ["***", "_"]
+    _only_stars(drawn)
+
+
+def test_enter_without_a_digit_is_a_card_without_pin():
+    r, buf, _, beeps = _pin(["ENTER"])
+    assert r == 0 and buf == bytearray(12) and not beeps
+
+
+def test_a_short_pin_is_refused_and_typed_again():
+    r, buf, drawn, beeps = _pin(["1", "2", "3", "ENTER", "4", "5", "6", "7", "ENTER"])
+    assert r == 4 and buf == bytearray(b"4567" + bytes(8)) and beeps == 1
+    refused = drawn[4]
+    assert refused[1] == strings.t("e_pin_len") and refused[3] == "_", refused
+    assert drawn[5][1] == strings.t("pin")  # the next key: the prompt again
+    _only_stars(drawn)
+
+
+def test_a_thirteenth_digit_is_not_taken():
+    r, buf, drawn, beeps = _pin(list("1234567890123") + ["ENTER"])
+    assert r == 12 and buf == bytearray(b"123456789012") and beeps == 1
+    assert drawn[-1][1] == strings.t("e_pin_len") and drawn[-1][3] == "*" * 12
+    _only_stars(drawn)
+
+
+def test_cancel_or_no_key_leaves_the_pin_screen_with_the_buffer_zero():
+    r, buf, drawn, _ = _pin(["1", "2", "3", "4", "CANCEL"])
+    assert r is None and buf == bytearray(12)
+    _only_stars(drawn)
+    r, buf, _, _ = _pin(["1", "2", "3", "4"], idle_ms=200)  # no key: as long as idle_ms
+    assert r is None and buf == bytearray(12)
+    assert entry.PIN_IDLE_MS == 60000  # no more than that on a real terminal
+
+
+def test_pin_words_and_answers_in_both_languages():
+    # wire-format.md §6: 55 and 75; the PIN screen's prompt and refusal fit a line
+    font = Font()
+    for lang, want in (("zh", ("密码错误", "密码错误次数超限", "请持卡人输入密码")),
+                       ("en", ("Incorrect PIN", "PIN tries exceeded", "Cardholder PIN"))):
+        strings.set_language(lang)
+        assert (strings.rc_text("55"), strings.rc_text("75"), strings.t("pin")) == want
+        for key in ("pin", "e_pin_len"):
+            assert font.width(strings.t(key)) <= 128, (lang, key)
+    strings.set_language("zh")
+
+
 def test_card_rules():
     assert luhn_ok("6222021234567890128") and not luhn_ok("6222021234567890123")
     c = parse_track2("6222021234567890128=2812101")

@@ -25,6 +25,7 @@ from host.session import OK, Result
 from journal import txnlog
 from journal.pan import Keys
 from journal.txnlog import Journal, Record
+from crypto.pinblock import PinBlock
 from ui import gb
 from ui.entry import CANCEL as KEY_CANCEL, ENTER
 
@@ -36,18 +37,24 @@ MSG = ("0100", "200000", "99")
 
 def test_the_four_rows_keep_their_codes_on_flash_and_on_the_wire():
     assert kinds.ALL[:4] == [
-        # CODE NAME REV MSG, MENU QUERY SLIP OPEN_KEY, SUPERVISOR ORIG MARKS DEBIT HASH_AS
+        # CODE NAME REV MSG, MENU QUERY SLIP OPEN_KEY, SUPERVISOR ORIG MARKS DEBIT HASH_AS,
+        # PIN
         (1, "preauth", b"p", ("0100", "030000", "10"),
-         "m_preauth", "q_preauth", "r_preauth", "st_open", False, 0, (), False, 0),
+         "m_preauth", "q_preauth", "r_preauth", "st_open", False, 0, (), False, 0, True),
         (2, "void", b"v", ("0100", "200000", "11"),
-         "m_void", "q_void", "r_void", "st_done", True, 1, (kinds.VOIDED,), False, 0),
+         "m_void", "q_void", "r_void", "st_done", True, 1, (kinds.VOIDED,), False, 0, False),
         (3, "completion", b"c", ("0200", "000000", "20"),
          "m_completion", "q_completion", "r_completion", "st_standing",
-         False, 1, (kinds.COMPLETED,), True, 0),
+         False, 1, (kinds.COMPLETED,), True, 0, True),
         (4, "completion_void", b"x", ("0200", "200000", "21"),
          "m_cvoid", "q_cvoid", "r_cvoid", "st_done",
-         True, 3, (kinds.VOIDED, kinds.COMPLETION_VOIDED), False, 0),
+         True, 3, (kinds.VOIDED, kinds.COMPLETION_VOIDED), False, 0, False),
     ], kinds.ALL
+    # what no 0400 carries (wire-format.md §3): the PIN's fields, track 2, the MAC
+    assert kinds.REVERSAL_DROPS == (26, 35, 52, 53, 64)
+    # the kinds whose PIN the configuration may switch are the four rows (config.py does
+    # not import kinds.py: host_tools/provision.py runs it under CPython)
+    assert config.PIN_KINDS == tuple(k[kinds.NAME] for k in kinds.ALL[:4])
     p, v, c, x = kinds.ALL[:4]
     assert (p, v, c, x) == (kinds.PREAUTH, kinds.VOID, kinds.COMPLETION, kinds.COMPLETION_VOID)
     assert (kinds.OPEN, kinds.VOIDED, kinds.COMPLETED, kinds.COMPLETION_VOIDED,
@@ -67,9 +74,10 @@ def test_the_four_rows_keep_their_codes_on_flash_and_on_the_wire():
         flows, (preauth, void, completion, cvoid))), terminal.MENU
 
 
-def _row(code=6, name="six", rev=b"6", msg=MSG, orig=1, marks=(), hash_as=4, n=13):
+def _row(code=6, name="six", rev=b"6", msg=MSG, orig=1, marks=(), hash_as=4, pin=False,
+         n=14):
     return (code, name, rev, msg, "cancelled", "cancelled", "r_reprint", "st_done", True,
-            orig, marks, False, hash_as, "one field too many")[:n]
+            orig, marks, False, hash_as, pin, "one field too many")[:n]
 
 
 def test_a_row_that_does_not_fit_is_refused_and_not_registered():
@@ -82,7 +90,7 @@ def test_a_row_that_does_not_fit_is_refused_and_not_registered():
                 {"code": 0}, {"code": 256}, {"code": "6"}, {"rev": b"66"}, {"rev": "6"},
                 {"msg": ("0100", "200000")}, {"orig": 0, "marks": (kinds.VOIDED,)},
                 {"orig": 7, "marks": (kinds.VOIDED,)}, {"hash_as": 7}, {"marks": (9,)},
-                {"n": 12}, {"n": 14}):
+                {"pin": 1}, {"pin": None}, {"n": 13}, {"n": 15}):
         mptest.raises(ValueError, kinds.register, _row(**bad))
     assert len(kinds.ALL) == n and kinds.ALL[-1] is CANCEL
     assert kinds.ALL.index(CANCEL) == 4 and kinds.find(5) is kinds.find(b"k") is CANCEL
@@ -135,16 +143,21 @@ def test_a_fifth_kind_goes_through_the_transaction_skeleton():
     j.add(pre)
     sent = []
 
-    async def ready(title):
+    async def ready(title, pik=False):
         return True
 
     async def exchange(mti, fields, timeout_s=None, mac=True):  # the host approves
-        sent.append((mti, dict(fields), app.reversal.load(), _read(D + "/reversal", 6, 1)))
+        f = dict(fields)
+        f[52] = bytes(f[52])  # as it went out: the flow zeroes its buffer afterwards
+        sent.append((mti, f, app.reversal.load(), _read(D + "/reversal", 6, 1)))
         return Result(OK, mti="0110", fields={11: fields[11], 13: date[4:], 37: "000000000002",
                                               38: fields[38], 39: "00", 63: "CUP"})
 
     app.online.ready = ready
     app.session.exchange = exchange
+    pik = bytes.fromhex("A1B2C3D4E5F60718293A4B5C6D7E8F90")
+    app.session.pik, app.session.mak = pik, bytes(8)  # signed in: no sign-in before the PIN
+    app.state.need_signin = False
 
     async def main():
         task = asyncio.create_task(flow_cancel.run(app))
@@ -152,6 +165,7 @@ def test_a_fifth_kind_goes_through_the_transaction_skeleton():
             await _type(hw, t("sup_pwd"), "1", "2", "3", "4", "5", "6", ENTER)  # supervisor
             await _type(hw, t("voucher"), "1", ENTER)
             await _type(hw, t("card"), ("SWIPE", PAN + "=2712101"))
+            await _type(hw, t("pin"), "9", "7", "5", "3", ENTER)  # its row asks for a PIN
             await _type(hw, t("l_card"), ENTER)  # the summary
             await _type(hw, t("print_cardholder"), KEY_CANCEL)  # after 交易成功, 2 s
             for _ in range(300):
@@ -170,11 +184,18 @@ def test_a_fifth_kind_goes_through_the_transaction_skeleton():
     assert mti == "0100" and f[3] == "200000" and f[60][:8] == "13" + batch, f
     assert f[11] == "000002" and f[4] == "%012d" % 12345 and f[38] == "A1B2C3", f
     assert f[61] == pre.batch + pre.voucher + pre.host_date and f[25] == "06", f
+    pb = PinBlock()
+    pb.digits[:4] = b"9753"
+    block = bytes(pb.make(pik, PAN, 4))
+    assert f[22] == "021" and f[52] == block, f  # the block as it went out
     assert (mti, f) == messages.financial(CANCEL, app.cfg, batch, "000002", {
         "pan": PAN, "expiry": "2712", "track2": PAN + "=2712101"}, 12345, app.read_cap, {
-        38: "A1B2C3", 61: f[61]})
-    # its pending reversal while the request was out: the row's byte, its name
+        38: "A1B2C3", 61: f[61]}, block)
+    assert app.pin.block == bytearray(8)  # zero once the transaction is over
+    # its pending reversal while the request was out: the row's byte, its name, none of
+    # the PIN's fields
     assert rev_byte == b"k" and rev.kind == "cancel" and rev.journal_voucher == (batch, "000001")
+    assert not [k for k in (26, 52, 53) if k in rev.fields], rev.fields
     assert app.reversal.load() is None  # cleared once the record was kept
     # its record (code 5 on flash) and what it did to the pre-auth (its row's marks)
     rec = j.find_voucher("000002")

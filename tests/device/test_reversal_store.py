@@ -19,9 +19,10 @@ from lfs_helper import Flash, image_path
 KEYS = Keys(bytes(range(16)))
 P = "/lfs/reversal"
 PAN = "6225880123456789"
+F52 = bytes.fromhex("2E31BB08A843460C")  # a PIN block (wire-format.md §8): never stored
 REQ = {2: PAN, 3: "030000", 4: "000000012345", 11: "000042", 14: "2712", 22: "021",
-       25: "06", 35: PAN + "D27121011234567890", 41: "12345678", 42: "123456789012345",
-       49: "156", 52: b"\x01" * 8, 53: "2600000000000000", 60: "10000001000020",
+       25: "06", 26: "12", 35: PAN + "D27121011234567890", 41: "12345678",
+       42: "123456789012345", 49: "156", 52: F52, 53: "2600000000000000", 60: "10000001000020",
        61: "000001000017" + "0301", 64: b"ABCDEF12"}
 INLINE_MAX = 128  # littlefs inline limit with MicroPython's default mount (the boards': 256):
 # the record must stay inline whichever way the flash is mounted (journal/record.py)
@@ -46,7 +47,7 @@ def _void_req(stan="000003", orig_batch=BATCH, orig_voucher="000002", auth="98NC
 
 def _kept(fields):
     want = dict(fields)
-    for k in (35, 52, 53, 64):
+    for k in (26, 35, 52, 53, 64):
         want.pop(k, None)
     return want
 
@@ -83,7 +84,7 @@ def test_store_load_round_trip():
     p = PendingReversal(P, KEYS).load()
     assert p.mti == "0100" and p.reason == "98" and p.attempts == 0 and p.kind == "preauth"
     assert not p.flagged and p.blocking and p.journal_voucher == ("000001", "000042")
-    assert p.fields == _kept(REQ), p.fields  # F2 back in clear, the four dropped
+    assert p.fields == _kept(REQ), p.fields  # F2 back in clear, the five dropped
     mti, f = messages.reversal(p.fields, p.reason)
     assert mti == "0400" and f[39] == "98" and f[2] == PAN and 35 not in f
     assert PendingReversal(P, KEYS).waiting()
@@ -109,6 +110,7 @@ def test_no_clear_pan_in_file():
     rv.store("0100", REQ)
     data = _bytes()
     assert PAN.encode() not in data and b"27121011234567890" not in data
+    assert F52 not in data and F52[:4] not in data and b"2600000000000000" not in data
     assert PAN[:6].encode() not in data  # not even the BIN: F2 is encrypted whole
     bcd = bytes.fromhex(PAN)
     assert bcd not in data and bcd[:3] not in data
@@ -417,7 +419,7 @@ def _legacy(fields, mti="0100", jv=None, kind="preauth", flagged=False, attempts
     """The dict the previous firmware wrote with record.write."""
     keep = {}
     for k, v in fields.items():
-        if k not in (2, 35, 52, 53, 64):
+        if k not in (2, 26, 35, 52, 53, 64):
             keep[str(k)] = _enc(v)
     pan = fields.get(2)
     return {"mti": mti, "fields": keep, "reason": reason, "attempts": attempts, "kind": kind,

@@ -8,13 +8,20 @@ import random
 import iso8583
 import pytest
 
-from host_tools.hostsim.spec import SPEC
+from host_tools.hostsim import spec as hostsim_spec
 from host_tools.mp import vector7
 from host_tools.runtime import MP_DIR
 from tests.mp import run_mp
 
 ORACLE = MP_DIR / "codec_oracle.py"
-BINARY = {62, 64}  # b fields: bytes in the firmware, hex strings in pyiso8583
+BINARY = {52, 62, 64}  # b fields: bytes in the firmware, hex strings in pyiso8583
+
+# The host simulator's spec, with the PIN fields of wire-format.md §2 where it lacks them.
+PIN_FIELDS = {26: hostsim_spec.FieldDef("n", 2, 0, "PIN capture code"),
+              52: hostsim_spec.FieldDef("b", 8, 0, "PIN block"),
+              53: hostsim_spec.FieldDef("n", 16, 0, "security control")}
+SPEC = {str(no): hostsim_spec._pyiso_field(fd) for no, fd in PIN_FIELDS.items()}
+SPEC.update(hostsim_spec.SPEC)
 
 VECTOR = bytes.fromhex(vector7.FRAME_HEX)
 VOID = {k: v.hex() if isinstance(v, bytes) else v for k, v in vector7.FIELDS.items()}
@@ -70,13 +77,15 @@ def printable(rng, n, alphabet=None):
 ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
 
-def card_fields(rng, swiped):
+def card_fields(rng, swiped, pin):
     pan = digits(rng, rng.randint(13, 19))
     expiry = digits(rng, 4)
-    f = {2: pan, 14: expiry, 22: "021" if swiped else "012"}
+    f = {2: pan, 14: expiry, 22: ("02" if swiped else "01") + ("1" if pin else "2")}
     if swiped:
         track2 = pan + "D" + expiry + digits(rng, rng.randint(0, 37 - len(pan) - 5))
         f[35] = track2
+    if pin:  # §8: the three together
+        f.update({26: "12", 52: rng.randbytes(8).hex().upper(), 53: "2600000000000000"})
     return f
 
 
@@ -105,7 +114,7 @@ FINANCIAL = {
 def financial_request(rng, kind):
     mti, f3, t60, has38, has61, has37 = FINANCIAL[kind]
     f = terminal(rng)
-    f.update(card_fields(rng, rng.random() < 0.5))
+    f.update(card_fields(rng, rng.random() < 0.5, rng.random() < 0.5))
     f.update({3: f3, 4: digits(rng, 12), 25: "06", 49: "156", 60: field60(rng, t60, "000", True)})
     if has38:
         f[38] = printable(rng, rng.randint(1, 6), ALNUM).ljust(6)
@@ -119,7 +128,8 @@ def financial_request(rng, kind):
 
 def reversal(rng):
     mti, f = financial_request(rng, rng.choice(list(FINANCIAL)))
-    f.pop(35, None)
+    for k in (26, 35, 52, 53):
+        f.pop(k, None)
     f[39] = rng.choice(["98", "A0", "06"])
     return "0400", f
 

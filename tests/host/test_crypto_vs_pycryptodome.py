@@ -1,4 +1,4 @@
-"""Cross-check the firmware's DES/3DES, KCV and UnionPay MAC against pycryptodome.
+"""Cross-check the firmware's DES/3DES, KCV, UnionPay MAC and PIN block against pycryptodome.
 
 Several hundred seeded random cases go through tests/device/crypto_oracle.py in one
 `micropython` process and are compared with host_tools/hostsim/crypto.py.
@@ -7,7 +7,7 @@ Several hundred seeded random cases go through tests/device/crypto_oracle.py in 
 import random
 
 import pytest
-from Crypto.Cipher import DES
+from Crypto.Cipher import DES, DES3
 
 from host_tools.hostsim import crypto as ref
 from tests.mp import DEVICE_TESTS, run_mp
@@ -41,6 +41,15 @@ def _kcv_ref(key: bytes) -> bytes:
     return _tdes_ref(key, bytes(8), True)[:4]
 
 
+def _pinblock_ref(pik: bytes, pan: str, pin: str) -> bytes:
+    """ISO 9564-1 format 0 (wire-format.md §8), spelled out from the standard: the PIN
+    field XOR the PAN field (12 rightmost digits without the check digit), 3DES-ECB."""
+    pin_field = bytes.fromhex(f"0{len(pin):X}{pin}".ljust(16, "F"))
+    pan_field = bytes.fromhex("0000" + pan[:-1][-12:].rjust(12, "0"))
+    clear = bytes(a ^ b for a, b in zip(pin_field, pan_field, strict=True))
+    return DES3.new(pik, DES3.MODE_ECB).encrypt(clear)
+
+
 def _vary_parity(rng: random.Random, key: bytes) -> bytes:
     return bytes(b ^ (rng.getrandbits(1)) for b in key)
 
@@ -68,6 +77,11 @@ def _cases():
     for i in range(60):
         k = rb((8, 16, 24)[i % 3])
         cases.append((f"kcv {k.hex()}", _kcv_ref(k)))
+    for _ in range(200):
+        pik = DES3.adjust_key_parity(rb(16))
+        pan = "".join(rng.choice("0123456789") for _ in range(rng.randint(13, 19)))
+        pin = "".join(rng.choice("0123456789") for _ in range(rng.randint(4, 12)))
+        cases.append((f"pinblock {pik.hex()} {pan} {pin}", _pinblock_ref(pik, pan, pin)))
     # fixed points: all-zero and all-one keys and data, weak keys
     for k in ("0101010101010101", "FEFEFEFEFEFEFEFE", "1F1F1F1F0E0E0E0E", "0000000000000000"):
         for d in ("0000000000000000", "FFFFFFFFFFFFFFFF"):
@@ -95,7 +109,8 @@ def test_case_count(oracle_results):
     assert len(cases) >= 500
 
 
-@pytest.mark.parametrize("op", ["des_enc", "des_dec", "tdes_enc", "tdes_dec", "mac", "kcv"])
+@pytest.mark.parametrize("op", ["des_enc", "des_dec", "tdes_enc", "tdes_dec", "mac", "kcv",
+                                "pinblock"])
 def test_firmware_matches_pycryptodome(oracle_results, op):
     cases, lines = oracle_results
     bad = [
@@ -108,11 +123,17 @@ def test_firmware_matches_pycryptodome(oracle_results, op):
     assert not bad, f"{len(bad)}/{checked} mismatches, first: {bad[:3]}"
 
 
+def test_the_reference_pin_block_is_the_section8_vector():
+    pik = bytes.fromhex("A1B2C3D4E5F60718293A4B5C6D7E8F90")
+    assert _pinblock_ref(pik, "6222021234567890123", "123456").hex().upper() == "2E31BB08A843460C"
+    assert _pinblock_ref(pik, "6222021234567890123", "8888").hex().upper() == "75C2E1F5B0FD8BCC"
+
+
 def test_oracle_reports_errors():
     proc = run_mp(ORACLE, input="des_enc 0011 0000000000000000\nmac 00 -\ntdes_enc "
-                  + "00" * 16 + " 00\n")
+                  + "00" * 16 + " 00\npinblock " + "01" * 16 + " 6222021234567890123 123\n")
     assert proc.returncode == 0, proc.stderr
-    assert [ln.split(":")[0] for ln in proc.stdout.splitlines()] == ["ERR ValueError"] * 3
+    assert [ln.split(":")[0] for ln in proc.stdout.splitlines()] == ["ERR ValueError"] * 4
 
 
 # FIPS 46-3: the eight S-boxes (4 rows of 16 each) and the permutation P, 1-based bits.

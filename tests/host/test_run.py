@@ -35,7 +35,8 @@ def test_make_run_talks_to_an_external_host_and_starts_no_simulator(tmp_path):
         # The script's first key waits for the menu: the boot's sign-in discards keys.
         code, out = _run(sim, "--host", "127.0.0.1", "--port", str(port), "--ca",
                          str(test_pki().ca_pem), "--script",
-                         "1 100 ENTER swipe wait:确认键继续 ENTER",
+                         "1 100 ENTER swipe wait:请持卡人输入密码 123456 ENTER "
+                         "wait:确认键继续 ENTER",
                          "--until", "持卡人存根")
         assert code == 0, out
         led = Ledger(str(tmp_path / "theirs.db"))
@@ -61,7 +62,9 @@ def test_another_host_needs_its_ca_or_plain(tmp_path):
 
 def test_make_run_over_tls_by_default_and_plain_on_request(tmp_path):
     """The simulator and the terminal speak TLS unless --plain; the host's log says so."""
-    script = ["--script", "1 100 ENTER swipe wait:确认键继续 ENTER", "--until", "持卡人存根"]
+    script = ["--script",
+              "1 100 ENTER swipe wait:请持卡人输入密码 123456 ENTER wait:确认键继续 ENTER",
+              "--until", "持卡人存根"]
     code, out = _run(tmp_path / "tls", *script)
     assert code == 0, out
     assert "(TLS)" in out and "TLSv1.2" in (tmp_path / "tls" / "host.log").read_text()
@@ -79,10 +82,12 @@ def test_host_and_port_go_together(tmp_path):
 
 def test_script_swipes_declining_cards_and_takes_the_host_down(tmp_path):
     code, out = _run(tmp_path / "sim", "--script",
-                     "wait:预授权终端 1 100 ENTER card:05 wait:确认键继续 ENTER "
-                     "wait:交易失败 screen ENTER "
-                     "host:down 1 100 ENTER swipe wait:确认键继续 ENTER wait:连接主机失败 screen "
-                     "ENTER host:up 1 100 ENTER card:00 wait:确认键继续 ENTER",
+                     "wait:预授权终端 1 100 ENTER card:05 wait:请持卡人输入密码 ENTER "
+                     "wait:确认键继续 ENTER wait:交易失败 screen ENTER "
+                     "host:down 1 100 ENTER swipe wait:请持卡人输入密码 123456 ENTER "
+                     "wait:确认键继续 ENTER wait:连接主机失败 screen "
+                     "ENTER host:up 1 100 ENTER card:00 wait:请持卡人输入密码 123456 ENTER "
+                     "wait:确认键继续 ENTER",
                      "--until", "持卡人存根")
     text = _text(out)
     assert code == 0, text

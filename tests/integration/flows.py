@@ -10,7 +10,9 @@ from host_tools.keypad import (
     KEYS,
     MENU,
     MENU_EN,
+    NO_PIN_PAN,
     OTHER_PAN,
+    PIN,
     REFUSED_OR_CARD,
     SUPERVISOR,
     UNPRINTED,
@@ -21,6 +23,7 @@ from host_tools.keypad import (
     completion,
     cvoid,
     enter_card,
+    enter_pin,
     finish_receipts,
     preauth,
     settle,
@@ -29,11 +32,11 @@ from host_tools.keypad import (
     void_start,
 )
 
-__all__ = ["APPROVE_PAN", "DONE", "EXPIRY", "KEYS", "MENU", "MENU_EN", "OTHER_PAN",
-           "REFUSED_OR_CARD", "SUPERVISOR", "UNPRINTED", "admin", "admin_start", "approved",
-           "approved_preauth", "at_menu", "completion", "cvoid", "enter_card",
-           "finish_receipts", "holds", "host_messages", "mtis", "preauth", "settle",
-           "void_by_voucher", "void_keyed", "void_start"]
+__all__ = ["APPROVE_PAN", "DONE", "EXPIRY", "KEYS", "MENU", "MENU_EN", "NO_PIN_PAN",
+           "OTHER_PAN", "PIN", "REFUSED_OR_CARD", "SUPERVISOR", "UNPRINTED", "admin",
+           "admin_start", "approved", "approved_preauth", "at_menu", "completion", "cvoid",
+           "enter_card", "enter_pin", "finish_receipts", "holds", "host_messages", "mtis",
+           "preauth", "settle", "void_by_voucher", "void_keyed", "void_start"]
 
 
 def holds(db) -> list[dict]:

@@ -153,6 +153,7 @@ def test_completion_keyed_original(host, term):
     term.press("ENTER")
     term.wait_for("请刷卡或输卡号")
     term.swipe(APPROVE_PAN, EXPIRY)
+    flows.enter_pin(term)
     term.wait_for("/")
     term.press("ENTER")
     flows.approved(term, term.wait_for(flows.DONE, 30).text)

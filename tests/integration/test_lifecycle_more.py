@@ -266,6 +266,8 @@ def test_english_survives_restart_and_explains_declines(host, term):
     term.press("ENTER")
     term.wait_for("Swipe or key PAN")
     term.swipe(DECLINE_51, EXPIRY)
+    term.wait_for("Cardholder PIN")
+    term.press("ENTER")  # the card has no PIN
     term.wait_for("ENTER to go on")
     term.press("ENTER")
     s = term.wait_for("Declined", 30)
@@ -447,6 +449,7 @@ def test_keyed_entry_errors_and_cancel_send_nothing(host, term):
     term.wait_for(re.compile(r"有效期\(YYMM\):\n_"))
     term.type(EXPIRY)
     term.press("ENTER")
+    flows.enter_pin(term)
     s = term.wait_for("确认键继续")
     assert "卡号:" + MASKED_SCREEN in s.text and "金额:1.00" in s.text
     term.press("CANCEL")  # on the confirmation screen

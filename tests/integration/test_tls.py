@@ -64,10 +64,10 @@ def test_untrusted_host_gets_nothing(tmp_path, case):
                 term.wait_for("请输入金额")
                 term.type("1000")
                 term.press("ENTER")
-                flows.enter_card(term, flows.APPROVE_PAN)
-                term.wait_for("确认键继续")
-                term.press("ENTER")
-                _untrusted_screen(term, hint)  # the sign-in the pre-auth needs first
+                flows.enter_card(term, flows.APPROVE_PAN, pin=None)
+                # the sign-in the pre-auth needs first: after the card, before the PIN
+                # screen (the PIN block is made under the PIK as soon as it is typed)
+                _untrusted_screen(term, hint)
                 term.press("ENTER")
                 flows.at_menu(term)
             finally:
@@ -151,5 +151,8 @@ def _preauth_en(term):
     term.press("ENTER")
     term.wait_for("Swipe or key PAN")
     term.swipe(flows.APPROVE_PAN, flows.EXPIRY)
+    term.wait_for("Cardholder PIN")
+    term.type(flows.PIN)
+    term.press("ENTER")
     term.wait_for("ENTER to go on")
     term.press("ENTER")
