@@ -8,30 +8,10 @@ import asyncio
 import config
 import mptest
 from lfs_helper import Flash
-from sim_display import Display
-from sim_keys import KeyQueue
-from sim_printer import Printer
-from sim_clock import Clock
+from app_hw import HW
 from app.terminal import App
 
 D = "/lfs"
-
-
-class HW:
-    card_reader = True
-
-    def __init__(self):
-        self.display = Display()
-        self.keys = KeyQueue()
-        self.printer = Printer(D + "/printer.bin")
-        self.clock = Clock(D + "/clock_offset")
-        self.logged = []
-
-    def log(self, *a):
-        self.logged.append(" ".join(str(x) for x in a))
-
-    async def beep(self, ms=80):
-        pass
 
 
 async def _until(hw, text, ms=3000):
@@ -44,7 +24,7 @@ async def _until(hw, text, ms=3000):
 
 def test_a_memory_error_in_the_boot_sign_in_leaves_the_menu_up():
     fl = Flash("boot_oom")
-    hw = HW()
+    hw = HW(D)
     app = App(hw, dict(config.DEFAULTS), D)
     assert app.state.need_signin  # a fresh terminal signs in at boot
     tried = []

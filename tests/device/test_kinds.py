@@ -13,10 +13,7 @@ import mptest
 from flow_cancel import KIND as CANCEL
 import flow_cancel
 from lfs_helper import Flash
-from sim_clock import Clock
-from sim_display import Display
-from sim_keys import KeyQueue
-from sim_printer import Printer
+from app_hw import HW, type_when as _type
 from app import completion, cvoid, preauth, query, receipt, settle, terminal, void
 from app.strings import t
 from app.terminal import App
@@ -96,31 +93,6 @@ def test_a_row_that_does_not_fit_is_refused_and_not_registered():
     assert kinds.ALL.index(CANCEL) == 4 and kinds.find(5) is kinds.find(b"k") is CANCEL
 
 
-class HW:
-    card_reader = True
-
-    def __init__(self):
-        self.display = Display()
-        self.keys = KeyQueue()
-        self.printer = Printer(D + "/printer.bin")
-        self.clock = Clock(D + "/clock_offset")
-        self.logged = []
-
-    def log(self, *a):
-        self.logged.append(" ".join(str(x) for x in a))
-
-
-async def _type(hw, text, *keys):
-    """Wait for text on the screen, then press keys."""
-    for _ in range(1000):
-        if any(text in line for line in hw.display.lines):
-            for k in keys:
-                hw.keys.put(k)
-            return
-        await asyncio.sleep_ms(10)
-    raise AssertionError("%r never shown: %r" % (text, hw.display.lines))
-
-
 def _read(path, off, n):
     f = open(path, "rb")
     try:
@@ -132,7 +104,7 @@ def _read(path, off, n):
 
 def test_a_fifth_kind_goes_through_the_transaction_skeleton():
     fl = Flash("kinds_flow")
-    hw = HW()
+    hw = HW(D)
     app = App(hw, dict(config.DEFAULTS), D)
     j, batch = app.journal, app.state.batch_no
     date = "%04d%02d%02d" % hw.clock.now()[:3]
