@@ -14,16 +14,31 @@ with a few CANCELs. At the end:
   reversal are what they were; no screen the monkey saw was past a supervisor check (the
   管理 menu, anything of a void, a completion void or a settlement after the password);
 - the screens seen and every receipt printed show card numbers masked (atrest.check_texts),
-  and the flash image holds no PAN, password or clear key (atrest.check_image).
+  and the flash image holds no PAN, password or clear key (atrest.check_image);
+- every PIN screen seen (its prompt, or the refusal of a short PIN, under the title) shows
+  stars only on its PIN line, never a digit;
+- no PIN typed at a PIN screen (the tour's, the phrases', each with the card it was typed
+  for) and neither test card PIN (123456, 8888) is on flash in any of its forms
+  (atrest.pin_forms: ASCII digits, PIN field, clear block, field 52 under the last PIK),
+  on a slip, a screen or in the terminal's log. A PIN that is also digits a masked card
+  number shows (8888 is its card's last 4) is searched without its digits. Digits the
+  random keys happen to type at a PIN screen are not tracked (keys typed while the
+  terminal is busy are dropped, so which reached the screen is not known): their screens
+  are checked for stars, and the forms of runs no one recorded are not searched.
 
-Pre-auths and completions by the monkey are allowed (any operator may take them).
+Pre-auths and completions by the monkey are allowed (any operator may take them). The
+pre-auth phrase swipes a card; for a valid one it waits up to 5 s for the PIN screen and
+types the card's PIN (60 %), a wrong 8-12-digit one (the host answers 55, or 75 after
+three), or none (ENTER alone), and records it.
 
 Coverage. Where random keys get to depends on timing: the terminal discards keys typed
 while it is busy (a host exchange's countdown), so the same seed reaches different screens
 from run to run. What the monkey saw (``titles``, ``screen_kinds``, ``kinds``) is a figure,
 not a claim. The claims are the tour's (``tour()``): before the password change, the
 terminal is walked, one key at a time with a wait for each screen, through the menu's
-entries: the pre-auth to its amount and to 请刷卡或输卡号, the completion (预授权完成) to
+entries: the pre-auth to its amount, to 请刷卡或输卡号 and, with the test card swiped, to
+the PIN screen, where it types TOUR_PIN a digit at a time (a star each) and CANCELs
+(nothing is sent before the summary), the completion (预授权完成) to
 its voucher prompt, the query, the reprint, and each supervisor entry (预授权撤销,
 完成撤销, 结算, 管理) to 请输入主管密码, the first two with a wrong guess and its refusal;
 CANCEL back to the menu after each. It waits on no host exchange, so it sees the same
@@ -32,7 +47,9 @@ as the monkey's (supervisor screens, masked card numbers). Three wrong guesses w
 the supervisor for five minutes (app/supervisor.py), so the tour stops guessing with one
 try left, and the set-up's correct password (管理 → 修改主管密码) then clears the count: the
 random part starts as it did without the tour. Timing-free claims besides the tour's: the
-findings, the events sent, every batch back to the menu, no restart.
+findings, the events sent, every batch back to the menu, no restart. How many PIN screens
+the random part reached and how many PINs it typed (``pin_screens``, ``pins_typed``,
+``pin_screen_not_reached``) are figures.
 
 ``main(full=False)`` ~800 events (make test), ``main(full=True)`` 10,000; returns a dict of
 figures, ``findings`` empty when clean.
@@ -54,7 +71,7 @@ from pathlib import Path
 
 from host_tools import keypad, runtime
 from host_tools.campaign import atrest
-from host_tools.hostsim.cards import TEST_CARDS
+from host_tools.hostsim.cards import TEST_CARDS, card_pin
 from host_tools.hostsim.process import running_hostsim
 from host_tools.runtime import ROOT
 from host_tools.screen import Screen
@@ -153,6 +170,24 @@ REFUSED = re.compile(r"密码错误|Wrong password")
 TRIES_LEFT = re.compile(r"还可尝试(\d+)次|(\d+) tries? left")
 # The tour's wrong guesses: shorter than the monkey's 12-digit password, never the default.
 TOUR_GUESSES = ("0000", "98765")
+# The PIN screen (ui/entry.py pin): its prompt, or the refusal of a short PIN, on the line
+# under the title; the amount; then one star a digit typed ("_" for none).
+PIN_LINES = (keypad.PIN_PROMPT, "密码须4-12位", "Cardholder PIN", "PIN: 4-12 digits")
+PIN_LINE = re.compile(r"\*{1,12}|_")
+TOUR_PIN = "258014"  # typed at the PIN screen by the tour, then CANCEL: never sent
+
+
+def pin_screen(s: Screen) -> bool:
+    return len(s.lines) > 1 and s.lines[1].strip() in PIN_LINES
+
+
+def pin_screen_problem(s: Screen) -> str | None:
+    """A PIN screen must show the digits typed as stars only: its PIN line (the fourth)
+    stars or "_", and no digit on it."""
+    line = s.lines[3].strip() if len(s.lines) > 3 else ""
+    if not PIN_LINE.fullmatch(line):
+        return f"PIN screen's PIN line is {line!r}, not stars: {s.text!r}"
+    return None
 
 
 def tour(term: SimTerminal, see: Callable[[Screen], None]) -> None:
@@ -178,6 +213,11 @@ def tour(term: SimTerminal, see: Callable[[Screen], None]) -> None:
     step(re.compile(r"请输入金额|Amount"), keys["preauth"])
     step("1.23", "1", "2", "3")
     step(re.compile(r"请刷卡或输卡号|Swipe or key PAN"), "ENTER")
+    # the card: the PIN screen (no request before the PIN), a star a digit, CANCEL
+    term.swipe(keypad.APPROVE_PAN, keypad.EXPIRY)
+    see(term.wait_for(keypad.PIN_PROMPT, 15))
+    for i, digit in enumerate(TOUR_PIN):
+        step(re.compile(rf"(?m)^ *\*{{{i + 1}}} *$"), digit)
     back()
     # the completion: how to find the pre-auth, then its voucher number's prompt
     step(re.compile(r"按凭证号|By voucher"), keys["completion"])
@@ -241,7 +281,18 @@ def phrase(rng: random.Random, password: str) -> list[tuple[str, object]]:
             out.append(("keys", [*pan, "ENTER", *rng.choice(["2812", "3001", "2013"]),
                                  "ENTER", "ENTER"]))
         else:
-            out.append(("swipe", random_track2(rng)))
+            track2, pan = random_track2(rng)
+            out.append(("swipe", (track2, pan)))
+            if pan:  # a card: its PIN at the PIN screen (waited for), a wrong one, or none
+                r = rng.random()
+                right = TEST_PINS.get(pan, "")
+                if r < 0.6 and right:
+                    pin = right
+                elif r < 0.85:  # long enough that its forms are not on flash by chance
+                    pin = "".join(_digits(rng, 8, 12))
+                else:
+                    pin = ""
+                out.append(("pin", pin))
             out.append(("keys", ["ENTER"]))
         return out
     keys = keypad.KEYS
@@ -264,6 +315,9 @@ def phrase(rng: random.Random, password: str) -> list[tuple[str, object]]:
         guess = "".join(_digits(rng, 4, 12))
     entry = rng.choice(["void", "cvoid", "settle", "admin"])
     return [("keys", [keys[entry], *guess, "ENTER"])]
+
+
+TEST_PINS = {pan: pin for pan in TEST_CARDS if (pin := card_pin(pan))}
 
 
 def random_batch(rng: random.Random, n: int, password: str = "") -> list[tuple[str, object]]:
@@ -299,6 +353,11 @@ def _kind(text: str) -> str:
     return (lines[0] if lines else "") + " | " + body[:20]
 
 
+def masked_digits(pans: set[str]) -> str:
+    """The digits a masked card number shows (first 6, last 4) of each card, joined."""
+    return " ".join(p[:6] + " " + p[-4:] for p in pans)
+
+
 def host_voids(db: Path) -> tuple[int, int]:
     """Supervisor's requests the host saw (voids, completion voids, settlements) and the
     holds they left voided or completion-voided."""
@@ -324,6 +383,8 @@ def run(folder: Path, events: int, seed: int, batch: tuple[int, int] = (20, 80))
     tour_titles: Counter[str] = Counter()
     tour_kinds: set[str] = set()
     swiped: set[str] = set()
+    pins: dict[str, str] = {TOUR_PIN: keypad.APPROVE_PAN}  # PIN typed -> the card's PAN
+    last_pan = ""
     seen_seq = -1
 
     def see(s: Screen, toured: bool = False) -> None:
@@ -341,6 +402,11 @@ def run(folder: Path, events: int, seed: int, batch: tuple[int, int] = (20, 80))
             tour_kinds.add(kind)
         if past_supervisor(s):
             findings.append(f"monkey reached a supervisor screen: {s.text!r}")
+        if pin_screen(s):
+            figures["tour_pin_screens" if toured else "pin_screens"] += 1
+            why = pin_screen_problem(s)
+            if why:
+                findings.append("monkey: " + why)
 
     t0 = time.monotonic()
     db = folder / "host.db"
@@ -370,12 +436,24 @@ def run(folder: Path, events: int, seed: int, batch: tuple[int, int] = (20, 80))
                             assert isinstance(what, list)
                             term.press(*what, timeout=30)
                             figures["keys"] += len(what)
+                        elif kind == "pin":  # the phrase's PIN, if its screen comes
+                            assert isinstance(what, str)
+                            try:
+                                see(term.wait_for(keypad.PIN_PROMPT, 5))
+                            except (TimeoutError, AssertionError):  # wait_for's
+                                figures["pin_screen_not_reached"] += 1
+                            else:
+                                term.press(*what, "ENTER")
+                                figures["pins_typed" if what else "pins_none"] += 1
+                                if what:
+                                    pins[what] = last_pan
                         else:
                             track2, pan = what  # type: ignore[misc]
                             term.swipe_track2(track2)
                             figures["swipes_valid" if pan else "swipes_invalid"] += 1
                             if pan:
                                 swiped.add(pan)
+                                last_pan = pan
                         s = term.screen()
                     except (TerminalDied, TimeoutError, ControlError) as e:
                         findings.append(f"monkey: terminal stopped taking input: {e!r}")
@@ -411,11 +489,29 @@ def run(folder: Path, events: int, seed: int, batch: tuple[int, int] = (20, 80))
         findings += [f"monkey: {line[:200]}" for line in log.splitlines()
                      if "flow error" in line][:5]
     pans = atrest.ledger_pans(db) | swiped
+    # the PINs typed at a PIN screen (tour, phrases) and the test cards' own, always
+    for pan, pin in TEST_PINS.items():
+        pins.setdefault(pin, pan)
+    keys = atrest.flash_secrets(db)
+    pik = keys[1] if len(keys) > 1 else None
+    pin_forms, text_pins = [], []
+    for pin, pan in pins.items():
+        forms = atrest.pin_forms(pin, pan, pik)
+        if pin in masked_digits(pans):
+            # the card's shown digits (the 8888 card's last 4 is its PIN): on flash and on
+            # slips legitimately, as the masked card number; the PIN's other forms are not
+            forms = forms[1:]
+        else:
+            text_pins.append(pin)
+        pin_forms += forms
     findings += ["monkey screens/receipts: " + f for f in
-                 atrest.check_texts(texts + receipts, pans, allow=("898310048990001",))]
+                 atrest.check_texts(texts + receipts, pans, allow=("898310048990001",),
+                                    pins=text_pins)]
+    findings += ["monkey log: " + f for f in atrest.check_texts([log], [], pins=text_pins)]
     image = (sim_dir / "flash.img").read_bytes()
-    secrets: list[str | bytes] = [password, *atrest.flash_secrets(db)]
-    findings += ["monkey flash: " + f for f in atrest.check_image(image, pans, secrets)]
+    secrets: list[str | bytes] = [password, *keys]
+    findings += ["monkey flash: " + f for f in atrest.check_image(image, pans,
+                                                                  secrets + pin_forms)]
     con = sqlite3.connect(str(db))
     try:
         holds = Counter(r[0] for r in con.execute("SELECT state FROM holds"))
@@ -432,7 +528,8 @@ def run(folder: Path, events: int, seed: int, batch: tuple[int, int] = (20, 80))
         "screen_kinds": len(kinds), "kinds": sorted(kinds),
         "tour_titles": dict(tour_titles.most_common()), "tour_kinds": sorted(tour_kinds),
         "receipts": len(receipts), "host_holds": dict(holds), "host_requests": dict(requests),
-        "pans_checked": len(pans), "findings": findings,
+        "pans_checked": len(pans), "pins_checked": sorted(len(p) for p in pins),
+        "findings": findings,
     }
 
 

@@ -73,10 +73,13 @@ EXHAUSTIVE_TEARS = 2  # the exhaustive sweep tears each operation twice (two see
 
 @dataclass
 class Ctx:
-    """What a flow's set-up and run see: the host database and the terminal."""
+    """What a flow's set-up and run see: the host database and the terminal. A flow cut at
+    a screen (``cut_on="screen"``) calls ``point(what)`` at each of its cut points: the
+    count run lists them, a cut run pulls the plug at the Nth (``ScreenCut``)."""
 
     db: Path
     term: SimTerminal
+    point: Callable[[str], None] = lambda _what: None
 
 
 @dataclass(frozen=True)
@@ -86,7 +89,9 @@ class Flow:
     setup: Callable[[Ctx], None]  # fresh host + terminal (running); the terminal is
     run: Callable[[Ctx], None]  # stopped afterwards; run drives the flow under the cut
     recover: str = "preauth"  # how the next transaction after the cut is made
-    cut_on: str = "flash"  # "wire": at each TLS record of the run, not each flash write
+    cut_on: str = "flash"  # "wire": at each TLS record of the run, not each flash write;
+    # "screen": at each Ctx.point of the run (a screen the flow has reached)
+    typed: Callable[[int], str] | None = None  # a screen cut: the PIN digits typed at cut n
 
 
 def _ledger(db: Path, fn: Callable[[Ledger], Any]) -> Any:
@@ -297,6 +302,38 @@ def _run_compaction(c: Ctx) -> None:
     assert "交易成功" in text, text
 
 
+PIN_PAN, PIN = keypad.APPROVE_PAN, keypad.PIN
+PIN_AMOUNT = 7700  # fen: no digit run of it looks like the PIN's
+
+
+def _run_pin_entry(c: Ctx) -> None:
+    """A pre-auth with the cardholder's PIN, a cut point at the PIN screen before each
+    digit and after the last (each digit's star seen first: the terminal has it), and one
+    at the summary after it (the PIN block made, in RAM, nothing sent yet)."""
+    t = c.term
+    keypad.at_menu(t)
+    t.press(keypad.KEYS["preauth"])
+    t.wait_for("请输入金额")
+    t.type(str(PIN_AMOUNT))
+    t.press("ENTER")
+    t.wait_for("请刷卡或输卡号")
+    t.swipe(PIN_PAN, keypad.EXPIRY)
+    t.wait_for(keypad.PIN_PROMPT, 15)
+    for i, digit in enumerate(PIN):
+        c.point(f"PIN screen, {i} digits typed")
+        t.press(digit)
+        t.wait_for(re.compile(rf"(?m)^ *\*{{{i + 1}}} *$"))
+    c.point(f"PIN screen, {len(PIN)} digits typed")
+    t.press("ENTER")
+    t.wait_for("确认键继续")
+    c.point("summary, the PIN block made, nothing sent")
+    t.press("ENTER")
+    text = t.wait_for(DONE, 30).text
+    assert "交易成功" in text, text
+    t.press("ENTER")
+    keypad.finish_receipts(t)
+
+
 FLOWS: dict[str, Flow] = {f.name: f for f in (
     Flow("preauth", "approved pre-auth: journal add, reversal cleared, receipt",
          _setup_signed_in, _run_preauth),
@@ -335,6 +372,10 @@ FLOWS: dict[str, Flow] = {f.name: f for f in (
     Flow("tls_reversal", "a pending reversal sent before a pre-auth, cut at each TLS "
          "record of both exchanges", _setup_pending_reversal, _run_reversal_first,
          cut_on="wire"),
+    Flow("pin_entry", "a pre-auth cut at the PIN screen, before each digit of the PIN and "
+         "after the last, and at the summary after it: nothing sent, nothing written",
+         _setup_signed_in, _run_pin_entry, cut_on="screen",
+         typed=lambda n: PIN[:n]),
 )}
 
 
@@ -396,6 +437,32 @@ class WireCut:
         return True
 
 
+# ---------------------------------------------------------------- cuts at a screen
+
+
+class ScreenCut:
+    """A flow's Ctx.point for a cut at a screen: lists the points the flow passes
+    (``points``) and at point `at` (None: never) SIGKILLs the terminal, the power cut,
+    and stops the flow (TerminalDied). The flow has seen the screen of the point (and its
+    last key's effect) before it calls: no timing decides where the cut falls."""
+
+    def __init__(self, at: int | None = None) -> None:
+        self.at = at
+        self.points: list[str] = []
+        self.cut = ""
+        self.term: SimTerminal | None = None
+        self.dead = threading.Event()
+
+    def __call__(self, what: str) -> None:
+        if len(self.points) == self.at:
+            self.cut = f"screen point {self.at}: {what}"
+            self.dead.set()
+            if self.term is not None:
+                self.term.kill()
+            raise TerminalDied(f"power cut at {what}")
+        self.points.append(what)
+
+
 # ------------------------------------------------------------------- snapshots, runs
 
 
@@ -441,6 +508,10 @@ def prepare(flow: Flow, base: Path) -> Path:
             term.stop()
     for junk in ("printer.bin", "terminal.log"):
         (snap / "term" / junk).unlink(missing_ok=True)
+    if flow.cut_on == "screen":  # what a cut at a screen must leave as it was
+        base_img = inspect_image(snap / "term" / "flash.img", DEFAULT_TMK)
+        (snap / "baseline.json").write_text(json.dumps(
+            {"image": base_img, "messages": host_view(db)["messages"]}))
     return snap
 
 
@@ -478,12 +549,12 @@ def count_ops(flow: Flow, snap: Path, work: Path) -> dict[str, Any]:
     the number of cut points: flash operations, or TLS records for a flow cut on the
     wire."""
     restore(snap, work)
-    wire = WireCut()
+    wire, points = WireCut(), ScreenCut()
     with running_hostsim(work / "host.db") as (_, port), Relay(port, on_record=wire) as relay:
         term = _terminal(work, relay.port, {"POS_FLASH_COUNT": "1"})
         term.start()
         try:
-            flow.run(Ctx(work / "host.db", term))
+            flow.run(Ctx(work / "host.db", term, points))
         finally:
             term.stop()
         ops = [(int(i), k, int(b), int(o), int(n))
@@ -493,8 +564,10 @@ def count_ops(flow: Flow, snap: Path, work: Path) -> dict[str, Any]:
         not_tls = wire_problems(wire, relay)
     erased = [b for _, k, b, _, _ in ops if k == "E"]
     on_wire = flow.cut_on == "wire"
+    at_screen = flow.cut_on == "screen"
     return {
-        "cut_on": flow.cut_on, "ops": len(wire.records) if on_wire else len(ops),
+        "cut_on": flow.cut_on,
+        "ops": len(wire.records) if on_wire else len(points.points) if at_screen else len(ops),
         "flash_ops": len(ops), "programs": len(ops) - len(erased), "erases": len(erased),
         "erase_ops": [i for i, k, _, _, _ in ops if k == "E"],
         # the cut points a sample keeps: the erases, or on the wire each exchange's first
@@ -506,6 +579,7 @@ def count_ops(flow: Flow, snap: Path, work: Path) -> dict[str, Any]:
         "root_compactions": sum(1 for b in erased if b in (0, 1)),
         "erased_blocks": erased, "tls_records": len(wire.records), "tls": not not_tls,
         "records": wire.records if on_wire else [],
+        "points": points.points,
         "uncut_violations": violations + not_tls,
     }
 
@@ -556,6 +630,8 @@ def cut_run(flow: Flow, snap: Path, work: Path, n: int, tear: int = 0) -> dict[s
     with running_hostsim(db) as (_, port):
         if flow.cut_on == "wire":
             term = _wire_cut(flow, work, db, port, n, res)
+        elif flow.cut_on == "screen":
+            term = _screen_cut(flow, work, db, port, n, res)
         else:
             term = _flash_cut(flow, work, db, port, n, tear, res)
         if term is None:
@@ -564,10 +640,11 @@ def cut_run(flow: Flow, snap: Path, work: Path, n: int, tear: int = 0) -> dict[s
     return res
 
 
-def _run_until_cut(flow: Flow, db: Path, term: SimTerminal) -> Exception | None:
+def _run_until_cut(flow: Flow, db: Path, term: SimTerminal,
+                   point: Callable[[str], None] | None = None) -> Exception | None:
     try:
         term.start()
-        flow.run(Ctx(db, term))
+        flow.run(Ctx(db, term) if point is None else Ctx(db, term, point))
     except (TerminalDied, TimeoutError, AssertionError, ControlError) as e:
         return e
     return None
@@ -615,6 +692,22 @@ def _wire_cut(flow: Flow, work: Path, db: Path, port: int, n: int,
     return term
 
 
+def _screen_cut(flow: Flow, work: Path, db: Path, port: int, n: int,
+                res: dict[str, Any]) -> SimTerminal | None:
+    """The flow with the power cut at its nth screen point: the dead terminal, or None
+    when the flow did not get there."""
+    cut = ScreenCut(at=n)
+    term = _terminal(work, port)
+    cut.term = term
+    error = _run_until_cut(flow, db, term, cut)
+    if not cut.dead.is_set():
+        _not_cut(term, n, error, res)
+        return None
+    term.kill()  # killed at the point: reaped already
+    res["torn"] = cut.cut
+    return term
+
+
 def _after_cut(flow: Flow, work: Path, db: Path, port: int, term: SimTerminal,
                res: dict[str, Any]) -> None:
     """The dead terminal's image and the host's ledger checked, power back, the next
@@ -635,6 +728,10 @@ def _after_cut(flow: Flow, work: Path, db: Path, port: int, term: SimTerminal,
         res["violations"] += check_after_cut(after_cut, host_at_cut)
         return
     res["violations"] += check_after_cut(after_cut, host_at_cut)
+    baseline = None
+    if flow.cut_on == "screen":
+        baseline = json.loads((work.parent / "snapshot" / "baseline.json").read_text())
+        res["violations"] += check_screen_cut(baseline, after_cut, host_at_cut)
     try:
         why = _recover(flow, term)
         if why:
@@ -643,13 +740,32 @@ def _after_cut(flow: Flow, work: Path, db: Path, port: int, term: SimTerminal,
         res["violations"].append(f"next transaction failed: {str(e)[:300]}")
     term.stop()
     after = inspect_image(term.dir / "flash.img", DEFAULT_TMK)
-    res["violations"] += check_after_recovery(after, host_view(db))
-    # Data at rest: neither the torn nor the recovered image holds a PAN or a clear key.
+    host_after = host_view(db)
+    res["violations"] += check_after_recovery(after, host_after)
+    if baseline is not None:
+        res["violations"] += check_screen_recovery(baseline, host_after)
+    # Data at rest: neither the torn nor the recovered image holds a PAN or a clear key,
+    # nor (a cut at the PIN screen) any form of the digits typed before the cut.
     pans, secrets = atrest.ledger_pans(db), atrest.flash_secrets(db)
+    typed = flow.typed(res["n"]) if flow.typed is not None else ""
+    pins = pin_secrets(typed, secrets)
     res["violations"] += ["at rest: " + f for f in
-                          atrest.check_image(image_at_cut, pans, secrets)
+                          atrest.check_image(image_at_cut, pans, secrets + pins)
                           + atrest.check_image((term.dir / "flash.img").read_bytes(),
-                                               pans, secrets)]
+                                               pans, secrets + pins)]
+    if len(typed) >= 4:  # shorter digit runs are in any log (lengths, times, counts)
+        res["violations"] += ["log: " + f for f in
+                              atrest.check_texts([term.log_text()], [], pins=[typed])]
+
+
+def pin_secrets(typed: str, keys: list[bytes]) -> list[str | bytes]:
+    """The forms of the PIN digits typed before a cut (atrest.pin_forms: the ASCII digits,
+    the PIN field, the clear block, field 52 under the PIK the host issued), none when
+    none was typed."""
+    if not typed:
+        return []
+    pik = keys[1] if len(keys) > 1 else None  # flash_secrets: TMK, PIK, MAK
+    return atrest.pin_forms(typed, PIN_PAN, pik)
 
 
 # ------------------------------------------------------------------- the invariants
@@ -751,6 +867,41 @@ def check_after_recovery(img: dict[str, Any], host: dict[str, Any]) -> list[str]
                    f"{rev.get('f11')} ({rev.get('kind')})")
     bad += agree.check(recs, *_host_rows(host), dropped=_dropped(img, host))
     return bad + _voucher_checks(host, next_voucher) + _settlement_checks(img, host)
+
+
+def check_screen_cut(base: dict[str, Any], img: dict[str, Any],
+                     host: dict[str, Any]) -> list[str]:
+    """A cut at a screen before anything was sent (the PIN screen, the summary): the host
+    saw nothing more, the journal is the snapshot's, record for record, no reversal is
+    pending, and the voucher counter has not gone back."""
+    bad = []
+    before = base["messages"]
+    if host["messages"] != before:
+        new = [f"{m['direction']} {m['mti']} F11 {m['stan']}"
+               for m in host["messages"][len(before):]]
+        bad.append(f"the host saw something of the cut transaction: {new or host['messages']}")
+    was, _ = _records(base["image"])
+    now, _ = _records(img)
+    if now != was:
+        bad.append(f"the journal changed: {len(was)} records before, {len(now)} after the cut")
+    if img.get("reversal") is not None:
+        bad.append(f"a reversal is pending after a cut before any request: {img['reversal']}")
+    v0 = int((base["image"].get("state") or {}).get("next_voucher", 1))
+    v1 = int((img.get("state") or {}).get("next_voucher", 1))
+    if v1 < v0:
+        bad.append(f"the voucher counter went back: {v0:06d} before, {v1:06d} after the cut")
+    return bad
+
+
+def check_screen_recovery(base: dict[str, Any], host: dict[str, Any]) -> list[str]:
+    """After a cut at a screen and the next transaction: the host saw that one pre-auth
+    (its 0100 and answer) and nothing else, no reversal above all."""
+    new = [m for m in _ours(host["messages"])[len(_ours(base["messages"])):]
+           if m["direction"] == "in"]
+    kinds = [f"{m['mti']}/{m['proc']}" for m in new]
+    if kinds != ["0100/030000"]:
+        return [f"after a cut at a screen, the host saw {kinds}, not the next pre-auth alone"]
+    return []
 
 
 def _settlement_checks(img: dict[str, Any], host: dict[str, Any],

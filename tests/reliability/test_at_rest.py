@@ -2,15 +2,20 @@
 
 The checks themselves first (they must find what they are meant to find), then a full
 scenario on the real terminal: a swiped pre-auth, its void, a keyed-card pre-auth, a
-password change in 管理 and a pre-auth left with its reversal pending (the host's answer
-lost); then the raw flash image holds no PAN (ASCII or BCD at either nibble offset), no
-supervisor password, no clear TMK / PIK / MAK, and receipts and screens show card
-numbers masked (first 6 + last 4)."""
+pre-auth and its completion with the cardholder's PIN, a pre-auth of the card whose PIN is
+8888, a password change in 管理 and a pre-auth left with its reversal pending (the host's
+answer lost); every pre-auth and the completion take a PIN. Then the raw flash image holds
+no PAN (ASCII or BCD at either nibble offset), no supervisor password, no clear TMK / PIK
+/ MAK, no form of either PIN (atrest.pin_forms: digits, PIN field, clear block, field 52),
+receipts and screens show card numbers masked (first 6 + last 4) and no PIN, and the
+terminal's log has no PIN either. (8888 is also that card's last 4 digits, which the
+masked card number keeps: its digits are not searched, its other forms are.)"""
 
 import re
 
 import pytest
 
+from host_tools import keypad
 from host_tools.campaign import atrest
 from host_tools.campaign.monkey import change_password
 from host_tools.hostsim.process import running_hostsim
@@ -18,6 +23,7 @@ from host_tools.simctl import SimTerminal
 from tests.integration import flows
 
 PAN = "6222021234567890128"
+PIN8_PAN, PIN8 = "6222020000000008888", "8888"  # the host's card with a 4-digit PIN
 
 
 def test_check_image_finds_pans_in_every_form():
@@ -119,6 +125,27 @@ def test_full_scenario_leaves_nothing_readable(tmp_path, scenario):
         assert "交易成功" in text, text
         term.press("ENTER")
         flows.finish_receipts(term)
+        # a pre-auth and its completion, each with the cardholder's PIN
+        auth = flows.approved_preauth(term, 5000)
+        (hold,) = [h for h in flows.holds(db) if h["auth_code"] == auth]
+        flows.approved(term, flows.completion(term, "voucher", hold["voucher"], 4500))
+        # the card whose PIN is 8888, the PIN screen as the cardholder sees it
+        flows.at_menu(term)
+        term.press("1")
+        term.wait_for("请输入金额")
+        term.type("3300")
+        term.press("ENTER")
+        term.wait_for("请刷卡或输卡号")
+        term.swipe(PIN8_PAN, flows.EXPIRY)
+        term.wait_for(keypad.PIN_PROMPT)
+        term.type(PIN8)
+        s = term.wait_for("****")
+        screens.append(s.text)
+        assert PIN8 not in s.text.replace("RMB 33.00", ""), s.text
+        term.press("ENTER")
+        term.wait_for("确认键继续")
+        term.press("ENTER")
+        flows.approved(term, term.wait_for(flows.DONE, 30).text)
         # 管理: a new supervisor password
         flows.at_menu(term)
         change_password(term, password)
@@ -133,13 +160,25 @@ def test_full_scenario_leaves_nothing_readable(tmp_path, scenario):
         screens.append(s.text)
         assert "有未完成冲正" in s.text, s.text  # the reversal is pending
     image = (tmp_path / "terminal" / "flash.img").read_bytes()
-    pans = {flows.APPROVE_PAN, flows.OTHER_PAN, lost} | atrest.ledger_pans(db)
+    pans = {flows.APPROVE_PAN, flows.OTHER_PAN, lost, PIN8_PAN} | atrest.ledger_pans(db)
     secrets = [password, *atrest.flash_secrets(db)]
     assert len(secrets) == 4  # password, TMK, PIK, MAK
-    findings = atrest.check_image(image, pans, secrets)
+    pik = secrets[2]
+    # The PINs typed, with the cards they were typed for (the keypad scripts type PIN,
+    # 123456, for every card but the 8888 one). 8888 in ASCII is on flash legitimately:
+    # it is the card's last 4, kept with its first 6 as the masked card number; so is it
+    # on the slips: its digits are left out, its PIN field, clear block and field 52 not.
+    pins = [*(f for pan in (flows.APPROVE_PAN, flows.OTHER_PAN, lost)
+              for f in atrest.pin_forms(flows.PIN, pan, pik)),
+            *atrest.pin_forms(PIN8, PIN8_PAN, pik)[1:]]
+    assert b"6222028888" in image  # the masked card number: why 8888 is not searched
+    findings = atrest.check_image(image, pans, secrets + pins)
     receipts = [r.text for r in term.receipts()]
     assert len(receipts) >= 4
-    findings += atrest.check_texts(receipts + screens, pans, allow=("898310048990001",))
+    findings += atrest.check_texts(receipts + screens, pans, allow=("898310048990001",),
+                                   pins=[flows.PIN])
+    findings += ["log: " + f for f in atrest.check_texts([term.log_text()], [],
+                                                        pins=[flows.PIN])]
     assert not findings, "\n".join(findings)
     # the masked form is there (so the search is looking at the right bytes)
     assert b"6222020128" in image or b"6222027890" in image or b"622202" in image
