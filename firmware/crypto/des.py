@@ -300,6 +300,12 @@ class DES:
     def encrypt_block(self, src, dst):
         _ecb(self._ek, src, dst, 8)
 
+    def wipe(self):
+        """Zero the key schedules (key material) once the key is done with."""
+        for ks in (self._ek, self._dk):
+            for i in range(len(ks)):
+                ks[i] = 0
+
     def decrypt_block(self, src, dst):
         _ecb(self._dk, src, dst, 8)
 

@@ -61,15 +61,20 @@ class PinBlock:
         """Field 52 for the first n digits and pan under pik (16 bytes), in self.block,
         which it returns. The digits and the clear block are zero when it returns or
         raises (ValueError: not 4 to 12 digits)."""
+        c = None
         try:
             pin_field(self.digits, n, self.clear)
             xor_pan(pan, self.clear)
             # a key schedule for this block only (~800 bytes): kept, it was a long-lived
-            # allocation made mid-run, and it split the heap (tests/perf)
-            TDES(pik).encrypt_block(self.clear, self.block)
+            # allocation made mid-run, and it split the heap (tests/perf); it is the PIK's
+            # key material, so zeroed before it goes to the collector
+            c = TDES(pik)
+            c.encrypt_block(self.clear, self.block)
         finally:
             _zero(self.digits)
             _zero(self.clear)
+            if c is not None:
+                c.wipe()
         return self.block
 
     def wipe(self):

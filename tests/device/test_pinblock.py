@@ -93,4 +93,31 @@ def test_no_key_schedule_is_kept_between_blocks():
     assert h(pb.make(other, PAN, 4)) != "75C2E1F5B0FD8BCC"
 
 
+
+
+def test_the_piks_key_schedule_is_zero_once_the_block_is_made():
+    # The 3DES key schedule made from the PIK for the block is key material: zeroed
+    # before make() returns or raises, not left for the collector.
+    made = []
+    real = pinblock.TDES
+
+    class Seen(real):
+        def __init__(self, key):
+            real.__init__(self, key)
+            made.append(self)
+
+    pinblock.TDES = Seen
+    try:
+        pb = PinBlock()
+        n = _typed(pb, "123456")
+        assert h(pb.make(PIK, PAN, n)) == "2E31BB08A843460C"
+        n = _typed(pb, "12")
+        mptest.raises(ValueError, pb.make, PIK, PAN, n)
+    finally:
+        pinblock.TDES = real
+    assert len(made) == 1, len(made)  # a refused PIN makes no schedule
+    for c in made:
+        assert not any(c._ek) and not any(c._dk), "key schedule left"
+
+
 mptest.run(globals())
