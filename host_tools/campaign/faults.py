@@ -4,10 +4,12 @@ against the host simulator.
 
 Rows (flows): ``preauth``, ``void`` (by voucher), ``completion`` (by voucher),
 ``completion_void``, ``settlement`` (0500), ``reversal`` (the 0400 itself faulted),
-``signin`` (0800). Columns (faults): the hostsim fault kinds, each decline code that the
-flow can meet, the host down at connect, the host restarted between request and reversal,
-and every host the terminal must not trust over TLS (host_tools/hostsim/tlsfaults.py: no
-TLS, another CA, expired, not yet valid, wrong name, pin mismatch, handshake cut, silent).
+``signin`` (0800), ``wrong_pin`` (a pre-auth where the cardholder types a wrong PIN: the
+host answers 55, or 75 for the third in a row). Columns (faults): the hostsim fault
+kinds, each decline code that the flow can meet, the host down at connect, the host
+restarted between request and reversal, and every host the terminal must not trust over
+TLS (host_tools/hostsim/tlsfaults.py: no TLS, another CA, expired, not yet valid, wrong
+name, pin mismatch, handshake cut, silent).
 
 For each cell: set the fault, run the flow at the keypad, check the operator's message,
 the journal and the pending reversal (read from a copy of the flash image) and the host's
@@ -65,20 +67,25 @@ RC_TEXT = {
     "01": "请持卡人与发卡银行联系", "05": "持卡人认证失败", "12": "无效交易", "14": "无效卡号",
     "25": "找不到原始交易", "51": "余额不足", "54": "过期卡", "61": "超出金额限制",
     "64": "原始金额错误", "94": "重复交易", "96": "系统故障，请稍后重试",
+    "55": "密码错误", "75": "密码错误次数超限",
 }
+WRONG_PIN = "654321"  # the approving card's PIN is keypad.PIN (123456)
 
 FLOWS = ("preauth", "void", "completion", "completion_void", "settlement", "reversal",
-         "signin")
+         "signin", "wrong_pin")
 WIRE = ("no_answer", "delay", "close", "close_mid", "close_after", "bad_mac", "wrong_stan",
         "wrong_tid", "wrong_mti", "duplicate", "garbage", "oversize_len", "proc3")
 SPECIAL = ("host_down", "host_restart", "host_A0")
 PREAUTH_DECLINES = tuple("d" + c for c in DECLINE_PANS)
 VOID_DECLINES = ("d12", "d25", "d64", "d94")
 FOLLOW_DECLINES = ("d94",)  # a completion or completion void: F11 seen before in the batch
+# The wrong_pin row's own columns: no fault, the host answers 55 (a wrong PIN); the card
+# had two wrong PINs in a row already, so this third one answers 75 and locks it.
+PIN_DECLINES = ("d55", "d75")
 # Hosts the terminal must not trust (TLS): each applies to every flow; nothing may reach
 # the host, a request that never left leaves no reversal, a pending one stays pending.
 TLS = tuple(TLS_FAULTS)
-FAULTS = WIRE + PREAUTH_DECLINES + VOID_DECLINES + SPECIAL + TLS
+FAULTS = WIRE + PREAUTH_DECLINES + VOID_DECLINES + PIN_DECLINES + SPECIAL + TLS
 
 # Wire faults after which no valid answer reached the terminal: reversal reason 98.
 UNANSWERED = ("no_answer", "delay", "close", "close_mid", "wrong_stan", "wrong_tid",
@@ -107,6 +114,7 @@ QUICK = {
     "reversal": ("close", "bad_mac", "wrong_mti", "close_after", "host_down", "host_restart",
                  "pin_mismatch", "silent_host"),
     "signin": ("no_answer", "bad_mac", "wrong_stan", "proc3", "host_down", "wrong_name"),
+    "wrong_pin": ("d55", "d75", "no_answer", "bad_mac", "host_A0"),
 }
 
 
@@ -145,6 +153,10 @@ class Cell:
 
 
 def applicable(flow: str, fault: str) -> bool:
+    if flow == "wrong_pin":  # the card is the approving one: its answer is 55 or 75
+        return fault not in PREAUTH_DECLINES + VOID_DECLINES
+    if fault in PIN_DECLINES:
+        return False
     if fault in PREAUTH_DECLINES:
         return flow == "preauth"
     if fault in VOID_DECLINES:
@@ -179,7 +191,7 @@ def expect_tls(cell: Cell) -> Expect:
     clock = (CHECK_CLOCK,) if fault.clock else ()
     absent = ("连接主机失败",) + (() if fault.clock else (CHECK_CLOCK,))
     msg = (UNTRUSTED, "交易未发送") + clock
-    if cell.flow == "preauth":
+    if cell.flow in ("preauth", "wrong_pin"):
         return Expect(msg, "none", None, None, ("0100",), None, absent=absent)
     if cell.flow == "void":
         return Expect(msg, "OPEN", None, "open", ("0100",), "open", absent=absent)
@@ -202,6 +214,20 @@ def expect(cell: Cell) -> Expect:
     if f in TLS:
         return expect_tls(cell)
     rev_mtis = ("0400", "0100")
+    if cell.flow == "wrong_pin":
+        # a 55/75 is an answer (a decline: no reversal, no hold); the request unanswered
+        # or its answer's MAC bad: reversed as any pre-auth (the host's 55 undoes nothing)
+        if f in UNANSWERED or f == "host_restart":
+            return Expect(NO_ANSWER_MSG, "none", "98", None, rev_mtis, None)
+        if f in ("bad_mac", "host_A0"):
+            return Expect(MAC_MSG, "none", "A0", None, ("0800",) + rev_mtis, None,
+                          need_signin=True)
+        if f == "host_down":
+            return Expect(NOT_SENT_MSG, "none", None, None, ("0100",), None)
+        code = "75" if f == "d75" else "55"
+        return Expect(("交易失败", code + RC_TEXT[code]), "none", None, None,
+                      ("0800", "0100") if f == "proc3" else ("0100",), None,
+                      need_signin=f == "proc3", absent=("交易成功",))
     if cell.flow == "preauth":
         if f in UNANSWERED or f == "host_restart":
             return Expect(NO_ANSWER_MSG, "none", "98", "open", rev_mtis, "reversed")
@@ -404,8 +430,8 @@ class Rig:
     # the keypad's scripts; a pre-auth, a void and a sign-in end on any RESULT screen (a
     # failed reversal's, a sign-in's), a completion, a completion void and a settlement
     # on their own
-    def preauth(self, fen: int, pan: str = APPROVE_PAN) -> str:
-        return keypad.preauth(self.op, fen, pan)
+    def preauth(self, fen: int, pan: str = APPROVE_PAN, pin: str = keypad.PIN) -> str:
+        return keypad.preauth(self.op, fen, pan, pin=pin)
 
     def void_by_voucher(self, voucher: str) -> str:
         return keypad.void_by_voucher(self.op, voucher.lstrip("0"))
@@ -646,10 +672,18 @@ def _run(rig: Rig, cell: Cell, res: CellResult) -> None:
     batch0 = rig.batch()
 
     # -- set-up and the faulted exchange
+    pin_tries0 = rig.ledger.pin_state(APPROVE_PAN)
+    res.check(pin_tries0 == (0, False), f"the card's PIN count before the cell: {pin_tries0}")
     if cell.flow == "preauth":
         pan = DECLINE_PANS[f[1:]] if f in PREAUTH_DECLINES else APPROVE_PAN
         arm(rig, f, "0100")
         text = rig.preauth(fen, pan)
+    elif cell.flow == "wrong_pin":
+        if f == "d75":  # two wrong PINs in a row already (another terminal, say)
+            for _ in range(2):
+                rig.ledger.pin_wrong(APPROVE_PAN, 3)
+        arm(rig, f, "0100")
+        text = rig.preauth(fen, pin=WRONG_PIN)
     elif cell.flow == "void":
         hold = _approved_hold(rig, res, fen)
         voucher = hold["voucher"]
@@ -751,6 +785,17 @@ def _run(rig: Rig, cell: Cell, res: CellResult) -> None:
         got_h = h["state"] if h else None
         res.check(got_h == exp.host, f"host hold: {got_h}, want {exp.host}")
 
+    if cell.flow == "wrong_pin":
+        # the host counted the wrong PIN exactly when the request reached its PIN check:
+        # not when nothing reached it, nor when its MAC failed there (host_A0, A0 first)
+        reached = f not in ("host_down", "host_A0") + TLS
+        want_tries = (3, True) if f == "d75" else (int(reached), False)
+        got_tries = rig.ledger.pin_state(APPROVE_PAN)
+        res.check(got_tries == want_tries, f"the card's PIN count {got_tries}, want "
+                  f"{want_tries}")
+        if f == "d75":
+            rig.ledger.reset_pin_tries(APPROVE_PAN)  # admin pin reset, for the recovery
+
     # -- recovery, then the ledger against the terminal
     sent, text2 = rig.recover()
     res.check(tuple(sent) == exp.recovery, f"recovery sent {sent}, want {list(exp.recovery)}")
@@ -766,6 +811,8 @@ def _run(rig: Rig, cell: Cell, res: CellResult) -> None:
     d = rig.dump()
     for p in consistency(rig.ledger, d):
         res.check(False, "inconsistent: " + p)
+    got_tries = rig.ledger.pin_state(APPROVE_PAN)  # the right PIN of the recovery cleared it
+    res.check(got_tries == (0, False), f"the card's PIN count after recovery: {got_tries}")
 
 
 # ------------------------------------------------------------------------- campaign

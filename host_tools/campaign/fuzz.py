@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from host_tools.hostsim import crypto
-from host_tools.hostsim.acquirer import Acquirer
+from host_tools.hostsim.acquirer import Acquirer, FormatError, pin_entered
 from host_tools.hostsim.cards import TEST_CARDS, card_pin
 from host_tools.hostsim.client import PosClient
 from host_tools.hostsim.ledger import DEFAULT_MID, DEFAULT_TID, DEFAULT_TMK, Ledger
@@ -204,10 +204,13 @@ class Pool:
             s = self.add("0800", {11: self.next_stan(), 41: DEFAULT_TID, 42: DEFAULT_MID,
                                   60: "00000001003", 63: "001"}, False, signin=True)
         self.cl.mak = s.mak  # the last sign-in's keys are the host's now
+        f62 = s.rfields[62]
+        assert isinstance(f62, bytes)
+        self.cl.pik = crypto.tdes_ecb_decrypt(bytes.fromhex(DEFAULT_TMK), f62[:16])
         f60 = "10" + "000001" + "000" + "20"
-        # No PIN is entered (22.2 = 2, no 26/52/53: the firmware's codec carries them only
-        # with PIN entry), so most requests are for the approving card without a PIN; a
-        # card with a PIN is declined 55 (PIN required).
+        # Most requests say no PIN was entered (22.2 = 2, no 26/52/53) and are for the
+        # approving card without a PIN (a card with a PIN is declined 55: PIN required);
+        # the PIN requests follow (pin_requests).
         cards = list(TEST_CARDS)
         approving = [p for p in cards if TEST_CARDS[p][0] == "00" and card_pin(p) is None]
         approved = []
@@ -238,7 +241,62 @@ class Pool:
                               60: "00000001301"}, False)
         # another terminal's request: 58 without a MAC
         self.add("0100", {**approved[0].fields, 11: self.next_stan(), 41: "TERM9999"}, True)
+        self.pin_requests(f60)
         return self
+
+    def pin_requests(self, f60: str) -> None:
+        """Pre-auths with a PIN (22.2 = 1, 26 = 12, 52 = the §8 block under the PIK of the
+        last sign-in, 53): right PINs (approved) and wrong ones (55), three wrong in a row
+        for the 4-digit card (55, 55, 75: locked, then reset as by `admin pin reset`);
+        completions of two PIN approvals with the PIN again; a void and a reversal of a
+        PIN approval without 26/52/53 (wire-format §3, §8). ``pins`` counts them."""
+        self.pins: Counter[str] = Counter()
+        pin_cards = [p for p in TEST_CARDS if card_pin(p) is not None]
+        approved = []
+        plan = [(self.rng.choice(pin_cards), self.rng.random() < 0.3) for _ in range(10)]
+        plan += [("6222020000000008888", True)] * 3
+        for pan, wrong in plan:
+            right = card_pin(pan)
+            assert right is not None
+            pin = right
+            while wrong and pin == right:
+                pin = "".join(self.rng.choice("0123456789")
+                              for _ in range(self.rng.randint(4, 12)))
+            swipe = self.rng.random() < 0.5
+            f = {2: pan, 3: "030000", 4: f"{self.rng.randint(1, 600_000):012d}",
+                 11: self.next_stan(), 14: "2812", 22: "021" if swipe else "011", 25: "06",
+                 41: DEFAULT_TID, 42: DEFAULT_MID, 49: "156", 60: f60,
+                 **self.cl.pin_fields(pan, pin)}
+            if swipe:
+                f[35] = f"{pan}D2812101"
+            s = self.add("0100", f, True)
+            rc = str(s.rfields.get(39))
+            self.pins["wrong" if wrong else "right"] += 1
+            self.pins["rc_" + rc] += 1
+            if rc == "00":
+                approved.append(s)
+        self.ledger.reset_pin_tries()
+        for s in approved[:2]:  # completions: the PIN again
+            f = dict(s.fields)
+            f.pop(35, None)
+            pan = str(f[2])
+            f.update({3: "000000", 11: self.next_stan(), 22: "011", 38: str(s.rfields[38]),
+                      60: "20" + f60[2:], 61: "000001" + s.fields[11] + str(s.rfields[13]),
+                      **self.cl.pin_fields(pan, card_pin(pan) or "")})
+            self.add("0200", f, True)
+            self.pins["completion"] += 1
+        for s in approved[2:3]:  # a void without a PIN
+            f = {k: v for k, v in s.fields.items() if k not in (26, 35, 52, 53)}
+            f.update({3: "200000", 11: self.next_stan(), 22: "012",
+                      38: str(s.rfields[38]), 60: "11" + f60[2:],
+                      61: "000001" + s.fields[11] + str(s.rfields[13])})
+            self.add("0100", f, True)
+            self.pins["void"] += 1
+        for s in approved[3:4]:  # a reversal leaves 26, 35, 52 and 53 out
+            f = {k: v for k, v in s.fields.items() if k not in (26, 35, 52, 53)}
+            f[39] = "98"
+            self.add("0400", f, True)
+            self.pins["reversal"] += 1
 
 
 # ------------------------------------------------------------------ codec (a)
@@ -257,6 +315,9 @@ def _codec_oracle(lines: list[str]) -> list[str]:
 def fuzz_codec(rng: random.Random, pool: Pool, n: int) -> dict:
     frames = [s.request for s in pool.seeds + pool.signins]
     frames += [s.response for s in pool.seeds + pool.signins]
+    # the requests with 26/52/53 (PIN entered): their mutations reach those fields
+    pin_set = {s.request for s in pool.seeds if 52 in s.fields}
+    pin_frames = 0
     cases = []
     for _ in range(n):
         r = rng.random()
@@ -273,7 +334,9 @@ def fuzz_codec(rng: random.Random, pool: Pool, n: int) -> dict:
             except SpecError:
                 data = rng.randbytes(20)
         else:
-            data = mutate(rng, rng.choice(frames))
+            src = rng.choice(frames)
+            pin_frames += src in pin_set
+            data = mutate(rng, src)
             if rng.random() < 0.2:
                 data = mutate(rng, data)
         kind = rng.choice("LLFB")
@@ -292,6 +355,7 @@ def fuzz_codec(rng: random.Random, pool: Pool, n: int) -> dict:
     findings += [f"codec: valid frame rejected: {a[:120]}" for a in answers[-len(frames):]
                  if not a.startswith("OK ")]
     return {"cases": len(cases), "ok": counts["OK"], "err": counts["ERR"],
+            "pin_frames_mutated": pin_frames,
             "seconds": round(time.monotonic() - t0, 1), "findings": findings[:20],
             "crashes": len(findings)}
 
@@ -366,6 +430,29 @@ def _response_case(rng: random.Random, seed: Seed, others: list[Seed]) -> tuple[
     return rng.randbytes(rng.randint(0, 80)), "random"
 
 
+PIN_EXTRA = 0.05  # share of the response cases that add 26/52/53 to a financial answer
+
+
+def _pin_answer(seed: Seed, rng: random.Random, mak: bytes | None) -> tuple[bytes, str, dict]:
+    """The seed's answer with fields 26, 52 and/or 53 added, which no response carries
+    (wire-format §3): MAC'd again under the terminal's MAK ("pin_remac": the host itself
+    sent them) or with the host's MAC left as it was ("pin_added": changed on the way).
+    Returns (frame, kind, the fields as sent)."""
+    f = dict(seed.rfields)
+    nos = rng.choice([(52,), (53,), (52, 53), (26, 52, 53), (26,)])
+    for no in nos:
+        f[no] = {26: "12", 53: "2600000000000000"}.get(no) or rng.choice(
+            [seed.fields.get(52) or rng.randbytes(8), rng.randbytes(8), b"\0" * 8])
+    kind = "pin_added"
+    if 64 in f and mak is not None and rng.random() < 0.5:
+        f[64] = b"\0" * 8
+        body = pack(seed.rmti, dict(sorted(f.items())))
+        f[64] = crypto.unionpay_mac(mak, mac_block(body))
+        kind = "pin_remac"
+    body = pack(seed.rmti, dict(sorted(f.items())))
+    return frame(body, Tpdu(b"\0\0", b"\0\x03"), Header(software="000100")), kind, f
+
+
 def _oracle_proc(mode: str, arg: str, lines: list[str], timeout: float) -> list[str]:
     proc = run(ORACLE, mode, arg, input="".join(x + "\n" for x in lines), errors="replace",
                timeout=timeout)
@@ -402,9 +489,13 @@ def _mac_verifies(mak: bytes | None, mti: str, doc: dict[str, str]) -> bool:
 def fuzz_response(rng: random.Random, pool: Pool, n: int, holds: int) -> dict:
     cases: list[tuple[Seed, bytes, str, str]] = []
     every = pool.seeds + pool.signins
+    sent: dict[int, dict] = {}  # case -> the fields of a pin_remac/pin_added answer
     for i in range(n):
         seed = rng.choice(pool.seeds if rng.random() < 0.8 else pool.signins)
-        data, kind = _response_case(rng, seed, every)
+        if not seed.signin and rng.random() < PIN_EXTRA:
+            data, kind, sent[i] = _pin_answer(seed, rng, pool.cl.mak)
+        else:
+            data, kind = _response_case(rng, seed, every)
         after = "close" if rng.random() < 0.97 else "wait"
         if i < holds:
             after = "hold"
@@ -429,7 +520,7 @@ def fuzz_response(rng: random.Random, pool: Pool, n: int, holds: int) -> dict:
     outcomes: Counter[str] = Counter()
     figures = Counter()
     findings: list[str] = []
-    for (seed, data, kind, after), ans in zip(cases, answers, strict=True):
+    for i, ((seed, data, kind, after), ans) in enumerate(zip(cases, answers, strict=True)):
         head = ans.split(" ", 4)
         tag = head[0]
         if tag in ("CRASH", "HANG"):
@@ -456,6 +547,25 @@ def fuzz_response(rng: random.Random, pool: Pool, n: int, holds: int) -> dict:
         if kind == "intact" and after == "close" and outcome != (
                 "mac_fail" if unmaced_answer else "ok"):
             findings.append(f"intact answer not accepted: {ans[:160]}")
+        if kind.startswith("pin_"):
+            # 26/52/53 in an answer: the terminal uses none of them. MAC'd by the host,
+            # it is the host's answer (accepted as sent, a Result like any other);
+            # added on the way, the MAC no longer verifies: refused
+            want = _jsonable(sent[i])
+            if kind == "pin_remac" and after == "close":
+                if outcome == "ok" and json.loads(doc) == want:
+                    figures["pin_extra_accepted"] += 1
+                    figures["pin_extra_approvals"] += rc == "00"
+                else:
+                    extra = sorted(set(want) - set(_jsonable(seed.rfields)))
+                    findings.append(f"host's answer with {extra} not taken: {ans[:160]}")
+            elif kind == "pin_added" and seed.rmti in MACED:
+                if outcome == "ok":
+                    findings.append(f"accepted an answer with PIN fields added on the "
+                                    f"way: {ans[:160]}")
+                else:
+                    figures["pin_extra_refused"] += 1
+            continue
         if outcome != "ok":
             continue
         got = json.loads(doc)
@@ -506,10 +616,13 @@ class _Count(logging.Handler):
         self.records.append(record.getMessage()[:200])
 
 
-def _request_case(rng: random.Random, pool: Pool) -> bytes:
-    """A request frame with LEN: mutated from a valid one, or random."""
+def _request_case(rng: random.Random, pool: Pool, src: list | None = None) -> bytes:
+    """A request frame with LEN: mutated from a valid one, or random. src, if given, gets
+    the seed a mutation started from (None for a random frame)."""
     seeds = [s.request for s in pool.seeds + pool.signins]
     r = rng.random()
+    if src is not None:
+        src.append(None)
     if r < 0.05:
         body = rng.randbytes(rng.randint(0, 60))
         return struct.pack(">H", len(body)) + body
@@ -522,18 +635,100 @@ def _request_case(rng: random.Random, pool: Pool) -> bytes:
         except SpecError:
             body = rng.randbytes(30)
         return frame(body, Tpdu(), Header(software="000100"))
-    data = mutate(rng, rng.choice(seeds))
+    i = rng.randrange(len(seeds))
+    if src is not None:
+        src[-1] = (pool.seeds + pool.signins)[i]
+    data = mutate(rng, seeds[i])
     if rng.random() < 0.2:
         data = mutate(rng, data)
     return data
+
+
+PIN_REQUESTS = 0.1  # share of the direct hostsim cases that are _pin_request_case's
+
+
+def _pin_request_case(rng: random.Random, pool: Pool, stan: int) -> tuple[bytes, Seed]:
+    """A PIN request of the pool with its PIN fields changed and MAC'd again under the
+    terminal's MAK (as a terminal with a bug would send it), under a new F11: a random or
+    zero 52, a block for another PIN or PAN, 53 or 26 changed, one of 26/52/53 dropped,
+    22.2 = 2 or 3 with the fields kept, the right or a wrong PIN again; a third of them
+    then mutated (the MAC fails then, mostly)."""
+    seed = rng.choice([s for s in pool.seeds if 52 in s.fields])
+    f = dict(seed.fields)
+    pan = str(f[2])
+    what = rng.randrange(10)
+    if what == 0:
+        f[52] = rng.randbytes(8)
+    elif what == 1:
+        f[52] = b"\0" * 8
+    elif what == 2:
+        f[52] = pool.cl.pin_fields(rng.choice(list(TEST_CARDS)), card_pin(pan) or "1234")[52]
+    elif what == 3:
+        f[53] = rng.choice(["0000000000000000", "2600000000000001", "1600000000000000"])
+    elif what == 4:
+        f[26] = rng.choice(["00", "04", "06", "13", "99"])
+    elif what == 5:
+        f.pop(rng.choice([26, 52, 53]))
+    elif what == 6:
+        f[22] = str(f[22])[:2] + rng.choice("2309")
+    elif what == 7:
+        f.update(pool.cl.pin_fields(pan, card_pin(pan) or "1234"))
+    else:
+        pin = "".join(rng.choice("0123456789") for _ in range(rng.randint(4, 12)))
+        f.update(pool.cl.pin_fields(pan, pin))
+    f[11] = f"{stan:06d}"
+    data = pool.cl.encode(seed.mti, dict(sorted(f.items())), True)
+    if rng.random() < 0.33:
+        data = mutate(rng, data)
+    return data, seed
+
+
+def pin_count_problem(payload: bytes, mak: bytes | None, rc: str | None, delta: int,
+                      pan: str | None = None) -> str | None:
+    """Why a card's wrong-PIN count may not have moved (+1: one more wrong, or locked; -1:
+    cleared by a right PIN) for this request (TPDU + header + body) answered rc; None when
+    it may. Only a well-formed 0100/0200 whose MAC verifies under the terminal's MAK and
+    that carries a PIN (22.2 = 1 with 26/52/53, 53 right) is PIN-checked
+    (docs/host-simulator.md: MAC, format, duplicate, then the PIN); a count that went up
+    is answered 55 or 75, one cleared is not."""
+    try:
+        _t, _h, body = split_frame(payload)
+        mti, f = unpack(body)
+    except (SpecError, ValueError, IndexError) as e:
+        return f"malformed request ({e})"
+    if mti not in ("0100", "0200"):
+        return f"MTI {mti}"
+    mac = f.get(64)
+    if mak is None or not isinstance(mac, bytes) or crypto.unionpay_mac(
+            mak, mac_block(body)) != mac:
+        return "the request's MAC does not verify"
+    try:
+        if not pin_entered(f):
+            return "no PIN in the request"
+    except FormatError as e:
+        return f"PIN fields malformed ({e})"
+    if pan is not None and f.get(2) != pan:
+        return f"the count of {pan[-4:]} moved for a request of {str(f.get(2))[-4:]}"
+    if delta > 0 and rc not in ("55", "75"):
+        return f"a wrong PIN answered {rc}"
+    if delta < 0 and rc in ("55", "75"):
+        return f"a PIN count cleared by an answer {rc}"
+    return None
+
+
+def _pin_tries(led: Ledger) -> dict[str, tuple[int, int]]:
+    return {r[0]: (r[1], r[2]) for r in led.db.execute(
+        "SELECT pan, wrong, locked FROM pin_tries")}
 
 
 async def _hostsim_direct(rng: random.Random, pool: Pool, n: int, folder: Path) -> dict:
     led = Ledger(folder / "parser.db")
     led.db.execute("PRAGMA synchronous=OFF")
     led.seed_default()
-    # the terminal signed in, so MAC'd requests get past the MAC check
-    led.set_keys(DEFAULT_TID, b"\x11" * 16, pool.cl.mak)
+    # the terminal signed in (the pool's keys), so MAC'd requests get past the MAC check
+    # and PIN blocks are read under the PIK they were made with
+    assert pool.cl.pik is not None and pool.cl.mak is not None
+    led.set_keys(DEFAULT_TID, pool.cl.pik, pool.cl.mak)
     sim = HostSim(led)
     hlog = logging.getLogger("hostsim")
     counter = _Count()
@@ -544,8 +739,24 @@ async def _hostsim_direct(rng: random.Random, pool: Pool, n: int, folder: Path) 
     figures: Counter[str] = Counter()
     findings: list[str] = []
     try:
-        for _ in range(n):
-            data = _request_case(rng, pool)
+        for i in range(n):
+            src: list = []
+            if rng.random() < PIN_REQUESTS:
+                data, seed = _pin_request_case(rng, pool, 900_000 + i)
+                figures["pin_changed"] += 1
+            else:
+                data = _request_case(rng, pool, src)
+                seed = src[0]
+            if seed is not None and 52 in seed.fields:
+                # a mutation of a PIN request: the pool's keys again (a sign-in case may
+                # have signed the terminal in anew) and its F11 new to the host again, so
+                # that a body left intact gets past the MAC and duplicate checks to the PIN
+                figures["pin_requests"] += 1
+                led.set_keys(DEFAULT_TID, pool.cl.pik, pool.cl.mak)
+                with led.tx() as db:
+                    db.execute("DELETE FROM txns WHERE tid = ? AND voucher = ?",
+                               (DEFAULT_TID, seed.fields[11]))
+            tries = _pin_tries(led)
             if len(data) < 2:
                 figures["short"] += 1
                 continue
@@ -570,13 +781,29 @@ async def _hostsim_direct(rng: random.Random, pool: Pool, n: int, folder: Path) 
             if len(counter.records) > before:
                 findings.append(f"hostsim logged an error: {counter.records[-1]} <- "
                                 f"{data.hex()[:120]}")
+            rc = None
             if w.data:  # what it sent must itself be a valid frame
                 try:
                     (ln,) = struct.unpack(">H", w.data[:2])
                     t, h, body = split_frame(bytes(w.data[2 : 2 + ln]))
-                    unpack(body)
+                    rc = unpack(body)[1].get(39)
                 except (SpecError, struct.error) as e:
                     findings.append(f"hostsim answered an invalid frame ({e})")
+            after = _pin_tries(led)
+            for pan in set(tries) | set(after):  # a card's PIN count moved: by what?
+                was, now = tries.get(pan, (0, 0)), after.get(pan, (0, 0))
+                if was == now:
+                    continue
+                delta = 1 if now > was else -1
+                why = pin_count_problem(payload, pool.cl.mak, str(rc), delta, pan)
+                if why:
+                    findings.append(f"hostsim: PIN count {was} -> {now}: {why} <- "
+                                    f"{data.hex()[:120]}")
+                else:
+                    figures["pin_counted"] += 1
+                if now[1]:  # locked: unlocked again (admin pin reset), to go on checking
+                    figures["pin_locked"] += 1
+                    led.reset_pin_tries(pan)
     finally:
         hlog.removeHandler(counter)
         hlog.setLevel(old_level)
@@ -901,6 +1128,7 @@ def main(full: bool = False, seed: int = 8583, only: tuple[str, ...] = ()) -> di
         folder = Path(tmp)
         pool = Pool(folder, rng).build()
         out["seeds"] = len(pool.seeds) + len(pool.signins)
+        out["pins"] = dict(pool.pins)
 
         def want(name: str) -> bool:
             return not only or name in only
@@ -922,7 +1150,7 @@ def main(full: bool = False, seed: int = 8583, only: tuple[str, ...] = ()) -> di
         if want("journal"):
             out["journal"] = fuzz_journal(rng, sizes["journal"], folder)
         pool.ledger.close()
-    parts = [v for v in out.values() if isinstance(v, dict)]
+    parts = [v for k, v in out.items() if isinstance(v, dict) and k != "pins"]
     out["cases"] = sum(p["cases"] for p in parts)
     out["crashes"] = sum(p["crashes"] for p in parts)
     out["findings"] = [f for p in parts for f in p["findings"]]

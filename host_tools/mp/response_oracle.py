@@ -128,7 +128,7 @@ async def run_response(port):
             sess.mak = unhexlify(case["mak"])
         fields = {}
         for k, v in case.get("fields", {}).items():
-            fields[int(k)] = v
+            fields[int(k)] = unhexlify(v) if int(k) == 52 else v  # the PIN block: bytes
         t0 = time.ticks_ms()
         try:
             if case.get("signin"):

@@ -20,7 +20,7 @@ from app.strings import t
 from app.terminal import App
 from crypto.pinblock import PinBlock
 from host.session import OK, Result
-from ui.entry import CANCEL, ENTER
+from ui.entry import CANCEL, CLEAR, ENTER
 
 D = "/lfs"
 PIK = bytes.fromhex("A1B2C3D4E5F60718293A4B5C6D7E8F90")  # wire-format.md §7
@@ -263,6 +263,97 @@ def test_no_pik_signs_in_before_the_pin_screen():
     _run(app, hw, [AMOUNT, CARD, (t("pin"),) + tuple(PIN) + (ENTER,), SUMMARY, SLIPS])
     assert signed == [[]], signed  # once, before any PIN screen
     assert app.sent[0][1][52] == _block(PIN)
+    fl.remove()
+
+
+FLOOD_KEYS = (["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"] * 4 + [CLEAR] * 2
+              + [chr(c) for c in range(ord("A"), ord("Z") + 1, 5)]
+              + ["UP", "DOWN", "FUNC", ("SWIPE", TRACK2), ("SWIPE", None)])
+
+
+def _pin_screens(hw):
+    """Checks every PIN screen drawn since the last call: the prompt or the refusal, the
+    amount, at most 12 stars and no digit typed. Returns the star counts."""
+    stars = []
+    for lines in hw.screens:
+        if len(lines) < 4 or lines[1] not in (t("pin"), t("e_pin_len")):
+            continue
+        assert lines[2] == "RMB 123.45", lines
+        shown = lines[3]
+        assert shown == "_" or shown == "*" * len(shown), lines
+        n = 0 if shown == "_" else len(shown)
+        assert n <= 12, lines
+        # the second line is one of two fixed texts (the refusal says 4-12), the title
+        # the kind's name: no digit the cardholder typed can show anywhere
+        assert not [c for c in lines[0] + shown if "0" <= c <= "9"], lines
+        stars.append(n)
+    hw.screens[:] = []
+    return stars
+
+
+def test_a_flood_of_keys_at_the_pin_screen():
+    """Far more key events than the key queue holds (digits, CLEAR, letters, UP/DOWN,
+    FUNC, swipes good and bad) at the PIN screen: no crash, never more than 12 stars nor
+    a digit on the screen, a 13th digit refused, the PIN's buffer never beyond its 12
+    bytes; the cardholder then gives up (CANCEL): nothing sent, the buffers zero."""
+    fl = Flash("pin_flow")
+    seed = int.from_bytes(os.urandom(4), "little") | 1
+    print("flood seed", seed)
+    hw, app = _app()
+    size = len(app.pin.digits)
+    assert size == 12 and hw.keys.size < 100  # the flood is many times the queue
+    state = [seed]
+
+    def rnd(n):  # xorshift32: a reproducible stream from the printed seed
+        x = state[0]
+        x ^= (x << 13) & 0xFFFFFFFF
+        x ^= x >> 17
+        x ^= (x << 5) & 0xFFFFFFFF
+        state[0] = x
+        return x % n
+
+    async def main():
+        task = asyncio.create_task(preauth.run(app))
+        try:
+            for step in (AMOUNT, CARD):
+                await _type(hw, *step)
+            await _type(hw, t("pin"))
+            dropped0, put, most = hw.keys.dropped, 0, 0
+            for _ in range(60):  # bursts past the queue's bound, then a moment to read
+                for _ in range(rnd(3 * hw.keys.size)):
+                    hw.keys.put(FLOOD_KEYS[rnd(len(FLOOD_KEYS))])
+                    put += 1
+                await asyncio.sleep_ms(rnd(3))
+                assert not task.done(), hw.display.lines  # still at the PIN screen
+                assert len(app.pin.digits) == size
+                most = max([most] + _pin_screens(hw))
+            while len(hw.keys):
+                await asyncio.sleep_ms(5)
+            assert put > 10 * hw.keys.size and hw.keys.dropped > dropped0, (put,)
+            # then exactly: CLEAR, 12 digits, a 13th refused
+            for k in [CLEAR] + ["7"] * 12 + ["8"]:
+                hw.keys.put(k)
+                await asyncio.sleep_ms(5)
+            await asyncio.sleep_ms(20)
+            lines = hw.display.lines
+            assert lines[1] == t("e_pin_len") and lines[3] == "*" * 12, lines
+            assert bytes(app.pin.digits) == b"7" * 12, "the 13th digit was taken"
+            most = max([most] + _pin_screens(hw))
+            hw.keys.put(CANCEL)
+            for _ in range(300):
+                if task.done():
+                    break
+                await asyncio.sleep_ms(10)
+            assert task.done(), hw.display.lines
+            return most
+        finally:
+            task.cancel()
+            await asyncio.sleep_ms(0)
+
+    most = asyncio.run(main())
+    assert most == 12, most
+    assert app.sent == [] and app.reversal.load() is None, app.sent
+    assert _zero(app), (app.pin.digits, app.pin.clear, app.pin.block)
     fl.remove()
 
 

@@ -29,6 +29,28 @@ VECTOR = bytes.fromhex(
     "00131100000100000000160000010000171125" "3335383831304635"
 )
 
+# Requests with a PIN (wire-format §8 vectors, the §7 PIK): a swiped pre-auth, PIN 123456
+# (52 = 2E31BB08A843460C), and a keyed completion, PIN 8888 (52 = 75C2E1F5B0FD8BCC); each
+# with 22.2 = 1, 26 = 12 and 53 = 2600000000000000, so the mutations reach 26/52/53.
+PIN_VECTORS = [bytes.fromhex(
+    "60000300006031000001000100702404c020c09811196222021234567890123003000000000001234500"
+    "0042281202100612276222021234567890123d281210105445524d3030303138393833313030343839"
+    "3930303031313536" "2e31bb08a843460c" "2600000000000000" "0013100000010002003335383831304635"
+), bytes.fromhex(
+    "60000300006031000001000200702404c004c098191962220212345678901230000000000000012345"
+    "0000432812011006124131423243335445524d3030303138393833313030343839393030303131353675"
+    "c2e1f5b0fd8bcc2600000000000000001320000001000200001600000100004211263335383831304635"
+)]
+
+
+def pin_request(answer):
+    """Whether a decoded frame is a request with a PIN (wire-format §8: 22.2 = 1 with 26,
+    52 and 53, 53 the one security control)."""
+    _, _mti, doc = answer.split(" ", 2)
+    f = json.loads(doc)
+    return (str(f.get("22", ""))[2:] == "1" and "26" in f and len(f.get("52", "")) == 16
+            and f.get("53") == "2600000000000000")
+
 
 def oracle(lines):
     # One process for the whole batch; the timeout is what catches a hang.
@@ -87,6 +109,7 @@ def test_fuzz_codec():
     assert all(a.startswith("OK ") for a in packed), [a for a in packed if a[:3] != "OK "]
     seeds = [bytes.fromhex(a[3:]) for a in packed]
     seeds.append(len(VECTOR).to_bytes(2, "big") + VECTOR)
+    seeds += [len(v).to_bytes(2, "big") + v for v in PIN_VECTORS]
 
     cases = []  # (kind, bytes as sent)
     for _ in range(CASES):
@@ -117,6 +140,11 @@ def test_fuzz_codec():
         else:
             oks.append((kind, data, answer))
     assert len(oks) >= len(seeds)  # at least the untouched seeds decode
+    # PIN requests (26/52/53) were mutated and some still decode as PIN requests: the
+    # repack check below covers them
+    assert sum(pin_request(a) for k, d, a in oks if d in seeds[-2:] and k == "L") == 2
+    pins = [a for k, d, a in oks if k != "B" and pin_request(a) and d not in seeds]
+    assert len(pins) >= CASES // 200, len(pins)
 
     repacked = oracle([repack_line(a, kind != "B") for kind, _, a in oks])
     for (kind, data, answer), again in zip(oks, repacked, strict=True):

@@ -58,6 +58,12 @@ def test_matrix_covers_the_issue():
         assert any(c.fault == f for c in full), f
     assert {c.fault for c in full if c.flow == "preauth"} >= set(faults.PREAUTH_DECLINES)
     assert {c.fault for c in full if c.flow == "void"} >= set(faults.VOID_DECLINES)
+    # a wrong PIN typed (55), and the third in a row (75), under every wire, special and
+    # TLS fault; the bounded set has both declines, a lost answer and both MAC failures
+    pin = {c.fault for c in full if c.flow == "wrong_pin"}
+    assert pin == set(faults.PIN_DECLINES + faults.WIRE + faults.SPECIAL + faults.TLS), pin
+    assert {"d55", "d75", "no_answer", "bad_mac", "host_A0"} <= {
+        c.fault for c in quick_cells() if c.flow == "wrong_pin"}
     for f in faults.TLS:  # a host the terminal must not trust: every flow meets each
         assert {c.flow for c in full if c.fault == f} == set(faults.FLOWS), f
     quick = faults.matrix(full=False)
@@ -65,6 +71,10 @@ def test_matrix_covers_the_issue():
     assert {"host_down", "host_restart"} <= {c.fault for c in quick}
     assert set(faults.TLS) <= {c.fault for c in quick}
     assert {c.fault for c in quick if c.flow == "reversal"} & set(faults.TLS)
+
+
+def quick_cells():
+    return faults.matrix(full=False)
 
 
 def test_tls_cells_expect_nothing_sent():
