@@ -11,10 +11,7 @@ import os
 import config
 import mptest
 from lfs_helper import Flash
-from sim_clock import Clock
-from sim_display import Display
-from sim_keys import KeyQueue
-from sim_printer import Printer
+from app_hw import HW, type_when as _type
 from app import preauth
 from app.strings import t
 from app.terminal import App
@@ -36,33 +33,8 @@ def _block(pin, pan=PAN):
     return bytes(pb.make(PIK, pan, len(pin)))
 
 
-class HW:
-    card_reader = True
-
-    def __init__(self):
-        self.display = Display()
-        self.keys = KeyQueue()
-        self.printer = Printer(D + "/printer.bin")
-        self.clock = Clock(D + "/clock_offset")
-        self.logged = []
-        self.screens = []  # every screen shown, its text lines
-        show = self.display.show
-
-        def shown():
-            self.screens.append(list(self.display.lines))
-            show()
-
-        self.display.show = shown
-
-    def log(self, *a):
-        self.logged.append(" ".join(str(x) for x in a))
-
-    async def beep(self, ms=80):
-        pass
-
-
 def _app(pin_entry=None, keys=True):
-    hw = HW()
+    hw = HW(D)
     cfg = dict(config.DEFAULTS)
     if pin_entry is not None:
         cfg["pin_entry"] = pin_entry
@@ -102,17 +74,6 @@ def _files(top=D):
         else:
             out.append((path, _file(path)))
     return out
-
-
-async def _type(hw, text, *keys):
-    """Wait for text on the screen, then press keys."""
-    for _ in range(1000):
-        if any(text in line for line in hw.display.lines):
-            for k in keys:
-                hw.keys.put(k)
-            return
-        await asyncio.sleep_ms(10)
-    raise AssertionError("%r never shown: %r" % (text, hw.display.lines))
 
 
 def _run(app, hw, steps):
