@@ -43,3 +43,24 @@ async def type_when(hw, text, *keys):
             return
         await asyncio.sleep_ms(10)
     raise AssertionError("%r never shown: %r" % (text, hw.display.lines))
+
+
+def run_flow(hw, flow, steps, done_ms=5000):
+    """Run the coroutine flow (e.g. preauth.run(app)) as a task, answer steps (text,
+    keys...) in order as each text shows, then wait (up to done_ms) for it to end."""
+
+    async def main():
+        task = asyncio.create_task(flow)
+        try:
+            for step in steps:
+                await type_when(hw, *step)
+            for _ in range(done_ms // 10):
+                if task.done():
+                    break
+                await asyncio.sleep_ms(10)
+            assert task.done(), hw.display.lines
+        finally:
+            task.cancel()
+            await asyncio.sleep_ms(0)
+
+    asyncio.run(main())

@@ -3,7 +3,6 @@
 # of its row and its flow file only (flow_cancel.py) goes through the generic machinery:
 # the transaction skeleton, the request, the pending reversal, the journal's record, hash
 # and links, the settlement totals and report, the query's names and the slip.
-import asyncio
 import struct
 from binascii import crc32
 
@@ -13,7 +12,7 @@ import mptest
 from flow_cancel import KIND as CANCEL
 import flow_cancel
 from lfs_helper import Flash
-from app_hw import HW, type_when as _type
+from app_hw import HW, run_flow
 from app import completion, cvoid, preauth, query, receipt, settle, terminal, void
 from app.strings import t
 from app.terminal import App
@@ -131,25 +130,13 @@ def test_a_fifth_kind_goes_through_the_transaction_skeleton():
     app.session.pik, app.session.mak = pik, bytes(8)  # signed in: no sign-in before the PIN
     app.state.need_signin = False
 
-    async def main():
-        task = asyncio.create_task(flow_cancel.run(app))
-        try:
-            await _type(hw, t("sup_pwd"), "1", "2", "3", "4", "5", "6", ENTER)  # supervisor
-            await _type(hw, t("voucher"), "1", ENTER)
-            await _type(hw, t("card"), ("SWIPE", PAN + "=2712101"))
-            await _type(hw, t("pin"), "9", "7", "5", "3", ENTER)  # its row asks for a PIN
-            await _type(hw, t("l_card"), ENTER)  # the summary
-            await _type(hw, t("print_cardholder"), KEY_CANCEL)  # after 交易成功, 2 s
-            for _ in range(300):
-                if task.done():
-                    break
-                await asyncio.sleep_ms(10)
-            assert task.done(), hw.display.lines
-        finally:
-            task.cancel()
-            await asyncio.sleep_ms(0)
-
-    asyncio.run(main())
+    run_flow(hw, flow_cancel.run(app), (
+        (t("sup_pwd"), "1", "2", "3", "4", "5", "6", ENTER),  # the supervisor
+        (t("voucher"), "1", ENTER),
+        (t("card"), ("SWIPE", PAN + "=2712101")),
+        (t("pin"), "9", "7", "5", "3", ENTER),  # its row asks for a PIN
+        (t("l_card"), ENTER),  # the summary
+        (t("print_cardholder"), KEY_CANCEL)), 3000)  # after 交易成功, 2 s
     # the request: MTI, F3 and 60.1 of its row, the original's F38 and F61
     assert len(sent) == 1, hw.logged
     mti, f, rev, rev_byte = sent[0]

@@ -11,7 +11,7 @@ import os
 import config
 import mptest
 from lfs_helper import Flash
-from app_hw import HW, type_when as _type
+from app_hw import HW, run_flow, type_when as _type
 from app import preauth
 from app.strings import t
 from app.terminal import App
@@ -78,22 +78,7 @@ def _files(top=D):
 
 def _run(app, hw, steps):
     """preauth.run with steps (text, keys...) answered in order; returns when it ends."""
-
-    async def main():
-        task = asyncio.create_task(preauth.run(app))
-        try:
-            for step in steps:
-                await _type(hw, *step)
-            for _ in range(500):
-                if task.done():
-                    break
-                await asyncio.sleep_ms(10)
-            assert task.done(), hw.display.lines
-        finally:
-            task.cancel()
-            await asyncio.sleep_ms(0)
-
-    asyncio.run(main())
+    run_flow(hw, preauth.run(app), steps)
 
 
 AMOUNT = (t("amount"), "1", "2", "3", "4", "5", ENTER)
