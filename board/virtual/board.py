@@ -13,7 +13,7 @@ import time
 from drivers.keyqueue import KeyQueue
 
 NAME = "virtual"
-CARD_READER = False  # like the ESP32 prototype: keyed entry only
+CARD_READER = False  # no reader (the prototype has one on UART1): keyed entry only
 
 CONFIG_PATH = "/config.json"
 DATA_DIR = "/data"
