@@ -142,18 +142,30 @@ def _supervisor(op: Operator, entry: str, password: str) -> None:
 # --------------------------------------------------------------- card transactions
 
 
-def enter_pin(t: SimTerminal | Operator, pin: str = PIN) -> None:
-    """At the PIN screen, the cardholder types pin and ENTER ("": ENTER alone)."""
+def enter_pin(t: SimTerminal | Operator, pin: str = PIN,
+              point: Callable[[str], None] | None = None) -> None:
+    """At the PIN screen, the cardholder types pin and ENTER ("": ENTER alone). With
+    point, one digit at a time, each star seen before the next: point(where) is called
+    before each digit and after the last (a power-cut campaign cuts there)."""
     op = operator(t)
-    op.wait(PIN_PROMPT)
-    if pin:
-        op.term.type(pin)
+    op.wait(PIN_PROMPT, 15)
+    if point is None:
+        if pin:
+            op.term.type(pin)
+    else:
+        for i, digit in enumerate(pin):
+            point(f"PIN screen, {i} digits typed")
+            op.term.press(digit)
+            op.wait(re.compile(rf"(?m)^ *\*{{{i + 1}}} *$"))
+        point(f"PIN screen, {len(pin)} digits typed")
     op.term.press("ENTER")
 
 
 def enter_card(t: SimTerminal | Operator, pan: str, expiry: str = EXPIRY,
-               swipe: bool = True, pin: str | None = PIN) -> None:
-    """The card of a pre-auth, then its PIN (None: no PIN screen expected)."""
+               swipe: bool = True, pin: str | None = PIN,
+               point: Callable[[str], None] | None = None) -> None:
+    """The card of a pre-auth, then its PIN (None: no PIN screen expected; point: see
+    enter_pin)."""
     op = operator(t)
     op.wait("请刷卡或输卡号")
     if swipe:
@@ -165,20 +177,25 @@ def enter_card(t: SimTerminal | Operator, pan: str, expiry: str = EXPIRY,
         op.term.type(expiry)
         op.term.press("ENTER")
     if pin is not None:
-        enter_pin(op, pin)
+        enter_pin(op, pin, point)
 
 
 def preauth(t: SimTerminal | Operator, amount_fen: int, pan: str = APPROVE_PAN,
-            swipe: bool = True, pin: str = PIN) -> str:
-    """A pre-auth up to its result screen; returns that screen's text."""
+            swipe: bool = True, pin: str = PIN,
+            point: Callable[[str], None] | None = None) -> str:
+    """A pre-auth up to its result screen; returns that screen's text. point(where), if
+    given, is called at the PIN screen before each digit and after the last, and at the
+    summary (the PIN block made, nothing sent yet)."""
     op = operator(t)
     at_menu(op)
     op.term.press(KEYS["preauth"])
     op.wait("请输入金额")
     op.term.type(str(amount_fen))
     op.term.press("ENTER")
-    enter_card(op, pan, swipe=swipe, pin=pin)
+    enter_card(op, pan, swipe=swipe, pin=pin, point=point)
     op.wait("确认键继续")
+    if point is not None:
+        point("summary, the PIN block made, nothing sent")
     op.term.press("ENTER")
     return op.wait(op.done, 30).text
 

@@ -311,24 +311,7 @@ def _run_pin_entry(c: Ctx) -> None:
     digit and after the last (each digit's star seen first: the terminal has it), and one
     at the summary after it (the PIN block made, in RAM, nothing sent yet)."""
     t = c.term
-    keypad.at_menu(t)
-    t.press(keypad.KEYS["preauth"])
-    t.wait_for("请输入金额")
-    t.type(str(PIN_AMOUNT))
-    t.press("ENTER")
-    t.wait_for("请刷卡或输卡号")
-    t.swipe(PIN_PAN, keypad.EXPIRY)
-    t.wait_for(keypad.PIN_PROMPT, 15)
-    for i, digit in enumerate(PIN):
-        c.point(f"PIN screen, {i} digits typed")
-        t.press(digit)
-        t.wait_for(re.compile(rf"(?m)^ *\*{{{i + 1}}} *$"))
-    c.point(f"PIN screen, {len(PIN)} digits typed")
-    t.press("ENTER")
-    t.wait_for("确认键继续")
-    c.point("summary, the PIN block made, nothing sent")
-    t.press("ENTER")
-    text = t.wait_for(DONE, 30).text
+    text = keypad.preauth(t, PIN_AMOUNT, PIN_PAN, pin=PIN, point=c.point)
     assert "交易成功" in text, text
     t.press("ENTER")
     keypad.finish_receipts(t)
