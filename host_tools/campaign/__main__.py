@@ -134,8 +134,11 @@ def render(res: dict[str, Any]) -> str:
     lines += ["", "Data at rest is checked inside the campaigns: the flash image after every power "
               "cut (torn and recovered) and after each fault-matrix flow, the monkey's image, "
               "screens and receipts, for full PANs (ASCII, BCD at either nibble offset), the "
-              "supervisor password and the clear TMK/PIK/MAK; any finding counts as a "
-              "violation or a failed cell above."]
+              "supervisor password and the clear TMK/PIK/MAK; the cardholder PINs typed "
+              "(the monkey's, and pin_entry's at every cut) in the forms wire-format.md §8 "
+              "gives them (ASCII digits, PIN field, clear block, field 52) on flash, "
+              "screens, receipts and the log; any finding counts as a violation or a failed "
+              "cell above."]
     if "powercut" in res:
         lines += ["", "### Power cuts by flow", "", "Every flow talks TLS to the host; "
                   "the `tls_` flows are cut at each TLS record of their exchanges "
